@@ -37,7 +37,10 @@ class DocgenError(Exception):
         self.source = source
         self.path = path
         self.case_ref = case_ref
-        super().__init__(self.describe())
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.describe()
 
     def describe(self) -> str:
         where = ": ".join(p for p in (self.source, self.path) if p)

@@ -1,0 +1,21 @@
+"""The bundle stage: a case bundle read from JSON and, once validated, ready to render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A validated case bundle; ``data`` is marshmallow's output (dates as ``date`` objects)."""
+
+    source: str
+    data: dict
+
+    @property
+    def reference(self) -> str:
+        return self.data["case"]["reference"]
+
+    @property
+    def authority(self) -> str:
+        return self.data["authority"]

@@ -1,0 +1,118 @@
+"""Reading a case bundle: from a file or standard input, as UTF-8 JSON, within a size limit.
+
+Everything here fails before validation starts: a missing or unreadable file, bytes that are
+not UTF-8 or a file over the limit are usage errors (exit 2); JSON that does not parse, or
+repeats a key, is an invalid bundle (exit 1) with its line and column.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from docgen.exceptions import BundleInvalid, InputError
+from docgen.problems import Problem
+
+MAX_BUNDLE_BYTES = 5 * 1024 * 1024
+STDIN = "-"
+
+
+@dataclass(frozen=True)
+class RawBundle:
+    """A bundle's parsed JSON, with the name of where it came from."""
+
+    source: str
+    data: object
+
+
+class _Object(dict):
+    """A JSON object that remembers keys the document gave more than once."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _keep_repeats(pairs: list[tuple[str, object]]) -> _Object:
+    obj = _Object(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        obj.repeated = tuple(k for k, _ in pairs if k in seen or seen.add(k))
+    return obj
+
+
+def read_text(source: str | Path, *, stdin=None, max_bytes: int = MAX_BUNDLE_BYTES) -> str:
+    """The bundle's text; ``source`` is a path or ``-`` for standard input."""
+    name = "<stdin>" if str(source) == STDIN else str(source)
+    try:
+        if str(source) == STDIN:
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            raw = stream.read(max_bytes + 1)
+        else:
+            path = Path(source)
+            if path.is_dir():
+                raise InputError("Expected a bundle file but this is a folder.", source=name)
+            with path.open("rb") as handle:
+                raw = handle.read(max_bytes + 1)
+    except FileNotFoundError as e:
+        raise InputError("File not found.", source=name) from e
+    except PermissionError as e:
+        raise InputError("Permission denied: the file cannot be read.", source=name) from e
+    except OSError as e:
+        raise InputError(f"The file cannot be read ({e.strerror}).", source=name) from e
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    if len(raw) > max_bytes:
+        raise InputError(
+            f"The bundle is larger than the {max_bytes // (1024 * 1024)} MiB limit.", source=name
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(
+            f"The file is not UTF-8 text (byte {e.start} cannot be read); save it as UTF-8.",
+            source=name,
+        ) from e
+
+
+def parse(text: str, source: str) -> RawBundle:
+    """Parse JSON text; syntax errors and repeated keys become an invalid bundle."""
+    if not text.strip():
+        raise _invalid(source, Problem("", "The file is empty; expected a JSON object."))
+    try:
+        data = json.loads(text, object_pairs_hook=_keep_repeats)
+    except json.JSONDecodeError as e:
+        problem = Problem("", f"Malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}.")
+        raise _invalid(source, problem) from e
+    except RecursionError as e:
+        raise _invalid(source, Problem("", "The JSON is nested too deeply.")) from e
+    repeats = list(_repeated_keys(data, ""))
+    if repeats:
+        raise _invalid(source, *repeats)
+    return RawBundle(source=source, data=data)
+
+
+def load(source: str | Path, *, stdin=None) -> RawBundle:
+    """Read and parse one bundle (no validation yet)."""
+    name = "<stdin>" if str(source) == STDIN else str(source)
+    return parse(read_text(source, stdin=stdin), name)
+
+
+def _repeated_keys(value: object, path: str):
+    if isinstance(value, _Object):
+        for key in value.repeated:
+            yield Problem(_join(path, key), "This key is given more than once.")
+        for key, item in value.items():
+            yield from _repeated_keys(item, _join(path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _repeated_keys(item, f"{path}[{index}]")
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _invalid(source: str, *problems: Problem) -> BundleInvalid:
+    return BundleInvalid(problems[0].message, source=source, path=problems[0].path or None,
+                         problems=list(problems))

@@ -1,0 +1,379 @@
+"""The case bundle contract, in marshmallow: one case, at one moment, for one authority.
+
+This module is the source of truth; ``schemas/case-bundle.schema.json`` is exported from it
+(``docgen schema export``). Checks JSON Schema cannot express (id references, check digits,
+date order) live in ``validates_schema`` hooks here and are listed in the exported description.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from docgen.bundle import codes
+
+SCHEMA_VERSION = "1.0"
+
+# XML 1.0 cannot hold most C0 controls; a tab or newline changes layout. Single-line values
+# allow neither; multi-line text allows newline and tab, which render as a line break and tab.
+_SINGLE_LINE = re.compile(r"^[^\x00-\x1f\x7f\ufffe\uffff\ud800-\udfff]*$")
+_MULTI_LINE = re.compile(r"^[^\x00-\x08\x0b-\x1f\x7f\ufffe\uffff\ud800-\udfff]*$")
+_ID = r"^[a-z][a-z0-9_-]{0,31}$"
+_POSTCODE = r"^([A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}|GIR ?0AA)$"
+_PHONE = r"^\+?[0-9][0-9 ()-]{5,20}$"
+_NHS = r"^[0-9]{3} ?[0-9]{3} ?[0-9]{4}$"
+_CASE_REF = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
+_DOC_ID = r"^[a-z][a-z0-9-]{1,40}$"
+
+NAME_MAX = 100
+LINE_MAX = 200
+TEXT_MAX = 5000
+
+ID_MESSAGE = "Expected an id of lower-case letters, digits, '-' or '_' (like 'mum' or 'p1')."
+
+
+def line(max_length: int = LINE_MAX, **kwargs) -> fields.String:
+    """A single-line string: no newlines, tabs or control characters."""
+    return fields.String(
+        validate=[
+            validate.Length(min=1, max=max_length),
+            validate.Regexp(
+                _SINGLE_LINE,
+                error="Line breaks, tabs and control characters are not allowed here.",
+            ),
+        ],
+        **kwargs,
+    )
+
+
+def text(**kwargs) -> fields.String:
+    """Free text: newlines and tabs allowed, other control characters not."""
+    return fields.String(
+        validate=[
+            validate.Length(min=1, max=TEXT_MAX),
+            validate.Regexp(
+                _MULTI_LINE, error="Control characters other than newline and tab are not allowed."
+            ),
+        ],
+        **kwargs,
+    )
+
+
+def one_of(choices, **kwargs) -> fields.String:
+    return fields.String(validate=validate.OneOf(list(choices)), **kwargs)
+
+
+def ref(**kwargs) -> fields.String:
+    """The id of a person elsewhere in the bundle."""
+    return fields.String(validate=validate.Regexp(_ID, error=ID_MESSAGE), **kwargs)
+
+
+def listing(field, *, max_items: int, min_items: int = 0, **kwargs) -> fields.List:
+    if not kwargs.get("required"):
+        kwargs.setdefault("load_default", list)  # templates loop over absent lists as empty
+    return fields.List(field, validate=validate.Length(min=min_items, max=max_items), **kwargs)
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+class AddressSchema(Strict):
+    lines = listing(line(), min_items=1, max_items=5, required=True)
+    postcode = fields.String(
+        required=True,
+        validate=validate.Regexp(_POSTCODE, error="Expected a UK postcode like 'WR5 2NP'."),
+    )
+
+
+class PersonSchema(Strict):
+    id = fields.String(required=True, validate=validate.Regexp(_ID, error=ID_MESSAGE))
+    title = line(20)
+    first_name = line(NAME_MAX, required=True)
+    last_name = line(NAME_MAX, required=True)
+
+
+class ContactMixin(Strict):
+    address = fields.Nested(AddressSchema)
+    phone = fields.String(validate=validate.Regexp(_PHONE, error="Expected a UK phone number."))
+    email = fields.Email()
+    attending = fields.Boolean(allow_none=True)
+    notes = text()
+
+
+class ChildSchema(PersonSchema):
+    preferred_name = line(NAME_MAX)
+    date_of_birth = fields.Date(required=True)
+    sex = one_of(codes.census_codes("sex"), required=True)
+    ethnicity = one_of(codes.census_codes("ethnicity"))
+    la_child_id = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9_-]{1,10}$",
+            error="Expected the authority's child identifier (LAchildID): 1-10 letters or digits.",
+        ),
+    )
+    upn = fields.String(
+        validate=validate.Regexp(
+            "^(" + "|".join(codes.census_codes("upn_patterns")) + ")$",
+            error="Expected a UPN: a letter and 12 digits, or a letter, 11 digits and a letter.",
+        )
+    )
+    upn_unknown_reason = one_of(codes.census_codes("upn_unknown_reasons"))
+    nhs_number = fields.String(
+        validate=validate.Regexp(_NHS, error="Expected a 10-digit NHS number like '943 476 5919'.")
+    )
+    disabilities = listing(one_of(codes.census_codes("disability")), max_items=13)
+    address = fields.Nested(AddressSchema)
+    school = line()
+    views = text()
+
+    @validates_schema
+    def nhs_check_digit(self, data, **kwargs):
+        number = data.get("nhs_number")
+        if number and not nhs_number_is_valid(number):
+            raise ValidationError("The NHS number's check digit is wrong.", "nhs_number")
+        if data.get("upn") and data.get("upn_unknown_reason"):
+            raise ValidationError(
+                "Give either a UPN or the reason it is unknown, not both.", "upn_unknown_reason"
+            )
+
+
+class FamilyMemberSchema(PersonSchema, ContactMixin):
+    relationship = line(NAME_MAX, required=True)
+    parental_responsibility = fields.Boolean(load_default=False)
+    receives_letters = fields.Boolean()
+
+
+class ProfessionalSchema(PersonSchema, ContactMixin):
+    role = line(NAME_MAX, required=True)
+    agency = line(required=True)
+    agency_type = one_of(codes.AGENCY_TYPES, load_default="other")
+    qualified_social_worker = fields.Boolean(load_default=False)
+
+
+class CaseSchema(Strict):
+    reference = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            _CASE_REF,
+            error="Expected a case reference of letters, digits, '.', '_' or '-', up to 40.",
+        ),
+    )
+    team = line(required=True)
+    plan_type = one_of(codes.PLAN_TYPES, required=True)
+    lead_professional = ref()
+    manager = ref()
+    opened = fields.Date()
+    issue_date = fields.Date()
+    primary_need = one_of(codes.census_codes("primary_need"))
+    referral_source = one_of(codes.census_codes("referral_source"))
+    category_of_abuse = one_of(codes.census_codes("category_of_abuse"))
+
+
+class AssessmentSchema(Strict):
+    type = one_of(codes.ASSESSMENT_TYPES, required=True)
+    started = fields.Date(required=True)
+    due = fields.Date()
+    completed = fields.Date()
+    basis = one_of(["consent", "statutory"], required=True)
+    consent_given_by = listing(ref(), max_items=20)
+    consent_date = fields.Date()
+    leaflets_given = listing(one_of(codes.LEAFLETS), max_items=len(codes.LEAFLETS))
+
+    @validates_schema
+    def consent_is_given_by_someone(self, data, **kwargs):
+        if data.get("basis") == "consent" and not data.get("consent_given_by"):
+            raise ValidationError("Say who gave consent.", "consent_given_by")
+        if data.get("completed") and data.get("started") and data["completed"] < data["started"]:
+            raise ValidationError("The assessment was completed before it started.", "completed")
+
+
+class VenueSchema(Strict):
+    name = line(required=True)
+    address = fields.Nested(AddressSchema)
+
+
+class MeetingSchema(Strict):
+    id = fields.String(validate=validate.Regexp(_ID, error=ID_MESSAGE))
+    kind = one_of(codes.MEETING_KINDS, required=True)
+    starts = fields.DateTime(required=True)
+    ends = fields.DateTime()
+    venue = fields.Nested(VenueSchema, required=True)
+    room = line()
+    chair = ref()
+    reason = text()
+
+
+class OutcomeSchema(Strict):
+    id = fields.String(required=True, validate=validate.Regexp(_ID, error=ID_MESSAGE))
+    description = text(required=True)
+
+
+class ActionSchema(Strict):
+    what = text(required=True)
+    who = ref()
+    by = fields.Date()
+    outcome = ref()
+    status = one_of(["not_started", "in_progress", "done"])
+
+
+class PlanSchema(Strict):
+    started = fields.Date()
+    what_is_important = listing(text(), max_items=50)
+    what_should_change = listing(text(), max_items=50)
+    child_views = text()
+    outcomes = listing(fields.Nested(OutcomeSchema), max_items=50)
+    actions = listing(fields.Nested(ActionSchema), max_items=200)
+    contingency = text()
+    visit_frequency = line()
+    review_dates = listing(fields.Date(), max_items=50)
+
+
+class ReviewSchema(Strict):
+    date = fields.Date(required=True)
+    progress = one_of(codes.PROGRESS, required=True)
+    what_worked = text()
+    not_achieved = text()
+    child_views = text()
+    family_views = text()
+    decision = one_of(codes.DECISIONS, required=True)
+    decision_notes = text()
+    next_review = fields.Date()
+
+
+class OngoingActionSchema(Strict):
+    what = text(required=True)
+    who = ref()
+    by = fields.Date()
+
+
+class ClosureSchema(Strict):
+    date = fields.Date(required=True)
+    reason = one_of(codes.CLOSURE_REASONS, required=True)
+    census_reason = one_of(codes.census_codes("reason_for_closure"))
+    outcome = one_of(codes.CLOSURE_OUTCOMES, required=True)
+    concluded = one_of(["assessment", "involvement"], load_default="involvement")
+    conclusion_of = one_of(codes.ASSESSMENT_TYPES)
+    enclose_assessment = fields.Boolean(load_default=False)
+    final_summary = text()
+    ongoing_actions = listing(fields.Nested(OngoingActionSchema), max_items=100)
+    signposting = listing(text(), max_items=50)
+
+
+class PartySchema(Strict):
+    role = one_of(codes.CO_WORKING_ROLES, required=True)
+    person = ref(required=True)
+
+
+class TaskSchema(Strict):
+    task = text(required=True)
+    responsible = ref(required=True)
+    frequency = line()
+    reports_to = ref()
+
+
+class CoWorkingSchema(Strict):
+    agreed = fields.Date(required=True)
+    review = fields.Date()
+    plan_status = one_of(codes.PLAN_STATUSES, required=True)
+    plan_status_other = line()
+    parties = listing(fields.Nested(PartySchema), min_items=1, max_items=20, required=True)
+    tasks = listing(fields.Nested(TaskSchema), max_items=100)
+
+
+class EqualityFactorSchema(Strict):
+    area = one_of(codes.EQUALITY_AREAS, required=True)
+    effect = text(required=True)
+    support = text()
+
+
+class EqualitySchema(Strict):
+    factors = listing(fields.Nested(EqualityFactorSchema), max_items=50)
+    strengths = text()
+    plan = text()
+
+
+class RiskSchema(Strict):
+    risk_factors = listing(text(), max_items=50)
+    protective_factors = listing(text(), max_items=50)
+    level_of_harm = one_of(codes.RISK_LEVELS)
+    impact = text()
+    measures = listing(text(), max_items=50)
+    residual_risk = one_of(codes.RISK_LEVELS)
+    review_actions = listing(text(), max_items=50)
+    contingency = listing(text(), max_items=50)
+    contact_if_risk_increases = text()
+
+
+class InformationRequestSchema(Strict):
+    professional = ref(required=True)
+    about = listing(ref(), max_items=20)
+    specific_information = text()
+    reply_by = fields.Date()
+
+
+class WithheldSchema(Strict):
+    path = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*$",
+            error="Expected a bundle path like 'family_members[1].address'.",
+        ),
+    )
+    withheld_from = listing(
+        fields.String(
+            validate=validate.Regexp(
+                r"^([a-z][a-z0-9_-]{0,31}|family|professionals)$",
+                error="Expected a person's id, 'family' or 'professionals'.",
+            )
+        ),
+        min_items=1,
+        max_items=50,
+        required=True,
+    )
+    reason = line()
+
+
+class BundleSchema(Strict):
+    schema_version = fields.String(required=True, validate=validate.OneOf([SCHEMA_VERSION]))
+    authority = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[a-z][a-z0-9-]{1,40}$", error="Expected an authority slug."),
+    )
+    case = fields.Nested(CaseSchema, required=True)
+    children = listing(fields.Nested(ChildSchema), min_items=1, max_items=20, required=True)
+    family_members = listing(fields.Nested(FamilyMemberSchema), max_items=50)
+    professionals = listing(fields.Nested(ProfessionalSchema), max_items=100)
+    assessment = fields.Nested(AssessmentSchema)
+    meetings = listing(fields.Nested(MeetingSchema), max_items=50)
+    plan = fields.Nested(PlanSchema)
+    reviews = listing(fields.Nested(ReviewSchema), max_items=100)
+    closure = fields.Nested(ClosureSchema)
+    co_working = fields.Nested(CoWorkingSchema)
+    equality = fields.Nested(EqualitySchema)
+    risk = fields.Nested(RiskSchema)
+    information_requests = listing(fields.Nested(InformationRequestSchema), max_items=100)
+    documents_requested = listing(
+        fields.String(validate=validate.Regexp(_DOC_ID, error="Expected a document id.")),
+        max_items=50,
+    )
+    withheld = listing(fields.Nested(WithheldSchema), max_items=200)
+
+
+def nhs_number_is_valid(number: str) -> bool:
+    """The NHS number's modulus-11 check: weights 10..2, 11 - remainder, 11 means 0, 10 invalid."""
+    digits = [int(c) for c in number if c.isdigit()]
+    if len(digits) != 10:
+        return False
+    check = 11 - sum(d * w for d, w in zip(digits[:9], range(10, 1, -1))) % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == digits[9]
+
+
+def age_on(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

@@ -1,0 +1,143 @@
+"""docgen's public API: bundle → validate → resolve template → render, for Python callers.
+
+    from docgen.pipeline import Pipeline
+    pipeline = Pipeline()
+    bundle = pipeline.load("samples/valid/worcestershire-cin.json")
+    for document in pipeline.render(bundle, ["outcome-letter"]):
+        print(document.filename, document.error or len(document.docx))
+
+Writing files (atomically, into a folder) is :mod:`docgen.output`; converting to PDF is
+:mod:`docgen.convert`; batches and the register of issued documents build on this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from docgen.bundle import Bundle
+from docgen.bundle.load import load as load_raw
+from docgen.exceptions import DocgenError
+from docgen.registry import Registry, TemplateInfo
+from docgen.render.context import Recipient, build_context
+from docgen.render.engine import CompiledTemplate, Provenance
+from docgen.render.recipients import recipients_for
+from docgen.validate import ValidationReport, validate
+
+log = logging.getLogger("docgen")
+
+
+@dataclass
+class Rendered:
+    """One document for one recipient: its DOCX bytes, or the error that stopped it."""
+
+    case_reference: str
+    template: TemplateInfo
+    recipient: Recipient | None
+    docx: bytes | None = None
+    error: DocgenError | None = None
+    outputs: dict[str, Path] = field(default_factory=dict)  # format -> written path
+
+    @property
+    def doc_id(self) -> str:
+        return self.template.doc_id
+
+    @property
+    def stem(self) -> str:
+        """A stable file name without extension: case reference, document, recipient."""
+        parts = [self.case_reference, self.doc_id]
+        if self.recipient:
+            parts.append(self.recipient.slug)
+        return "_".join(parts)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Pipeline:
+    """Loads, validates and renders bundles, keeping compiled templates for reuse."""
+
+    def __init__(self, registry: Registry | None = None, *, today: date | None = None) -> None:
+        self.registry = registry or Registry()
+        self.today = today
+        self._compiled: dict[tuple[Path, str], CompiledTemplate] = {}
+
+    # -- bundle and validate --------------------------------------------------------------------
+    def check(self, source: str | Path, *, stdin=None) -> ValidationReport:
+        """Every problem with one bundle file (``-`` for standard input), without raising."""
+        return validate(load_raw(source, stdin=stdin), self.registry, self.today)
+
+    def load(self, source: str | Path, *, stdin=None, strict: bool = False) -> Bundle:
+        """A valid bundle, or BundleInvalid listing every error."""
+        bundle = self.check(source, stdin=stdin).raise_for_errors(strict)
+        log.debug("[%s] bundle valid (%s)", bundle.reference, bundle.source)
+        return bundle
+
+    # -- resolve and render ---------------------------------------------------------------------
+    def document_ids(self, bundle: Bundle, doc_ids: list[str] | None) -> list[str]:
+        """The documents asked for; else the bundle's ``documents_requested``; else all."""
+        return list(doc_ids or bundle.data.get("documents_requested") or self.registry.document_ids())
+
+    def render(self, bundle: Bundle, doc_ids: list[str] | None = None) -> list[Rendered]:
+        """Every requested document for every recipient; a failure costs only its own document."""
+        profile = self.registry.profile(bundle.authority)
+        results: list[Rendered] = []
+        for doc_id in self.document_ids(bundle, doc_ids):
+            try:
+                template = self.registry.resolve(doc_id, bundle.authority)
+            except DocgenError as e:
+                e.case_ref = bundle.reference
+                results.append(Rendered(bundle.reference, _unresolved(doc_id), None, error=e))
+                continue
+            log.debug("[%s] %s resolved to %s v%s", bundle.reference, doc_id, template.origin, template.version)
+            for recipient in recipients_for(template, bundle):
+                results.append(self._render_one(bundle, profile, template, recipient))
+        return results
+
+    def _render_one(self, bundle, profile, template: TemplateInfo, recipient) -> Rendered:
+        result = Rendered(bundle.reference, template, recipient)
+        try:
+            compiled = self.compiled(template)
+            context = build_context(bundle, profile, template, recipient, today=self.today)
+            provenance = Provenance(
+                document_id=template.doc_id,
+                title=template.title,
+                template_version=template.version,
+                template_sha256=template.sha256,
+                case_reference=bundle.reference,
+                author=profile.name,
+                generated=datetime.now(timezone.utc),
+            )
+            result.docx = compiled.render(context, provenance)
+            log.debug("[%s] rendered %s", bundle.reference, result.stem)
+        except DocgenError as e:
+            e.case_ref = bundle.reference
+            result.error = e
+            log.debug("[%s] %s failed: %s", bundle.reference, result.stem, e.message)
+        return result
+
+    def compiled(self, template: TemplateInfo) -> CompiledTemplate:
+        key = (template.path, template.sha256)
+        if key not in self._compiled:
+            self._compiled[key] = CompiledTemplate(template.path, label=_label(template, self.registry))
+        return self._compiled[key]
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def _label(template: TemplateInfo, registry: Registry) -> str:
+    try:
+        return str(template.path.relative_to(registry.root.parent))
+    except ValueError:
+        return str(template.path)
+
+
+def _unresolved(doc_id: str) -> TemplateInfo:
+    """A stand-in so a document that could not be resolved still appears in the results."""
+    return TemplateInfo(doc_id, doc_id, "", Path(), Path(), "", "", "none", "all", False, False, ())

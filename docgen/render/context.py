@@ -1,0 +1,257 @@
+"""What a template sees: the bundle's values, names and labels worked out, dates ready to print.
+
+Every template gets the same names (listed by ``docgen templates fields``). People are dicts
+with ``name`` ("Jo Example"), ``formal_name`` ("Ms Jo Example") and ``salutation``
+("Dear Ms Example"); code values come with a ``*_label``; dates print as "22 November 2026".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from docgen import __version__
+from docgen.bundle import Bundle, codes
+from docgen.bundle.schema import age_on
+from docgen.registry import TemplateInfo
+from docgen.registry.profiles import AuthorityProfile
+from docgen.render.dates import add_working_days, display
+from docgen.render.withhold import Audience, Withheld, apply_withholding
+
+REPLY_WORKING_DAYS = 5
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who one copy of a document is addressed to."""
+
+    person_id: str
+    kind: str  # "family" or "agency"
+
+    @property
+    def slug(self) -> str:
+        return f"{self.kind}-{self.person_id}"
+
+
+def build_context(
+    bundle: Bundle,
+    profile: AuthorityProfile,
+    template: TemplateInfo,
+    recipient: Recipient | None,
+    *,
+    today: date | None = None,
+) -> dict:
+    """The names a template renders with, for one recipient (or none) of one document."""
+    audience = (
+        Audience(recipient.person_id, recipient.kind)
+        if recipient
+        else Audience(kind=template.audience)
+    )
+    data = _displayed(apply_withholding(bundle.data, audience, profile.withheld_wording))
+    issue_date = display(data["case"].get("issue_date") or today or date.today())
+    people = _people(data)
+    case = _case(data, people)
+    children = [p for p in people.values() if p["group"] == "child"]
+    context = {
+        "authority": _authority(profile),
+        "case": case,
+        "children": children,
+        "child": children[0],
+        "children_names": join_names([c["name"] for c in children]),
+        "family_members": [p for p in people.values() if p["group"] == "family"],
+        "professionals": [p for p in people.values() if p["group"] == "professional"],
+        "lead": case["lead"],
+        "manager": case["manager"],
+        "sender": case["lead"],
+        "assessment": _assessment(data.get("assessment"), people),
+        "meetings": [_meeting(m, people) for m in data.get("meetings", [])],
+        "plan": _plan(data.get("plan"), people),
+        "reviews": [_review(r) for r in data.get("reviews", [])],
+        "closure": _closure(data.get("closure"), people),
+        "co_working": _co_working(data.get("co_working"), people),
+        "equality": _equality(data.get("equality")),
+        "risk": data.get("risk"),
+        "issue_date": issue_date,
+        "reply_by": add_working_days(issue_date, REPLY_WORKING_DAYS),
+        "recipient": None,
+        "request": None,
+        "document": {"id": template.doc_id, "title": template.title, "version": template.version},
+        "docgen_version": __version__,
+    }
+    context["meeting"] = context["meetings"][0] if context["meetings"] else None
+    context["review"] = context["reviews"][-1] if context["reviews"] else None
+    if recipient:
+        context["recipient"] = dict(people[recipient.person_id], kind=recipient.kind)
+        context["request"] = _request_for(data, recipient, people)
+        if context["request"] and context["request"]["reply_by"]:
+            context["reply_by"] = context["request"]["reply_by"]
+    return context
+
+
+def join_names(names: list[str]) -> str:
+    """"Alex", "Alex and Sam", "Alex, Sam and Kai"."""
+    names = [str(n) for n in names]
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _displayed(value):
+    """The bundle with every date wrapped to print in GOV.UK style."""
+    if isinstance(value, dict):
+        return {k: _displayed(v) for k, v in value.items() if k != "withheld"}
+    if isinstance(value, list):
+        return [_displayed(v) for v in value]
+    if isinstance(value, date):
+        return display(value)
+    return value
+
+
+def _authority(profile: AuthorityProfile) -> dict:
+    return {
+        "slug": profile.slug,
+        "name": profile.name,
+        "service": profile.service,
+        "address": profile.address,
+        "postcode": profile.postcode,
+        "phone": profile.phone,
+        "email": profile.email,
+        "website": profile.website,
+        "sign_off": profile.sign_off,
+        "terms": profile.terms,
+        "submit_plans_to": profile.submit_plans_to,
+        "submit_closures_to": profile.submit_closures_to,
+        "support_after_closure": profile.support_after_closure,
+    }
+
+
+def _person(raw, group: str) -> dict:
+    if isinstance(raw, Withheld):
+        return {"id": "", "group": group, "name": raw, "formal_name": raw, "salutation": "Dear Sir or Madam"}
+    person = dict(raw, group=group)
+    name = f"{raw['first_name']} {raw['last_name']}"
+    title = raw.get("title")
+    person["name"] = name
+    person["formal_name"] = f"{title} {name}" if title else name
+    person["salutation"] = f"Dear {title} {raw['last_name']}" if title else f"Dear {name}"
+    person["attending_mark"] = {True: "✓", False: "✗"}.get(raw.get("attending"), "")
+    return person
+
+
+def _people(data: dict) -> dict[str, dict]:
+    people: dict[str, dict] = {}
+    for child in data["children"]:
+        person = _person(child, "child")
+        if not isinstance(child, Withheld):
+            on = data["case"].get("issue_date") or date.today()
+            person["age"] = age_on(child["date_of_birth"], on) if not isinstance(child["date_of_birth"], Withheld) else child["date_of_birth"]
+            person["sex_label"] = codes.census()["sex"].get(child["sex"], "")
+            person["ethnicity_label"] = codes.census()["ethnicity"].get(child.get("ethnicity"), "")
+        people[person["id"] or f"child-{len(people)}"] = person
+    for member in data.get("family_members", []):
+        person = _person(member, "family")
+        people[person["id"] or f"family-{len(people)}"] = person
+    for pro in data.get("professionals", []):
+        person = _person(pro, "professional")
+        if not isinstance(pro, Withheld):
+            person["agency_type_label"] = codes.AGENCY_TYPES.get(pro.get("agency_type"), "")
+        people[person["id"] or f"professional-{len(people)}"] = person
+    return people
+
+
+def _case(data: dict, people: dict) -> dict:
+    case = dict(data["case"])
+    case["plan_type_label"] = codes.PLAN_TYPES[case["plan_type"]]
+    case["lead"] = people.get(case.get("lead_professional"))
+    case["manager"] = people.get(case.get("manager"))
+    case["primary_need_label"] = codes.census()["primary_need"].get(case.get("primary_need"), "")
+    return case
+
+
+def _assessment(raw: dict | None, people: dict) -> dict | None:
+    if raw is None:
+        return None
+    assessment = dict(raw)
+    assessment["type_label"] = codes.ASSESSMENT_TYPES[raw["type"]]
+    assessment["consent_from"] = [people[i] for i in raw.get("consent_given_by", [])]
+    assessment["consent_names"] = join_names([p["formal_name"] for p in assessment["consent_from"]])
+    assessment["leaflets"] = [codes.LEAFLETS[k] for k in raw.get("leaflets_given", [])]
+    return assessment
+
+
+def _meeting(raw: dict, people: dict) -> dict:
+    meeting = dict(raw)
+    meeting["kind_label"] = codes.MEETING_KINDS[raw["kind"]]
+    meeting["chair"] = people.get(raw.get("chair"))
+    return meeting
+
+
+def _who(raw_id: str | None, people: dict) -> dict | None:
+    return people.get(raw_id) if raw_id else None
+
+
+def _plan(raw: dict | None, people: dict) -> dict | None:
+    if raw is None:
+        return None
+    plan = dict(raw)
+    outcomes = {o["id"]: o for o in raw.get("outcomes", [])}
+    plan["actions"] = [
+        dict(a, who=_who(a.get("who"), people), outcome=outcomes.get(a.get("outcome")))
+        for a in raw.get("actions", [])
+    ]
+    reviews = sorted(raw.get("review_dates", []))
+    plan["next_review"] = reviews[0] if reviews else None
+    return plan
+
+
+def _review(raw: dict) -> dict:
+    return dict(
+        raw,
+        progress_label=codes.PROGRESS[raw["progress"]],
+        decision_label=codes.DECISIONS[raw["decision"]],
+    )
+
+
+def _closure(raw: dict | None, people: dict) -> dict | None:
+    if raw is None:
+        return None
+    closure = dict(raw)
+    closure["reason_label"] = codes.CLOSURE_REASONS[raw["reason"]]
+    closure["conclusion_of_label"] = codes.ASSESSMENT_TYPES.get(raw.get("conclusion_of"), "assessment")
+    closure["ongoing_actions"] = [
+        dict(a, who=_who(a.get("who"), people)) for a in raw.get("ongoing_actions", [])
+    ]
+    return closure
+
+
+def _co_working(raw: dict | None, people: dict) -> dict | None:
+    if raw is None:
+        return None
+    co_working = dict(raw)
+    co_working["plan_status_label"] = codes.PLAN_STATUSES[raw["plan_status"]]
+    co_working["parties"] = [
+        dict(p, role_label=codes.CO_WORKING_ROLES[p["role"]], person=people[p["person"]])
+        for p in raw["parties"]
+    ]
+    co_working["tasks"] = [
+        dict(t, responsible=people[t["responsible"]], reports_to=_who(t.get("reports_to"), people))
+        for t in raw.get("tasks", [])
+    ]
+    return co_working
+
+
+def _equality(raw: dict | None) -> dict | None:
+    if raw is None:
+        return None
+    factors = [dict(f, area_label=codes.EQUALITY_AREAS[f["area"]]) for f in raw.get("factors", [])]
+    return dict(raw, factors=factors)
+
+
+def _request_for(data: dict, recipient: Recipient, people: dict) -> dict | None:
+    for raw in data.get("information_requests", []):
+        if raw["professional"] == recipient.person_id:
+            about = [people[c] for c in raw.get("about", [])] or [
+                p for p in people.values() if p["group"] == "child"
+            ]
+            return dict(raw, about=about, reply_by=raw.get("reply_by"))
+    return None

@@ -1,0 +1,295 @@
+"""The render stage: a Word template compiled once, filled many times.
+
+docxtpl's own ``render`` re-reads the template, re-patches its XML, recompiles Jinja and
+re-serialises every part on each call. Here a template is read and compiled once per process;
+each render fills the compiled parts and copies every other part's bytes as they are. The text
+is docxtpl's: its ``patch_xml`` prepares the source and its ``resolve_listing`` treats tabs and
+newlines. Templates using features that need docxtpl's object model (RichText, table-column
+loops and merges, images, sub-documents) are handed to docxtpl whole.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import signal
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from docxtpl import DocxTemplate
+from jinja2 import Template, TemplateSyntaxError
+from jinja2.exceptions import SecurityError, UndefinedError
+from lxml import etree
+
+from docgen import __version__
+from docgen.exceptions import MissingField, TemplateError, TemplateSecurityError
+from docgen.render import package
+from docgen.render.environment import make_environment
+
+MAX_OUTPUT_CHARS = 20_000_000
+MAX_SECONDS = 30.0
+
+_BODY = re.compile(r"(<w:body>|<w:body [^>]*>)(.*)(</w:body>)", re.DOTALL)
+_RENDERED_PART = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml$")
+# Tags whose handling needs docxtpl's object model or its table post-processing.
+_NEEDS_DOCXTPL = re.compile(r"\{[{%]-?\s*(r|tc|hm|vm|colspan|cellbg)\s|\{\{\s*\w*(image|subdoc)")
+_LISTING_CHARS = re.compile("[\t\a\f\n]")
+_DOCPR_ID = re.compile(r'(<wp:docPr\b[^>]*?\bid=")(\d+)(")')
+_CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+_CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a generated document says about itself, in its properties: no personal data."""
+
+    document_id: str
+    title: str
+    template_version: str
+    template_sha256: str
+    case_reference: str
+    author: str
+    generated: datetime
+
+    def custom_properties(self) -> dict[str, str]:
+        return {
+            "docgen.document": self.document_id,
+            "docgen.template_version": self.template_version,
+            "docgen.template_sha256": self.template_sha256,
+            "docgen.case_reference": self.case_reference,
+            "docgen.generated": self.generated.isoformat(timespec="seconds"),
+            "docgen.version": __version__,
+        }
+
+
+@dataclass
+class _Part:
+    name: str
+    prefix: str  # XML before the rendered section (document.xml: up to and with <w:body>)
+    template: Template
+    suffix: str
+
+
+class CompiledTemplate:
+    """One Word template, compiled once and rendered to DOCX bytes any number of times."""
+
+    def __init__(self, path: Path, *, label: str | None = None) -> None:
+        self.path = Path(path)
+        self.label = label or str(path)
+        self.env = make_environment()
+        try:
+            self.blob = self.path.read_bytes()
+            self.entries = package.read_entries(self.blob)
+        except (OSError, ValueError, Exception) as e:  # zipfile raises several unrelated types
+            raise TemplateError(f"The template is not a readable Word file ({e}).", source=self.label) from e
+        self._patcher = DocxTemplate(io.BytesIO(self.blob))
+        self.parts: list[_Part] = []
+        self.uses_docxtpl = False
+        for name, entry in self.entries.items():
+            if _RENDERED_PART.match(name):
+                self._compile_part(name, package.text_of(entry))
+        self._content_types, self._rels = self._with_custom_properties()
+
+    # -- compiling ----------------------------------------------------------------------------
+    def _compile_part(self, name: str, xml: str) -> None:
+        if name == "word/document.xml":
+            match = _BODY.search(xml)
+            if not match:
+                raise TemplateError("The document has no body.", source=self.label)
+            prefix, source, suffix = xml[: match.end(1)], match.group(2), xml[match.start(3) :]
+        else:
+            prefix, source, suffix = "", xml, ""
+        if "{" not in source:
+            return
+        patched = self._patcher.patch_xml(source)
+        if _NEEDS_DOCXTPL.search(patched):
+            self.uses_docxtpl = True
+        patched = re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
+        try:
+            template = self.env.from_string(patched)
+        except TemplateSyntaxError as e:
+            raise TemplateError(
+                f"Jinja syntax error: {e.message} (near: {_text_near(patched, e.lineno)!r}).",
+                source=f"{self.label} ({name})",
+            ) from e
+        self.parts.append(_Part(name, prefix, template, suffix))
+
+    def _with_custom_properties(self) -> tuple[package.Entry, package.Entry]:
+        """[Content_Types].xml and _rels/.rels, declaring docProps/custom.xml."""
+        types = package.text_of(self.entries["[Content_Types].xml"])
+        if "/docProps/custom.xml" not in types:
+            types = types.replace(
+                "</Types>",
+                f'<Override PartName="/docProps/custom.xml" ContentType="{_CUSTOM_TYPE}"/></Types>',
+            )
+        rels = package.text_of(self.entries["_rels/.rels"])
+        if _CUSTOM_REL not in rels:
+            rels = rels.replace(
+                "</Relationships>",
+                f'<Relationship Id="rIdDocgenCustom" Type="{_CUSTOM_REL}" '
+                'Target="docProps/custom.xml"/></Relationships>',
+            )
+        return (
+            package.compressed("[Content_Types].xml", types.encode("utf-8")),
+            package.compressed("_rels/.rels", rels.encode("utf-8")),
+        )
+
+    # -- rendering ----------------------------------------------------------------------------
+    def render(self, context: dict, provenance: Provenance) -> bytes:
+        """The filled document as DOCX bytes."""
+        with _time_limit(MAX_SECONDS, self.label):
+            if self.uses_docxtpl:
+                return self._render_with_docxtpl(context, provenance)
+            rendered = {part.name: self._render_part(part, context) for part in self.parts}
+        return self._assemble(rendered, provenance)
+
+    def _render_part(self, part: _Part, context: dict) -> bytes:
+        chunks: list[str] = []
+        size = 0
+        try:
+            for chunk in part.template.generate(context):
+                size += len(chunk)
+                if size > MAX_OUTPUT_CHARS:
+                    raise TemplateSecurityError(
+                        f"The document grew past {MAX_OUTPUT_CHARS:,} characters; "
+                        "a loop or expression in the template is too large.",
+                        source=self.label,
+                    )
+                chunks.append(chunk)
+        except UndefinedError as e:
+            raise MissingField(
+                f"The template uses the field '{_field_in_error(e)}', which this case bundle does not have.",
+                source=f"{self.label} ({part.name})",
+            ) from e
+        except SecurityError as e:
+            raise TemplateSecurityError(
+                f"The template tried something the sandbox forbids: {e}.", source=self.label
+            ) from e
+        except (TypeError, ValueError, ArithmeticError, LookupError) as e:
+            raise TemplateError(f"The template failed: {e}.", source=f"{self.label} ({part.name})") from e
+        xml = "".join(chunks)
+        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        if _LISTING_CHARS.search(xml):
+            xml = self._patcher.resolve_listing(xml)
+        if "<wp:docPr" in xml:
+            counter = iter(range(1001, 10**9))
+            xml = _DOCPR_ID.sub(lambda m: f"{m.group(1)}{next(counter)}{m.group(3)}", xml)
+        document = f"{part.prefix}{xml}{part.suffix}"
+        _check_well_formed(document, self.label, part.name)
+        return document.encode("utf-8")
+
+    def _assemble(self, rendered: dict[str, bytes], provenance: Provenance) -> bytes:
+        entries = []
+        for name, entry in self.entries.items():
+            if name == "[Content_Types].xml":
+                entries.append(self._content_types)
+            elif name == "_rels/.rels":
+                entries.append(self._rels)
+            elif name in rendered:
+                entries.append(package.compressed(name, rendered[name], level=1))
+            elif name in ("docProps/core.xml", "docProps/custom.xml"):
+                continue
+            else:
+                entries.append(entry)
+        entries.append(package.compressed("docProps/core.xml", _core_xml(provenance)))
+        entries.append(package.compressed("docProps/custom.xml", _custom_xml(provenance)))
+        return package.write_zip(entries)
+
+    def _render_with_docxtpl(self, context: dict, provenance: Provenance) -> bytes:
+        template = DocxTemplate(io.BytesIO(self.blob))
+        try:
+            template.render(context, jinja_env=self.env, autoescape=True)
+        except UndefinedError as e:
+            raise MissingField(
+                f"The template uses the field '{_field_in_error(e)}', which this case bundle does not have.",
+                source=self.label,
+            ) from e
+        except SecurityError as e:
+            raise TemplateSecurityError(
+                f"The template tried something the sandbox forbids: {e}.", source=self.label
+            ) from e
+        out = io.BytesIO()
+        template.save(out)
+        rendered = package.read_entries(out.getvalue())
+        parts = {n: package.text_of(e).encode("utf-8") for n, e in rendered.items() if _RENDERED_PART.match(n)}
+        return self._assemble(parts, provenance)
+
+
+def _field_in_error(error: UndefinedError) -> str:
+    return str(error.message or error).strip("'\"")
+
+
+def _text_near(source: str, lineno: int | None) -> str:
+    lines = source.splitlines()
+    if not lineno or lineno > len(lines):
+        return ""
+    return re.sub(r"<[^>]+>", "", lines[lineno - 1])[:120]
+
+
+def _check_well_formed(xml: str, label: str, part: str) -> None:
+    try:
+        etree.fromstring(xml.encode("utf-8"))
+    except etree.XMLSyntaxError as e:
+        raise TemplateError(
+            "The filled template is not valid Word XML; a tag probably spans table cells or "
+            f"paragraphs in a way Word cannot hold ({e}).",
+            source=f"{label} ({part})",
+        ) from e
+
+
+def _core_xml(p: Provenance) -> bytes:
+    when = p.generated.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        f"<dc:title>{escape(p.title)}</dc:title>"
+        f"<dc:subject>{escape(p.document_id)} {escape(p.case_reference)}</dc:subject>"
+        f"<dc:creator>{escape(p.author)}</dc:creator>"
+        f"<cp:lastModifiedBy>docgen {__version__}</cp:lastModifiedBy>"
+        f"<cp:revision>1</cp:revision>"
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{when}</dcterms:created>'
+        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{when}</dcterms:modified>'
+        "</cp:coreProperties>"
+    ).encode("utf-8")
+
+
+def _custom_xml(p: Provenance) -> bytes:
+    props = "".join(
+        f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{pid}" name="{escape(name)}">'
+        f"<vt:lpwstr>{escape(value)}</vt:lpwstr></property>"
+        for pid, (name, value) in enumerate(p.custom_properties().items(), start=2)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+        'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+        f"{props}</Properties>"
+    ).encode("utf-8")
+
+
+@contextmanager
+def _time_limit(seconds: float, label: str):
+    """Stop a render that runs past ``seconds`` (main thread only: signals need it)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def stop(signum, frame):
+        raise TemplateSecurityError(
+            f"Rendering took longer than {seconds:g} seconds and was stopped.", source=label
+        )
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -1,0 +1,81 @@
+"""The validate stage: schema errors, reference errors and policy warnings, all at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from marshmallow import ValidationError
+
+from docgen.bundle import Bundle
+from docgen.bundle.load import RawBundle
+from docgen.bundle.schema import BundleSchema
+from docgen.exceptions import BundleInvalid, TemplateNotFound
+from docgen.registry import Registry
+from docgen.validate.policy import check_policy
+from docgen.problems import ERROR, WARNING, Problem, from_marshmallow
+from docgen.validate.references import check_references
+
+__all__ = ["ValidationReport", "validate", "Problem", "ERROR", "WARNING"]
+
+
+@dataclass
+class ValidationReport:
+    source: str
+    problems: list[Problem] = field(default_factory=list)
+    bundle: Bundle | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+    def ok(self, strict: bool = False) -> bool:
+        return not self.errors and not (strict and self.warnings)
+
+    def raise_for_errors(self, strict: bool = False) -> Bundle:
+        """The valid bundle, or BundleInvalid listing every error (and warning when strict)."""
+        if self.ok(strict):
+            assert self.bundle is not None
+            return self.bundle
+        failing = self.problems if strict else self.errors
+        count = len(failing)
+        raise BundleInvalid(
+            f"The bundle has {count} problem{'s' if count != 1 else ''}.",
+            source=self.source,
+            case_ref=self.bundle.reference if self.bundle else None,
+            problems=failing,
+        )
+
+
+def validate(raw: RawBundle, registry: Registry, today: date | None = None) -> ValidationReport:
+    """Check a parsed bundle against the schema, its own references and the authority's policy."""
+    report = ValidationReport(raw.source)
+    schema = BundleSchema()
+    if not isinstance(raw.data, dict):
+        report.problems.append(Problem("", "Expected a JSON object at the top of the bundle."))
+        return report
+    try:
+        data = schema.load(raw.data)
+    except ValidationError as e:
+        report.problems.extend(from_marshmallow(e.messages, schema))
+        return report
+    report.problems.extend(check_references(data))
+    profile = None
+    try:
+        profile = registry.profile(data["authority"])
+    except TemplateNotFound as e:
+        report.problems.append(Problem("authority", e.message))
+    for i, doc_id in enumerate(data.get("documents_requested", [])):
+        if doc_id not in registry.document_ids():
+            report.problems.append(
+                Problem(f"documents_requested[{i}]", f"No document has the id '{doc_id}'.")
+            )
+    if report.errors:
+        return report
+    report.problems.extend(check_policy(data, profile, today or date.today()))
+    report.bundle = Bundle(source=raw.source, data=data)
+    return report

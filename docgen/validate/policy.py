@@ -1,0 +1,85 @@
+"""Policy warnings: what the source documents ask of a good plan, checked against a bundle.
+
+Warnings never stop a document; ``--strict`` turns them into errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from docgen.bundle.schema import age_on
+from docgen.registry.profiles import AuthorityProfile
+from docgen.problems import WARNING, Problem
+
+STATUTORY_PLANS = ("child_protection", "looked_after")
+PLANNED = ("early_help_taf", "child_in_need", "child_protection", "looked_after")
+
+
+def warn(path: str, message: str) -> Problem:
+    return Problem(path, message, WARNING)
+
+
+def check_policy(data: dict, profile: AuthorityProfile | None, today: date) -> Iterator[Problem]:
+    case = data["case"]
+    plan = data.get("plan")
+    on = case.get("issue_date") or today
+    for i, child in enumerate(data["children"]):
+        if age_on(child["date_of_birth"], on) >= 18:
+            yield warn(f"children[{i}].date_of_birth", "This child is 18 or over.")
+        if child["date_of_birth"] > on:
+            yield warn(f"children[{i}].date_of_birth", "The date of birth is in the future.")
+    yield from _key_worker(data)
+    if plan is None:
+        if case["plan_type"] in PLANNED:
+            yield warn("plan", "The case has no plan.")
+        return
+    lead = _lead_term(profile)
+    if not case.get("lead_professional"):
+        yield warn("case.lead_professional", f"The plan does not name its {lead}.")
+    if not plan.get("contingency"):
+        yield warn("plan.contingency", "The plan has no contingency: what happens if it is not followed.")
+    if not plan.get("review_dates"):
+        yield warn("plan.review_dates", "The plan has no review date.")
+    for i, action in enumerate(plan.get("actions", [])):
+        if not action.get("who"):
+            yield warn(f"plan.actions[{i}].who", "This action has no owner: say who will do it.")
+        if not action.get("by"):
+            yield warn(f"plan.actions[{i}].by", "This action has no date: say by when.")
+    yield from _review_cadence(data, profile)
+
+
+def _lead_term(profile: AuthorityProfile | None) -> str:
+    return profile.terms["lead"] if profile else "Lead Professional"
+
+
+def _key_worker(data: dict) -> Iterator[Problem]:
+    case = data["case"]
+    if case["plan_type"] not in STATUTORY_PLANS or not case.get("lead_professional"):
+        return
+    worker = next(p for p in data.get("professionals", []) if p["id"] == case["lead_professional"])
+    if not worker.get("qualified_social_worker"):
+        yield warn(
+            "case.lead_professional",
+            "The key worker for a Child Protection or Looked After plan must be a qualified "
+            "social worker.",
+        )
+
+
+def _review_cadence(data: dict, profile: AuthorityProfile | None) -> Iterator[Problem]:
+    """Each review date falls within the authority's window after the one before it."""
+    window = profile.review_window(data["case"]["plan_type"]) if profile else None
+    plan = data["plan"]
+    if not window or not plan.get("started"):
+        return
+    low, high = window
+    previous = plan["started"]
+    for i, when in enumerate(sorted(plan.get("review_dates", []))):
+        weeks = (when - previous).days / 7
+        if not low <= weeks <= high:
+            expected = f"{low} weeks" if low == high else f"{low}-{high} weeks"
+            yield warn(
+                f"plan.review_dates[{i}]",
+                f"Reviews here are every {expected}; this one is {weeks:g} weeks after the last.",
+            )
+        previous = when

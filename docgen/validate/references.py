@@ -1,0 +1,69 @@
+"""Checks a JSON Schema cannot express: ids that must be unique and must point somewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from docgen.bundle.paths import resolve_path
+from docgen.problems import Problem
+
+PEOPLE = ("children", "family_members", "professionals")
+
+
+def check_references(data: dict) -> Iterator[Problem]:
+    ids: dict[str, str] = {}
+    for group in PEOPLE:
+        for index, person in enumerate(data.get(group, [])):
+            path = f"{group}[{index}].id"
+            if person["id"] in ids:
+                yield Problem(path, f"The id '{person['id']}' is already used at {ids[person['id']]}.")
+            else:
+                ids[person["id"]] = path
+    groups = {g: {p["id"] for p in data.get(g, [])} for g in PEOPLE}
+    everyone = set(ids)
+    pros = groups["professionals"]
+
+    def expect(path: str, value: str | None, allowed: set[str], what: str) -> Iterator[Problem]:
+        if value is not None and value not in allowed:
+            yield Problem(path, f"No {what} has the id '{value}'.")
+
+    case = data.get("case", {})
+    yield from expect("case.lead_professional", case.get("lead_professional"), pros, "professional")
+    yield from expect("case.manager", case.get("manager"), pros, "professional")
+    assessment = data.get("assessment") or {}
+    for i, who in enumerate(assessment.get("consent_given_by", [])):
+        yield from expect(f"assessment.consent_given_by[{i}]", who, everyone, "person")
+    for i, meeting in enumerate(data.get("meetings", [])):
+        yield from expect(f"meetings[{i}].chair", meeting.get("chair"), pros, "professional")
+    plan = data.get("plan") or {}
+    outcomes = {o["id"] for o in plan.get("outcomes", [])}
+    for i, action in enumerate(plan.get("actions", [])):
+        yield from expect(f"plan.actions[{i}].who", action.get("who"), everyone, "person")
+        yield from expect(f"plan.actions[{i}].outcome", action.get("outcome"), outcomes, "outcome")
+    closure = data.get("closure") or {}
+    for i, action in enumerate(closure.get("ongoing_actions", [])):
+        yield from expect(f"closure.ongoing_actions[{i}].who", action.get("who"), everyone, "person")
+    co_working = data.get("co_working") or {}
+    for i, party in enumerate(co_working.get("parties", [])):
+        yield from expect(f"co_working.parties[{i}].person", party["person"], pros, "professional")
+    for i, task in enumerate(co_working.get("tasks", [])):
+        yield from expect(f"co_working.tasks[{i}].responsible", task["responsible"], pros, "professional")
+        yield from expect(f"co_working.tasks[{i}].reports_to", task.get("reports_to"), pros, "professional")
+    for i, request in enumerate(data.get("information_requests", [])):
+        yield from expect(f"information_requests[{i}].professional", request["professional"], pros, "professional")
+        for j, child in enumerate(request.get("about", [])):
+            yield from expect(f"information_requests[{i}].about[{j}]", child, groups["children"], "child")
+    for i, entry in enumerate(data.get("withheld", [])):
+        if not path_exists(data, entry["path"]):
+            yield Problem(f"withheld[{i}].path", f"The bundle has nothing at '{entry['path']}'.")
+        for j, who in enumerate(entry["withheld_from"]):
+            if who not in ("family", "professionals"):
+                yield from expect(f"withheld[{i}].withheld_from[{j}]", who, everyone, "person")
+
+
+def path_exists(data: object, path: str) -> bool:
+    try:
+        resolve_path(data, path)
+    except LookupError:
+        return False
+    return True
