@@ -1,0 +1,51 @@
+"""Fixtures shared across docgen's tests."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+import docx
+import pytest
+
+from docgen.pipeline import Pipeline
+from docgen.registry import Registry
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+VALID_SAMPLES = sorted((SAMPLES / "valid").glob("*.json"))
+INVALID_SAMPLES = sorted((SAMPLES / "invalid").glob("*.json"))
+# Samples say which day they were issued on (case.issue_date); tests run as if on that day.
+TODAY = date(2026, 11, 20)
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return Registry(ROOT / "templates")
+
+
+@pytest.fixture(scope="session")
+def pipeline(registry) -> Pipeline:
+    return Pipeline(registry, today=TODAY)
+
+
+def docx_text(content: bytes) -> str:
+    """All the text of a DOCX a reader would see: body paragraphs, tables, headers, footers."""
+    document = docx.Document(io.BytesIO(content))
+    lines: list[str] = []
+
+    def walk(container) -> None:
+        for paragraph in container.paragraphs:
+            lines.append(paragraph.text)
+        for table in container.tables:
+            for row in table.rows:
+                for cell in row.cells:
+                    walk(cell)
+
+    walk(document)
+    for section in document.sections:
+        for part in (section.header, section.footer, section.first_page_header, section.first_page_footer):
+            if not part.is_linked_to_previous:
+                walk(part)
+    return "\n".join(lines)
