@@ -96,6 +96,8 @@ def update_xmp(packet: bytes, title: str, author: str, subject: str, keywords: s
         for child in list(description):
             if child.tag in replaced:
                 description.remove(child)
+        if len(description) == 0:
+            rdf.remove(description)
 
     description = ET.SubElement(rdf, f"{{{NS['rdf']}}}Description", {f"{{{NS['rdf']}}}about": ""})
     _lang_alt(description, "title", title)
@@ -104,6 +106,7 @@ def update_xmp(packet: bytes, title: str, author: str, subject: str, keywords: s
     _lang_alt(description, "description", subject)
     if keywords:
         ET.SubElement(description, f"{{{NS['pdf']}}}Keywords").text = keywords
+    ET.indent(root, space=" ")
     body = ET.tostring(root, encoding="utf-8", xml_declaration=False)
     return packet[:start] + body + packet[end:]
 

@@ -1,0 +1,7 @@
+"""Finishing PDFs: metadata and encryption, print packs, and Notify letter checks."""
+
+from docgen.pdfout.finish import finish_pdf
+from docgen.pdfout.letter_check import LetterProblem, check_letter
+from docgen.pdfout.pack import PackEntry, make_pack
+
+__all__ = ["LetterProblem", "PackEntry", "check_letter", "finish_pdf", "make_pack"]
