@@ -1,0 +1,220 @@
+"""Check a letter PDF against GOV.UK Notify's precompiled-letter rules, from the PDF itself.
+
+Word positions come from poppler's ``pdftotext -bbox`` rather than pypdf's text visitor: poppler
+gives every word a finished box in page coordinates (top-left origin, after text and page
+matrices and rotation), where the visitor gives only the start point of each text run and
+leaves glyph widths to us. Poppler's boxes use the font's bounding box, a little taller than
+the glyphs, so the check errs on the strict side: a letter that passes here has its text
+inside the zones with room to spare.
+
+Only text is checked; images and drawn lines in the margins are not seen.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from docgen.exceptions import ConvertError, PdfInputError
+from docgen.pdfout._io import open_pdf
+
+MM = 72 / 25.4  # points per millimetre
+A4_MM = (210.0, 297.0)
+SIZE_TOLERANCE_MM = 1.0
+MAX_PAGES = 10
+MARGINS_MM = {"left": 15.0, "right": 15.0, "top": 5.0, "bottom": 5.0}
+ADDRESS_BOX_MM = (24.6, 39.5, 120.0, 66.3)  # left, top, right, bottom from the top-left corner
+ADDRESS_LINES = (3, 7)
+POSTCODE = re.compile(r"^(GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})$")
+XHTML = "{http://www.w3.org/1999/xhtml}"
+BOX_TEXT = "the address box (24.6-120 mm from the left, 39.5-66.3 mm from the top)"
+
+
+@dataclass(frozen=True)
+class LetterProblem:
+    """One way a letter breaks Notify's rules; ``message`` says what and where, in mm."""
+
+    code: str
+    message: str
+    page: int | None = None
+
+    def __str__(self) -> str:
+        return f"page {self.page}: {self.message}" if self.page else self.message
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word's box in mm from the page's top-left corner, and its text."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+    text: str
+
+
+def check_letter(pdf_path: Path) -> list[LetterProblem]:
+    """Every way ``pdf_path`` breaks Notify's precompiled-letter rules; empty when it passes.
+
+    Raises PdfInputError naming the file when it is not a readable, unencrypted PDF.
+    """
+    pdf_path = Path(pdf_path)
+    reader = open_pdf(pdf_path)
+    problems: list[LetterProblem] = []
+    if len(reader.pages) > MAX_PAGES:
+        problems.append(
+            LetterProblem(
+                "page-count",
+                f"the letter has {len(reader.pages)} pages; Notify accepts at most {MAX_PAGES}",
+            )
+        )
+    pages = read_words(pdf_path)
+    for number, (size, words) in enumerate(pages, start=1):
+        problems += _check_size(number, size)
+        problems += _check_margins(number, size, words)
+    if pages:
+        problems += check_address(pages[0][1])
+    return problems
+
+
+def read_words(pdf_path: Path) -> list[tuple[tuple[float, float], list[Word]]]:
+    """Each page's (width, height) in mm and its words, as poppler's pdftotext lays them out."""
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        raise ConvertError(
+            "pdftotext was not found; install it with: apt-get install -y poppler-utils"
+        )
+    done = subprocess.run(
+        [pdftotext, "-bbox", str(pdf_path), "-"], capture_output=True, check=False, timeout=120
+    )
+    if done.returncode != 0:
+        raise PdfInputError("could not be read by pdftotext", source=str(pdf_path))
+    try:
+        root = ET.fromstring(done.stdout)
+    except ET.ParseError as e:
+        raise PdfInputError("gave unreadable output from pdftotext", source=str(pdf_path)) from e
+    pages = []
+    for page in root.iter(f"{XHTML}page"):
+        size = (float(page.get("width", 0)) / MM, float(page.get("height", 0)) / MM)
+        words = [
+            Word(*(float(w.get(k, 0)) / MM for k in ("xMin", "yMin", "xMax", "yMax")), w.text or "")
+            for w in page.iter(f"{XHTML}word")
+        ]
+        pages.append((size, words))
+    return pages
+
+
+def _check_size(number: int, size: tuple[float, float]) -> list[LetterProblem]:
+    width, height = size
+    if abs(width - A4_MM[0]) <= SIZE_TOLERANCE_MM and abs(height - A4_MM[1]) <= SIZE_TOLERANCE_MM:
+        return []
+    shape = "landscape" if width > height else "portrait"
+    message = (
+        f"the page is {width:.0f} x {height:.0f} mm ({shape}); "
+        "Notify needs A4 portrait, 210 x 297 mm"
+    )
+    return [LetterProblem("page-size", message, number)]
+
+
+def _check_margins(number: int, size: tuple[float, float], words: list[Word]) -> list[LetterProblem]:
+    if not words:
+        return []
+    width, height = size
+    reach = {
+        "left": min(w.left for w in words),
+        "right": width - max(w.right for w in words),
+        "top": min(w.top for w in words),
+        "bottom": height - max(w.bottom for w in words),
+    }
+    problems = []
+    for side, distance in reach.items():
+        if distance < MARGINS_MM[side]:
+            message = (
+                f"text reaches {max(distance, 0):.1f} mm from the {side} edge, inside the "
+                f"{MARGINS_MM[side]:g} mm {side} margin"
+            )
+            problems.append(LetterProblem("margin", message, number))
+    return problems
+
+
+def check_address(words: list[Word]) -> list[LetterProblem]:
+    """Problems with page 1's address: where it is, how many lines, the postcode, intruders."""
+    in_box = [w for w in words if _overlaps_box(w)]
+    inside = [w for w in in_box if _inside_box(w)]
+    crossing = [w for w in in_box if not _inside_box(w)]
+    problems = []
+    for line in _lines(crossing):
+        message = f"text crosses the edge of the address box, {_where(line)}"
+        problems.append(LetterProblem("address-box-edge", message, 1))
+
+    lines = _lines(inside)
+    if not lines:
+        message = f"no address text was found inside {BOX_TEXT}"
+        return problems + [LetterProblem("address-missing", message, 1)]
+    address, others = _address_block(lines)
+    for line in others:
+        message = f"text inside the address box is not part of the address, {_where(line)}"
+        problems.append(LetterProblem("address-box-intrusion", message, 1))
+    low, high = ADDRESS_LINES
+    if not low <= len(address) <= high:
+        message = f"the address has {len(address)} lines; Notify needs {low} to {high}"
+        problems.append(LetterProblem("address-lines", message, 1))
+    last = " ".join(w.text for w in address[-1]).upper()
+    if not POSTCODE.match(" ".join(last.split())):
+        message = "the last line of the address is not a UK postcode"
+        problems.append(LetterProblem("address-postcode", message, 1))
+    return problems
+
+
+def _overlaps_box(word: Word) -> bool:
+    left, top, right, bottom = ADDRESS_BOX_MM
+    return word.left < right and word.right > left and word.top < bottom and word.bottom > top
+
+
+def _inside_box(word: Word) -> bool:
+    left, top, right, bottom = ADDRESS_BOX_MM
+    return word.left >= left and word.right <= right and word.top >= top and word.bottom <= bottom
+
+
+def _lines(words: list[Word]) -> list[list[Word]]:
+    """Group words into lines, top to bottom, each line's words left to right."""
+    lines: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: (w.top, w.left)):
+        if lines:
+            current = lines[-1]
+            mid = (word.top + word.bottom) / 2
+            if current[0].top <= mid <= current[0].bottom:
+                current.append(word)
+                continue
+        lines.append([word])
+    return [sorted(line, key=lambda w: w.left) for line in lines]
+
+
+def _address_block(lines: list[list[Word]]) -> tuple[list[list[Word]], list[list[Word]]]:
+    """Split the box's lines into the address (aligned, evenly spaced from the first line) and
+    the rest: lines after a gap wider than a line, or starting more than 2 mm off its left edge.
+    """
+    first = lines[0]
+    height = first[0].bottom - first[0].top
+    address, others = [first], []
+    for line in lines[1:]:
+        gap = line[0].top - address[-1][0].bottom
+        aligned = abs(line[0].left - first[0].left) <= 2.0
+        if aligned and gap <= height and not others:
+            address.append(line)
+        else:
+            others.append(line)
+    return address, others
+
+
+def _where(line: list[Word]) -> str:
+    left, right = min(w.left for w in line), max(w.right for w in line)
+    top, bottom = min(w.top for w in line), max(w.bottom for w in line)
+    return f"at {left:.1f}-{right:.1f} mm from the left and {top:.1f}-{bottom:.1f} mm from the top"
