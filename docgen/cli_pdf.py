@@ -1,0 +1,88 @@
+"""Command-line commands for finished PDFs: ``pack`` and ``check-letter``.
+
+The lead engineer registers :data:`pack` and :data:`check_letter` on the main ``docgen`` group.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from docgen.exceptions import DocgenError
+from docgen.pdfout import check_letter as check_letter_pdf
+from docgen.pdfout import make_pack
+
+
+class DocgenCommand(click.Command):
+    """A click command that shows a DocgenError as ``Error: ...`` and exits with its code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DocgenError as e:
+            error = click.ClickException(str(e))
+            error.exit_code = e.exit_code
+            raise error from e
+
+
+PDF_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.command(cls=DocgenCommand)
+@click.argument("pdfs", nargs=-1, required=True, type=PDF_FILE)
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="The pack PDF to write.",
+)  # fmt: skip
+@click.option(
+    "--duplex/--no-duplex", default=True, show_default=True,
+    help="Start every letter on the front of a sheet, adding blank pages where needed.",
+)  # fmt: skip
+def pack(pdfs: tuple[Path, ...], out: Path, duplex: bool) -> None:
+    """Merge PDFs, in the order given, into one print-ready pack with a contents page.
+
+    Each document is listed on the contents page by its file name, with the page it starts on,
+    and has a bookmark.
+
+    \b
+    Example:
+        docgen pack out/*-mother.pdf out/*-father.pdf --out print/pack.pdf
+    """
+    entries = make_pack([(path.stem, path) for path in pdfs], out, duplex=duplex)
+    pages = entries[-1].first_page + entries[-1].pages - 1
+    click.echo(f"Wrote {out}: {len(entries)} documents, {pages} pages")
+
+
+@click.command("check-letter", cls=DocgenCommand)
+@click.argument("pdfs", nargs=-1, required=True, type=PDF_FILE)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.pass_context
+def check_letter(ctx: click.Context, pdfs: tuple[Path, ...], as_json: bool) -> None:
+    """Check letter PDFs against GOV.UK Notify's precompiled-letter rules.
+
+    A4 portrait, at most 10 pages, text within the margins (15 mm sides, 5 mm top and bottom),
+    and on page 1 a 3-7 line address ending in a UK postcode inside the address box. Exits 0
+    when every letter passes, 1 when any has problems.
+
+    \b
+    Example:
+        docgen check-letter out/letters/*.pdf
+        docgen check-letter out/letter.pdf --json
+    """
+    results = [(path, check_letter_pdf(path)) for path in pdfs]
+    if as_json:
+        report = [
+            {"file": str(path), "ok": not problems, "problems": [p.to_dict() for p in problems]}
+            for path, problems in results
+        ]
+        click.echo(json.dumps(report, indent=2))
+    else:
+        for path, problems in results:
+            if not problems:
+                click.echo(f"{path}: OK")
+            for problem in problems:
+                click.echo(f"{path}: {problem}")
+    ctx.exit(1 if any(problems for _, problems in results) else 0)
