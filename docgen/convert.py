@@ -53,8 +53,8 @@ class ConversionResult:
         if self.ok:
             return
         if self.error_kind == OutputError.kind:
-            raise OutputError(self.error or "could not be written", path=str(self.target))
-        raise ConvertError(self.error or "could not be converted")
+            raise OutputError(self.error or "The PDF could not be written.")
+        raise ConvertError(self.error or "The document could not be converted.")
 
 
 @dataclass(frozen=True)
@@ -231,7 +231,7 @@ class Converter:
                     _move_atomically(produced, item.target)
                     done.add(item.index)
                 except OSError as e:
-                    failed_writes[item.index] = f"could not write {item.target}: {e.strerror}"
+                    failed_writes[item.index] = f"{item.target}: {e.strerror}"
             return _Run(done, failed_writes, killed, returncode)
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -272,14 +272,15 @@ def _collect(
         if item.index in run.done:
             results[item.index] = ConversionResult(item.source, item.target, True, None, attempts)
         elif item.index in run.failed_writes:
-            message = f"{item.source.name}: {run.failed_writes[item.index]}"
+            reason = run.failed_writes[item.index]
+            message = f"Could not write the PDF of {item.source.name}: {reason}."
             results[item.index] = ConversionResult(
                 item.source, item.target, False, message, attempts, OutputError.kind
             )
 
 
 def _failed(item: _Item, reason: str, attempts: int) -> ConversionResult:
-    message = f"could not convert {item.source.name}: {reason}"
+    message = f"Could not convert {item.source.name}: {reason}."
     return ConversionResult(item.source, item.target, False, message, attempts, ConvertError.kind)
 
 
