@@ -7,31 +7,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
-from docgen.exceptions import DocgenError
+from docgen.cli_support import json_option, reports_errors
 from docgen.pdfout import check_letter as check_letter_pdf
 from docgen.pdfout import make_pack
-
-
-class DocgenCommand(click.Command):
-    """A click command that shows a DocgenError as ``Error: ...`` and exits with its code."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except DocgenError as e:
-            error = click.ClickException(str(e))
-            error.exit_code = e.exit_code
-            raise error from e
-
 
 PDF_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-@click.command(cls=DocgenCommand)
+@click.command()
 @click.argument("pdfs", nargs=-1, required=True, type=PDF_FILE)
 @click.option(
     "--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -41,6 +27,7 @@ PDF_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     "--duplex/--no-duplex", default=True, show_default=True,
     help="Start every letter on the front of a sheet, adding blank pages where needed.",
 )  # fmt: skip
+@reports_errors
 def pack(pdfs: tuple[Path, ...], out: Path, duplex: bool) -> None:
     """Merge PDFs, in the order given, into one print-ready pack with a contents page.
 
@@ -51,15 +38,15 @@ def pack(pdfs: tuple[Path, ...], out: Path, duplex: bool) -> None:
     Example:
         docgen pack out/*-mother.pdf out/*-father.pdf --out print/pack.pdf
     """
-    entries = make_pack([(path.stem, path) for path in pdfs], out, duplex=duplex)
-    pages = entries[-1].first_page + entries[-1].pages - 1
-    click.echo(f"Wrote {out}: {len(entries)} documents, {pages} pages")
+    made = make_pack([(path.stem, path) for path in pdfs], out, duplex=duplex)
+    click.echo(f"Wrote {out}: {len(made.entries)} documents, {made.pages} pages")
 
 
-@click.command("check-letter", cls=DocgenCommand)
+@click.command("check-letter")
 @click.argument("pdfs", nargs=-1, required=True, type=PDF_FILE)
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@json_option
 @click.pass_context
+@reports_errors
 def check_letter(ctx: click.Context, pdfs: tuple[Path, ...], as_json: bool) -> None:
     """Check letter PDFs against GOV.UK Notify's precompiled-letter rules.
 

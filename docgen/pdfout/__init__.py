@@ -2,6 +2,6 @@
 
 from docgen.pdfout.finish import finish_pdf
 from docgen.pdfout.letter_check import LetterProblem, check_letter
-from docgen.pdfout.pack import PackEntry, make_pack
+from docgen.pdfout.pack import Pack, PackEntry, make_pack
 
-__all__ = ["LetterProblem", "PackEntry", "check_letter", "finish_pdf", "make_pack"]
+__all__ = ["LetterProblem", "Pack", "PackEntry", "check_letter", "finish_pdf", "make_pack"]

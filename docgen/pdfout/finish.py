@@ -58,10 +58,8 @@ def finish_pdf(
         stream = metadata.get_object()
         packet = stream.get_data()
         if password and b"pdfaid" in packet:
-            raise PdfInputError(
-                "is PDF/A, which does not allow encryption; convert without PDF/A to encrypt",
-                source=str(path),
-            )
+            message = "The PDF is PDF/A, which does not allow encryption; convert without PDF/A."
+            raise PdfInputError(message, source=str(path))
         producer = _xmp_producer(packet)
         if producer:
             info["/Producer"] = producer  # PDF/A wants Info and XMP to agree

@@ -89,17 +89,17 @@ def read_words(pdf_path: Path) -> list[tuple[tuple[float, float], list[Word]]]:
     pdftotext = shutil.which("pdftotext")
     if pdftotext is None:
         raise ConvertError(
-            "pdftotext was not found; install it with: apt-get install -y poppler-utils"
+            "pdftotext was not found; install it with: apt-get install -y poppler-utils."
         )
     done = subprocess.run(
         [pdftotext, "-bbox", str(pdf_path), "-"], capture_output=True, check=False, timeout=120
     )
     if done.returncode != 0:
-        raise PdfInputError("could not be read by pdftotext", source=str(pdf_path))
+        raise PdfInputError("The PDF could not be read by pdftotext.", source=str(pdf_path))
     try:
         root = ET.fromstring(done.stdout)
     except ET.ParseError as e:
-        raise PdfInputError("gave unreadable output from pdftotext", source=str(pdf_path)) from e
+        raise PdfInputError("pdftotext gave unreadable output.", source=str(pdf_path)) from e
     pages = []
     for page in root.iter(f"{XHTML}page"):
         size = (float(page.get("width", 0)) / MM, float(page.get("height", 0)) / MM)
@@ -123,7 +123,9 @@ def _check_size(number: int, size: tuple[float, float]) -> list[LetterProblem]:
     return [LetterProblem("page-size", message, number)]
 
 
-def _check_margins(number: int, size: tuple[float, float], words: list[Word]) -> list[LetterProblem]:
+def _check_margins(
+    number: int, size: tuple[float, float], words: list[Word]
+) -> list[LetterProblem]:
     if not words:
         return []
     width, height = size

@@ -27,7 +27,16 @@ class PackEntry:
     pages: int
 
 
-def make_pack(items: list[tuple[str, Path]], out: Path, duplex: bool = True) -> list[PackEntry]:
+@dataclass(frozen=True)
+class Pack:
+    """A pack as written: its path, where each item starts, and its total page count."""
+
+    path: Path
+    entries: list[PackEntry]
+    pages: int
+
+
+def make_pack(items: list[tuple[str, Path]], out: Path, duplex: bool = True) -> Pack:
     """Merge ``items`` (label, PDF) in the order given into ``out``, after a contents page.
 
     With ``duplex`` every item starts on an odd page, the front of a new sheet: a blank page
@@ -54,7 +63,7 @@ def make_pack(items: list[tuple[str, Path]], out: Path, duplex: bool = True) -> 
             last = reader.pages[-1].mediabox
             writer.add_blank_page(float(last.width), float(last.height))
     write_atomically(writer, Path(out))
-    return entries
+    return Pack(Path(out), entries, len(writer.pages))
 
 
 def _padding(pages: int, duplex: bool) -> int:
