@@ -67,8 +67,8 @@ def finish_pdf(
     writer.add_metadata(info)
 
     if password:
-        if writer.pdf_header < b"%PDF-1.7":
-            writer.pdf_header = b"%PDF-1.7"
+        if writer.pdf_header < "%PDF-1.7":  # AES-256 needs PDF 1.7 (extension level 3)
+            writer.pdf_header = "%PDF-1.7"
         writer.encrypt(user_password=password, algorithm="AES-256")
     return write_atomically(writer, path)
 

@@ -58,7 +58,7 @@ def make_pack(items: list[tuple[str, Path]], out: Path, duplex: bool = True) -> 
         writer.add_blank_page(*A4)
     for entry, (_, reader) in zip(entries, readers, strict=True):
         _append(writer, reader)
-        writer.add_outline_item(_clip(entry.label), entry.first_page - 1)
+        writer.add_outline_item(title=_clip(entry.label), page_number=entry.first_page - 1)
         if _padding(entry.pages, duplex):
             last = reader.pages[-1].mediabox
             writer.add_blank_page(float(last.width), float(last.height))

@@ -1,0 +1,171 @@
+"""make_pack and the ``pack`` command, on letters LibreOffice converted."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from docgen.cli_pdf import pack
+from docgen.convert import Converter
+from docgen.exceptions import PdfInputError
+from docgen.pdfout import PackEntry, make_pack
+
+pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice")
+
+
+@pytest.fixture(scope="module")
+def letters(tmp_path_factory) -> dict[str, Path]:
+    """Three letters of 1, 2 and 3 pages; every page says whose letter it is and which page."""
+    folder = tmp_path_factory.mktemp("pack")
+    jobs = []
+    for name, pages in (("mother", 1), ("father", 2), ("school", 3)):
+        document = docx.Document()
+        for page in range(1, pages + 1):
+            if page > 1:
+                document.add_page_break()
+            document.add_paragraph(f"Letter for {name}, page {page}")
+        document.save(folder / f"{name}.docx")
+        jobs.append((folder / f"{name}.docx", folder / f"{name}.pdf"))
+    with Converter(jobs=2) as converter:
+        assert all(r.ok for r in converter.convert_many(jobs))
+    return {source.stem: target for source, target in jobs}
+
+
+def page_texts(path: Path) -> list[str]:
+    return [page.extract_text().strip() for page in PdfReader(path).pages]
+
+
+def test_duplex_pack_starts_every_letter_on_an_odd_page(letters, tmp_path):
+    items = [("To the mother", letters["mother"]), ("To the father", letters["father"]),
+             ("To the school", letters["school"])]  # fmt: skip
+
+    made = make_pack(items, tmp_path / "pack.pdf")
+
+    assert made.entries == [
+        PackEntry("To the mother", 3, 1),
+        PackEntry("To the father", 5, 2),
+        PackEntry("To the school", 7, 3),
+    ]
+    assert made.pages == 10
+    texts = page_texts(tmp_path / "pack.pdf")
+    assert texts[0].splitlines() == [
+        "Contents",
+        "Document Page",
+        "To the mother 3",
+        "To the father 5",
+        "To the school 7",
+    ]
+    assert texts[1:] == [
+        "",  # back of the contents page
+        "Letter for mother, page 1",
+        "",
+        "Letter for father, page 1",
+        "Letter for father, page 2",
+        "Letter for school, page 1",
+        "Letter for school, page 2",
+        "Letter for school, page 3",
+        "",
+    ]
+    assert all(entry.first_page % 2 == 1 for entry in made.entries)
+
+
+def test_pack_keeps_the_order_given_and_bookmarks_each_letter(letters, tmp_path):
+    items = [("School", letters["school"]), ("Mother", letters["mother"])]
+
+    make_pack(items, tmp_path / "pack.pdf")
+
+    reader = PdfReader(tmp_path / "pack.pdf")
+    assert [(o.title, reader.get_destination_page_number(o)) for o in reader.outline] == [
+        ("School", 2),
+        ("Mother", 6),
+    ]
+    assert reader.pages[2].extract_text().strip() == "Letter for school, page 1"
+    assert reader.pages[6].extract_text().strip() == "Letter for mother, page 1"
+
+
+def test_simplex_pack_adds_no_blank_pages(letters, tmp_path):
+    items = [("A", letters["mother"]), ("B", letters["father"]), ("C", letters["school"])]
+
+    made = make_pack(items, tmp_path / "pack.pdf", duplex=False)
+
+    assert [e.first_page for e in made.entries] == [2, 3, 5]
+    assert "" not in page_texts(tmp_path / "pack.pdf")
+
+
+def test_labels_are_escaped_and_long_ones_clipped(letters, tmp_path):
+    label = "Letter (copy) to Siân \\ O'Brien, " + "x" * 80
+
+    make_pack([(label, letters["mother"])], tmp_path / "pack.pdf")
+
+    contents = page_texts(tmp_path / "pack.pdf")[0].splitlines()
+    assert contents[2] == label[:67] + "... 3"
+
+
+def test_contents_run_over_several_pages_for_a_long_pack(letters, tmp_path):
+    items = [(f"Recipient {n}", letters["mother"]) for n in range(45)]
+
+    made = make_pack(items, tmp_path / "pack.pdf")
+
+    assert made.entries[0].first_page == 3  # two contents pages, no blank needed
+    texts = page_texts(tmp_path / "pack.pdf")
+    assert texts[1].splitlines()[0] == "Recipient 40 83"
+
+
+def test_a_corrupt_item_is_named_and_nothing_is_written(letters, tmp_path):
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(letters["father"].read_bytes()[:2000])
+
+    with pytest.raises(PdfInputError) as raised:
+        make_pack([("A", letters["mother"]), ("B", broken)], tmp_path / "pack.pdf")
+
+    assert str(raised.value).startswith(f"{broken}: The file is not a readable PDF")
+    assert raised.value.exit_code == 7
+    assert not (tmp_path / "pack.pdf").exists()
+
+
+def test_pack_command_writes_the_pack(letters, tmp_path):
+    out = tmp_path / "print" / "pack.pdf"
+    out.parent.mkdir()
+
+    result = CliRunner().invoke(
+        pack, [str(letters["mother"]), str(letters["school"]), "--out", str(out)]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Wrote {out}: 2 documents, 8 pages\n"
+    assert page_texts(out)[0].splitlines()[2:] == ["mother 3", "school 5"]
+
+
+def test_pack_command_no_duplex(letters, tmp_path):
+    out = tmp_path / "pack.pdf"
+
+    result = CliRunner().invoke(
+        pack, [str(letters["mother"]), str(letters["school"]), "--out", str(out), "--no-duplex"]
+    )
+
+    assert result.exit_code == 0
+    assert result.stdout == f"Wrote {out}: 2 documents, 5 pages\n"
+
+
+def test_pack_command_names_a_file_that_is_not_a_pdf(letters, tmp_path):
+    bogus = tmp_path / "notes.pdf"
+    bogus.write_text("not a pdf")
+
+    result = CliRunner().invoke(
+        pack, [str(letters["mother"]), str(bogus), "--out", str(tmp_path / "pack.pdf")]
+    )
+
+    assert result.exit_code == 7
+    assert result.stderr == f"Error: {bogus}: The file is not a PDF (no %PDF- header).\n"
+
+
+def test_pack_command_help_has_an_example():
+    result = CliRunner().invoke(pack, ["--help"])
+
+    assert result.exit_code == 0
+    assert "  Example:\n      docgen pack out/*-mother.pdf out/*-father.pdf" in result.stdout
