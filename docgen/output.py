@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
-from docgen.exceptions import OutputError
+from docgen.exceptions import DocgenError, OutputError
+from docgen.pdfout import finish_pdf
 
 
 def prepare_folder(out_dir: Path) -> Path:
@@ -48,3 +50,69 @@ def write_atomic(target: Path, content: bytes) -> Path:
         reason = "the disk is full" if e.errno == errno.ENOSPC else e.strerror
         raise OutputError(f"The file could not be written ({reason}).", source=str(target)) from e
     return target
+
+
+FORMATS = ("docx", "pdf", "both")
+
+
+def write_documents(results, out_dir: Path, *, fmt: str = "docx", converter=None, password=None) -> None:
+    """Write each rendered document as DOCX and/or PDF into ``out_dir``.
+
+    ``results`` are :class:`docgen.pipeline.Rendered`; each gets ``outputs`` filled in, or its
+    ``error`` set when its own file could not be made. PDFs are converted in one call to the
+    warm ``converter`` and finished (metadata, optional AES-256 password) before they are moved
+    into place, so a PDF in the folder is always complete.
+    """
+    out_dir = prepare_folder(Path(out_dir))
+    pending = [r for r in results if r.ok]
+    taken: set[str] = set()
+    for result in pending:
+        if result.stem in taken:
+            result.error = OutputError(f"Two documents would both be named {result.stem}.", source=str(out_dir))
+        taken.add(result.stem)
+    pending = [r for r in pending if r.ok]
+    if fmt in ("docx", "both"):
+        for result in pending:
+            _write_one(result, "docx", out_dir, result.docx)
+    if fmt in ("pdf", "both"):
+        _write_pdfs([r for r in pending if r.ok], out_dir, converter, password, keep_docx=fmt == "both")
+
+
+def _write_one(result, fmt: str, out_dir: Path, content: bytes) -> None:
+    try:
+        result.outputs[fmt] = write_atomic(target_in(out_dir, f"{result.stem}.{fmt}"), content)
+    except OutputError as e:
+        e.case_ref = result.case_reference
+        result.error = e
+
+
+def _write_pdfs(results, out_dir: Path, converter, password, *, keep_docx: bool) -> None:
+    if not results:
+        return
+    work = Path(tempfile.mkdtemp(prefix=".docgen-pdf-", dir=out_dir))
+    try:
+        jobs = []
+        for result in results:
+            source = result.outputs.get("docx") if keep_docx else None
+            if source is None:
+                source = work / f"{result.stem}.docx"
+                source.write_bytes(result.docx)
+            jobs.append((source, work / f"{result.stem}.pdf"))
+        for result, outcome in zip(results, converter.convert_many(jobs)):
+            try:
+                outcome.raise_for_error()
+                finish_pdf(
+                    outcome.target,
+                    title=result.template.title,
+                    author=result.author,
+                    subject=f"{result.doc_id} {result.case_reference}",
+                    password=password,
+                )
+                target = target_in(out_dir, f"{result.stem}.pdf")
+                os.replace(outcome.target, target)
+                result.outputs["pdf"] = target
+            except DocgenError as e:
+                e.case_ref = result.case_reference
+                result.error = e
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -37,6 +37,7 @@ class Rendered:
     case_reference: str
     template: TemplateInfo
     recipient: Recipient | None
+    author: str = ""  # the authority's name, for document metadata
     docx: bytes | None = None
     error: DocgenError | None = None
     outputs: dict[str, Path] = field(default_factory=dict)  # format -> written path
@@ -99,7 +100,7 @@ class Pipeline:
         return results
 
     def _render_one(self, bundle, profile, template: TemplateInfo, recipient) -> Rendered:
-        result = Rendered(bundle.reference, template, recipient)
+        result = Rendered(bundle.reference, template, recipient, author=profile.name)
         try:
             compiled = self.compiled(template)
             context = build_context(bundle, profile, template, recipient, today=self.today)

@@ -1,8 +1,8 @@
 """The case bundle contract, in marshmallow: one case, at one moment, for one authority.
 
 This module is the source of truth; ``schemas/case-bundle.schema.json`` is exported from it
-(``docgen schema export``). Checks JSON Schema cannot express (id references, check digits,
-date order) live in ``validates_schema`` hooks here and are listed in the exported description.
+(``docgen schema export``), so it holds only rules JSON Schema can express too. Checks it
+cannot (id references, check digits, date order) are in ``docgen.validate.consistency``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, fields, validate
 
 from docgen.bundle import codes
 
@@ -25,6 +25,7 @@ _POSTCODE = r"^([A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}|GIR ?0AA)$"
 _PHONE = r"^\+?[0-9][0-9 ()-]{5,20}$"
 _NHS = r"^[0-9]{3} ?[0-9]{3} ?[0-9]{4}$"
 _CASE_REF = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
+CASE_REFERENCE = re.compile(_CASE_REF)
 _DOC_ID = r"^[a-z][a-z0-9-]{1,40}$"
 
 NAME_MAX = 100
@@ -62,7 +63,19 @@ def text(**kwargs) -> fields.String:
 
 
 def one_of(choices, **kwargs) -> fields.String:
-    return fields.String(validate=validate.OneOf(list(choices)), **kwargs)
+    rule = validate.OneOf(list(choices), error="Expected one of {choices} but received: '{input}'.")
+    return fields.String(validate=rule, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: not "yes", 1 or "on", which JSON Schema would refuse."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+    default_error_messages = {"invalid": "Expected true or false."}
 
 
 def ref(**kwargs) -> fields.String:
@@ -101,7 +114,7 @@ class ContactMixin(Strict):
     address = fields.Nested(AddressSchema)
     phone = fields.String(validate=validate.Regexp(_PHONE, error="Expected a UK phone number."))
     email = fields.Email()
-    attending = fields.Boolean(allow_none=True)
+    attending = StrictBoolean(allow_none=True)
     notes = text()
 
 
@@ -132,28 +145,18 @@ class ChildSchema(PersonSchema):
     school = line()
     views = text()
 
-    @validates_schema
-    def nhs_check_digit(self, data, **kwargs):
-        number = data.get("nhs_number")
-        if number and not nhs_number_is_valid(number):
-            raise ValidationError("The NHS number's check digit is wrong.", "nhs_number")
-        if data.get("upn") and data.get("upn_unknown_reason"):
-            raise ValidationError(
-                "Give either a UPN or the reason it is unknown, not both.", "upn_unknown_reason"
-            )
-
 
 class FamilyMemberSchema(PersonSchema, ContactMixin):
     relationship = line(NAME_MAX, required=True)
-    parental_responsibility = fields.Boolean(load_default=False)
-    receives_letters = fields.Boolean()
+    parental_responsibility = StrictBoolean(load_default=False)
+    receives_letters = StrictBoolean()
 
 
 class ProfessionalSchema(PersonSchema, ContactMixin):
     role = line(NAME_MAX, required=True)
     agency = line(required=True)
     agency_type = one_of(codes.AGENCY_TYPES, load_default="other")
-    qualified_social_worker = fields.Boolean(load_default=False)
+    qualified_social_worker = StrictBoolean(load_default=False)
 
 
 class CaseSchema(Strict):
@@ -184,13 +187,6 @@ class AssessmentSchema(Strict):
     consent_given_by = listing(ref(), max_items=20)
     consent_date = fields.Date()
     leaflets_given = listing(one_of(codes.LEAFLETS), max_items=len(codes.LEAFLETS))
-
-    @validates_schema
-    def consent_is_given_by_someone(self, data, **kwargs):
-        if data.get("basis") == "consent" and not data.get("consent_given_by"):
-            raise ValidationError("Say who gave consent.", "consent_given_by")
-        if data.get("completed") and data.get("started") and data["completed"] < data["started"]:
-            raise ValidationError("The assessment was completed before it started.", "completed")
 
 
 class VenueSchema(Strict):
@@ -259,7 +255,7 @@ class ClosureSchema(Strict):
     outcome = one_of(codes.CLOSURE_OUTCOMES, required=True)
     concluded = one_of(["assessment", "involvement"], load_default="involvement")
     conclusion_of = one_of(codes.ASSESSMENT_TYPES)
-    enclose_assessment = fields.Boolean(load_default=False)
+    enclose_assessment = StrictBoolean(load_default=False)
     final_summary = text()
     ongoing_actions = listing(fields.Nested(OngoingActionSchema), max_items=100)
     signposting = listing(text(), max_items=50)
@@ -340,7 +336,7 @@ class WithheldSchema(Strict):
 
 
 class BundleSchema(Strict):
-    schema_version = fields.String(required=True, validate=validate.OneOf([SCHEMA_VERSION]))
+    schema_version = one_of([SCHEMA_VERSION], required=True)
     authority = fields.String(
         required=True,
         validate=validate.Regexp(r"^[a-z][a-z0-9-]{1,40}$", error="Expected an authority slug."),

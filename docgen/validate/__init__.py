@@ -9,12 +9,12 @@ from marshmallow import ValidationError
 
 from docgen.bundle import Bundle
 from docgen.bundle.load import RawBundle
-from docgen.bundle.schema import BundleSchema
+from docgen.bundle.schema import CASE_REFERENCE, BundleSchema
 from docgen.exceptions import BundleInvalid, TemplateNotFound
 from docgen.registry import Registry
 from docgen.validate.policy import check_policy
 from docgen.problems import ERROR, WARNING, Problem, from_marshmallow
-from docgen.validate.references import check_references
+from docgen.validate.consistency import check_consistency
 
 __all__ = ["ValidationReport", "validate", "Problem", "ERROR", "WARNING"]
 
@@ -24,6 +24,7 @@ class ValidationReport:
     source: str
     problems: list[Problem] = field(default_factory=list)
     bundle: Bundle | None = None
+    case_reference: str | None = None  # when the bundle gives a well-formed one, valid or not
 
     @property
     def errors(self) -> list[Problem]:
@@ -46,14 +47,14 @@ class ValidationReport:
         raise BundleInvalid(
             f"The bundle has {count} problem{'s' if count != 1 else ''}.",
             source=self.source,
-            case_ref=self.bundle.reference if self.bundle else None,
+            case_ref=self.case_reference,
             problems=failing,
         )
 
 
 def validate(raw: RawBundle, registry: Registry, today: date | None = None) -> ValidationReport:
     """Check a parsed bundle against the schema, its own references and the authority's policy."""
-    report = ValidationReport(raw.source)
+    report = ValidationReport(raw.source, case_reference=_case_reference(raw.data))
     schema = BundleSchema()
     if not isinstance(raw.data, dict):
         report.problems.append(Problem("", "Expected a JSON object at the top of the bundle."))
@@ -63,7 +64,7 @@ def validate(raw: RawBundle, registry: Registry, today: date | None = None) -> V
     except ValidationError as e:
         report.problems.extend(from_marshmallow(e.messages, schema))
         return report
-    report.problems.extend(check_references(data))
+    report.problems.extend(check_consistency(data))
     profile = None
     try:
         profile = registry.profile(data["authority"])
@@ -79,3 +80,12 @@ def validate(raw: RawBundle, registry: Registry, today: date | None = None) -> V
     report.problems.extend(check_policy(data, profile, today or date.today()))
     report.bundle = Bundle(source=raw.source, data=data)
     return report
+
+
+def _case_reference(data: object) -> str | None:
+    """The case reference of even an invalid bundle, so errors can name the case."""
+    case = data.get("case") if isinstance(data, dict) else None
+    reference = case.get("reference") if isinstance(case, dict) else None
+    if isinstance(reference, str) and CASE_REFERENCE.fullmatch(reference):
+        return reference
+    return None

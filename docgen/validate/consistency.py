@@ -1,16 +1,43 @@
-"""Checks a JSON Schema cannot express: ids that must be unique and must point somewhere."""
+"""Checks JSON Schema cannot express: ids unique and pointing somewhere, check digits, dates in order.
+
+They run once the bundle's structure is valid, and report every problem they find.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from docgen.bundle.paths import resolve_path
+from docgen.bundle.schema import nhs_number_is_valid
 from docgen.problems import Problem
 
 PEOPLE = ("children", "family_members", "professionals")
 
 
-def check_references(data: dict) -> Iterator[Problem]:
+def check_consistency(data: dict) -> Iterator[Problem]:
+    yield from _children(data)
+    yield from _assessment(data.get("assessment"))
+    yield from _references(data)
+
+
+def _children(data: dict) -> Iterator[Problem]:
+    for i, child in enumerate(data["children"]):
+        if child.get("nhs_number") and not nhs_number_is_valid(child["nhs_number"]):
+            yield Problem(f"children[{i}].nhs_number", "The NHS number's check digit is wrong.")
+        if child.get("upn") and child.get("upn_unknown_reason"):
+            yield Problem(f"children[{i}].upn_unknown_reason", "Give either a UPN or the reason it is unknown, not both.")
+
+
+def _assessment(assessment: dict | None) -> Iterator[Problem]:
+    if not assessment:
+        return
+    if assessment["basis"] == "consent" and not assessment.get("consent_given_by"):
+        yield Problem("assessment.consent_given_by", "Say who gave consent.")
+    if assessment.get("completed") and assessment["completed"] < assessment["started"]:
+        yield Problem("assessment.completed", "The assessment was completed before it started.")
+
+
+def _references(data: dict) -> Iterator[Problem]:
     ids: dict[str, str] = {}
     for group in PEOPLE:
         for index, person in enumerate(data.get(group, [])):
