@@ -26,8 +26,6 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-# Notify's address window, in mm from the page's top-left corner.
-ADDRESS_BOX_MM = {"left": 24.6, "top": 39.5, "right": 120.0, "bottom": 66.3}
 # The frame that keeps the address inside the window, in mm.
 FRAME_MM = {"x": 26.0, "y": 40.5, "width": 93.0, "height": 25.5}
 # Space kept clear of body text above and below the frame (framePr vSpace), in mm.

@@ -148,15 +148,13 @@ def _check_margins(
 
 def check_address(words: list[Word]) -> list[LetterProblem]:
     """Problems with page 1's address: where it is, how many lines, the postcode, intruders."""
-    in_box = [w for w in words if _overlaps_box(w)]
-    inside = [w for w in in_box if _inside_box(w)]
-    crossing = [w for w in in_box if not _inside_box(w)]
-    problems = []
-    for line in _lines(crossing):
-        message = f"text crosses the edge of the address box, {_where(line)}"
-        problems.append(LetterProblem("address-box-edge", message, 1))
-
-    lines = _lines(inside)
+    lines, problems = [], []
+    for line in _lines([w for w in words if _overlaps_box(w)]):
+        if all(_inside_box(w) for w in line):
+            lines.append(line)
+        else:
+            message = f"text crosses the edge of the address box, {_where(line)}"
+            problems.append(LetterProblem("address-box-edge", message, 1))
     if not lines:
         message = f"no address text was found inside {BOX_TEXT}"
         return problems + [LetterProblem("address-missing", message, 1)]
@@ -166,7 +164,8 @@ def check_address(words: list[Word]) -> list[LetterProblem]:
         problems.append(LetterProblem("address-box-intrusion", message, 1))
     low, high = ADDRESS_LINES
     if not low <= len(address) <= high:
-        message = f"the address has {len(address)} lines; Notify needs {low} to {high}"
+        count = f"{len(address)} line{'s' if len(address) != 1 else ''}"
+        message = f"the address has {count}; Notify needs {low} to {high}"
         problems.append(LetterProblem("address-lines", message, 1))
     last = " ".join(w.text for w in address[-1]).upper()
     if not POSTCODE.match(" ".join(last.split())):

@@ -1,0 +1,249 @@
+"""check_letter and the ``check-letter`` command, on letters LibreOffice laid out."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+from docx.enum.section import WD_ORIENT
+from docx.oxml.ns import qn
+from docx.shared import Mm
+
+from docgen.cli_pdf import check_letter as check_letter_command
+from docgen.convert import Converter
+from docgen.exceptions import PdfInputError
+from docgen.letter_layout import notify_letter
+from docgen.pdfout import LetterProblem, check_letter
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+    reason="needs LibreOffice and poppler-utils",
+)
+
+ADDRESS = ["Ms Alex Example", "12 High Street", "Kidderminster", "DY10 1AA"]
+SEVEN = ["Mr Sam Example-Longname", "Flat 3", "Riverside House", "100 Mill Lane",
+         "Stourport-on-Severn", "Worcestershire", "DY13 9AB"]  # fmt: skip
+BODY = [
+    "Dear parent or carer,",
+    "We are writing to tell you the outcome of the assessment of your child's needs. " * 3,
+    "Yours faithfully,",
+]
+
+
+def _move_frame(document, y_mm: float) -> None:
+    for frame in document.element.body.iter(qn("w:framePr")):
+        frame.set(qn("w:y"), str(round(y_mm * 1440 / 25.4)))
+
+
+def _plain(*, left_margin_mm: float = 20, a4: bool = True, landscape: bool = False):
+    document = docx.Document()
+    section = document.sections[0]
+    if a4:
+        section.page_width, section.page_height = Mm(210), Mm(297)
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Mm(297), Mm(210)
+    section.left_margin = Mm(left_margin_mm)
+    for text in BODY * 3:
+        document.add_paragraph(text)
+    return document
+
+
+def _eleven_pages():
+    document = notify_letter(ADDRESS, BODY)
+    for _ in range(10):
+        document.add_page_break()
+        document.add_paragraph("Continued")
+    return document
+
+
+def _too_high():
+    document = notify_letter(ADDRESS, BODY)
+    _move_frame(document, 36)
+    return document
+
+
+LETTERS = {
+    "good": lambda: notify_letter(ADDRESS, BODY * 4),
+    "seven-lines": lambda: notify_letter(SEVEN, BODY),
+    "calibri": lambda: notify_letter(SEVEN, BODY * 8, font="Calibri"),
+    "two-lines": lambda: notify_letter(["Ms Alex Example", "DY10 1AA"], BODY),
+    "no-postcode": lambda: notify_letter(["Ms Alex Example", "12 High Street", "Kidderminster"], BODY),
+    "intruder": lambda: notify_letter([*ADDRESS, "", "", "Ref 4471"], BODY),
+    "too-high": _too_high,
+    "no-frame": lambda: _plain(),
+    "narrow-margin": lambda: notify_letter(ADDRESS, BODY),
+    "us-letter": lambda: _plain(a4=False),
+    "landscape": lambda: _plain(landscape=True),
+    "eleven-pages": _eleven_pages,
+}
+
+
+@pytest.fixture(scope="module")
+def pdfs(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("letters")
+    jobs = []
+    for name, build in LETTERS.items():
+        document = build()
+        if name == "narrow-margin":
+            document.sections[0].left_margin = Mm(5)
+        document.save(folder / f"{name}.docx")
+        jobs.append((folder / f"{name}.docx", folder / f"{name}.pdf"))
+    with Converter(jobs=2) as converter:
+        assert all(r.ok for r in converter.convert_many(jobs))
+    return {source.stem: target for source, target in jobs}
+
+
+def messages(problems: list[LetterProblem]) -> list[str]:
+    return [str(problem) for problem in problems]
+
+
+@pytest.mark.parametrize("name", ["good", "seven-lines", "calibri"])
+def test_letters_laid_out_with_the_helper_pass(pdfs, name):
+    assert messages(check_letter(pdfs[name])) == []
+
+
+def test_two_address_lines_are_too_few(pdfs):
+    assert messages(check_letter(pdfs["two-lines"])) == [
+        "page 1: the address has 2 lines; Notify needs 3 to 7"
+    ]
+
+
+def test_the_last_address_line_must_be_a_postcode(pdfs):
+    assert messages(check_letter(pdfs["no-postcode"])) == [
+        "page 1: the last line of the address is not a UK postcode"
+    ]
+
+
+def test_other_text_in_the_address_box_is_reported(pdfs):
+    [problem] = check_letter(pdfs["intruder"])
+
+    assert problem.code == "address-box-intrusion"
+    assert re.fullmatch(
+        r"page 1: text inside the address box is not part of the address, "
+        r"at 26\.0-\d+\.\d mm from the left and \d+\.\d-\d+\.\d mm from the top",
+        str(problem),
+    )
+
+
+def test_an_address_above_the_box_crosses_its_top_edge(pdfs):
+    problems = check_letter(pdfs["too-high"])
+
+    assert [p.code for p in problems] == [
+        "address-box-edge",  # the first address line, above the box
+        "address-box-edge",  # the second, across its top edge
+        "address-box-edge",  # the body text, resuming below the frame, too high up
+        "address-lines",  # what is left inside the box
+    ]
+    assert re.fullmatch(
+        r"page 1: text crosses the edge of the address box, "
+        r"at 26\.0-\d+\.\d mm from the left and 3[5-9]\.\d-\d+\.\d mm from the top",
+        str(problems[0]),
+    )
+
+
+def test_body_text_running_through_the_box_is_reported(pdfs):
+    problems = check_letter(pdfs["no-frame"])
+
+    assert {p.code for p in problems} == {"address-box-edge", "address-missing"}
+    assert str(problems[-1]) == (
+        "page 1: no address text was found inside the address box "
+        "(24.6-120 mm from the left, 39.5-66.3 mm from the top)"
+    )
+
+
+def test_text_in_the_left_margin_is_reported(pdfs):
+    problems = check_letter(pdfs["narrow-margin"])
+
+    assert "page 1: text reaches 5.0 mm from the left edge, inside the 15 mm left margin" in (
+        messages(problems)
+    )
+
+
+def test_page_size_and_orientation_are_checked(pdfs):
+    assert messages(check_letter(pdfs["us-letter"]))[0] == (
+        "page 1: the page is 216 x 279 mm (portrait); Notify needs A4 portrait, 210 x 297 mm"
+    )
+    assert messages(check_letter(pdfs["landscape"]))[0] == (
+        "page 1: the page is 297 x 210 mm (landscape); Notify needs A4 portrait, 210 x 297 mm"
+    )
+
+
+def test_more_than_ten_pages_is_too_many(pdfs):
+    assert messages(check_letter(pdfs["eleven-pages"])) == [
+        "the letter has 11 pages; Notify accepts at most 10"
+    ]
+
+
+def test_problems_never_quote_the_letter_text(pdfs):
+    for name in LETTERS:
+        for problem in check_letter(pdfs[name]):
+            assert not {"Example", "High", "Kidderminster", "4471"} & set(problem.message.split())
+
+
+def test_a_corrupt_pdf_is_named(tmp_path, pdfs):
+    broken = tmp_path / "letter.pdf"
+    broken.write_bytes(pdfs["good"].read_bytes()[:1500])
+
+    with pytest.raises(PdfInputError) as raised:
+        check_letter(broken)
+
+    assert str(raised.value).startswith(f"{broken}: The file is not a readable PDF")
+
+
+def test_command_exits_0_when_every_letter_passes(pdfs):
+    result = CliRunner().invoke(check_letter_command, [str(pdfs["good"]), str(pdfs["seven-lines"])])
+
+    assert result.exit_code == 0
+    assert result.stdout == f"{pdfs['good']}: OK\n{pdfs['seven-lines']}: OK\n"
+
+
+def test_command_exits_1_and_lists_problems(pdfs):
+    result = CliRunner().invoke(check_letter_command, [str(pdfs["good"]), str(pdfs["two-lines"])])
+
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f"{pdfs['good']}: OK\n"
+        f"{pdfs['two-lines']}: page 1: the address has 2 lines; Notify needs 3 to 7\n"
+    )
+
+
+def test_command_json(pdfs):
+    result = CliRunner().invoke(check_letter_command, [str(pdfs["eleven-pages"]), "--json"])
+
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == [
+        {
+            "file": str(pdfs["eleven-pages"]),
+            "ok": False,
+            "problems": [
+                {
+                    "code": "page-count",
+                    "message": "the letter has 11 pages; Notify accepts at most 10",
+                    "page": None,
+                }
+            ],
+        }
+    ]
+
+
+def test_command_exits_7_naming_a_file_that_is_not_a_pdf(tmp_path):
+    bogus = tmp_path / "letter.pdf"
+    bogus.write_text("Dear parent")
+
+    result = CliRunner().invoke(check_letter_command, [str(bogus)])
+
+    assert result.exit_code == 7
+    assert result.stderr == f"Error: {bogus}: The file is not a PDF (no %PDF- header).\n"
+
+
+def test_command_help_has_an_example():
+    result = CliRunner().invoke(check_letter_command, ["--help"])
+
+    assert result.exit_code == 0
+    assert "  Example:\n      docgen check-letter out/letters/*.pdf\n" in result.stdout
