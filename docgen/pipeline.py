@@ -104,22 +104,24 @@ class Pipeline:
         try:
             compiled = self.compiled(template)
             context = build_context(bundle, profile, template, recipient, today=self.today)
-            provenance = Provenance(
-                document_id=template.doc_id,
-                title=template.title,
-                template_version=template.version,
-                template_sha256=template.sha256,
-                case_reference=bundle.reference,
-                author=profile.name,
-                generated=datetime.now(timezone.utc),
-            )
-            result.docx = compiled.render(context, provenance)
+            result.docx = compiled.render(context, self.provenance(bundle, template, profile))
             log.debug("[%s] rendered %s", bundle.reference, result.stem)
         except DocgenError as e:
             e.case_ref = bundle.reference
             result.error = e
             log.debug("[%s] %s failed: %s", bundle.reference, result.stem, e.message)
         return result
+
+    def provenance(self, bundle: Bundle, template: TemplateInfo, profile) -> Provenance:
+        return Provenance(
+            document_id=template.doc_id,
+            title=template.title,
+            template_version=template.version,
+            template_sha256=template.sha256,
+            case_reference=bundle.reference,
+            author=profile.name,
+            generated=datetime.now(timezone.utc),
+        )
 
     def compiled(self, template: TemplateInfo) -> CompiledTemplate:
         key = (template.path, template.sha256)

@@ -106,7 +106,7 @@ class CompiledTemplate:
         if "{" not in source:
             return
         patched = self._patcher.patch_xml(source)
-        if _NEEDS_DOCXTPL.search(patched):
+        if _NEEDS_DOCXTPL.search(re.sub(r"<[^>]+>", "", source)):
             self.uses_docxtpl = True
         patched = re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
         try:

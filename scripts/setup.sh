@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything docgen needs on a fresh Debian 12 machine (as root), into .venv/.
+#   scripts/setup.sh          the tool: Debian's LibreOffice and fonts, then docgen itself
+#   scripts/setup.sh --test   the same, plus what the tests need
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extras=""
+[ "${1:-}" = "--test" ] && extras="[test]"
+
+packages=(python3 python3-venv python3-pip libreoffice-writer-nogui fonts-liberation2
+          fonts-crosextra-carlito poppler-utils)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing from Debian: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3}
+"$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || { echo "docgen needs Python 3.11 or newer; set PYTHON=/path/to/python3.11" >&2; exit 2; }
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
+echo "docgen is ready: .venv/bin/docgen --help"
