@@ -38,8 +38,22 @@ def _twips(mm: float) -> str:
     return str(round(mm * 1440 / 25.4))
 
 
+def _put_frame(ppr, frame) -> None:
+    """Add ``framePr`` to a paragraph's properties where the OOXML schema orders it."""
+    before = [qn(f"w:{tag}") for tag in ("pStyle", "keepNext", "keepLines", "pageBreakBefore")]
+    earlier = [child for child in ppr if child.tag in before]
+    if earlier:
+        earlier[-1].addnext(frame)
+    else:
+        ppr.insert(0, frame)
+
+
 def add_address_frame(document: DocxDocument, lines: Iterable[str]) -> None:
-    """Insert the address lines at the start of ``document`` as one page-anchored frame."""
+    """Insert the address lines at the start of ``document`` as one page-anchored frame.
+
+    Keep each line under about 90 mm of 10 pt text (some 45 characters): a longer one wraps,
+    which adds a line, and lines past the frame's height are cut off.
+    """
     body = document.element.body
     first = body[0] if len(body) else None
     for line in lines:
@@ -63,7 +77,7 @@ def add_address_frame(document: DocxDocument, lines: Iterable[str]) -> None:
             "y": _twips(FRAME_MM["y"]),
         }.items():
             frame.set(qn(f"w:{name}"), value)
-        paragraph._p.get_or_add_pPr().insert(0, frame)
+        _put_frame(paragraph._p.get_or_add_pPr(), frame)
         if first is not None:  # keep document order: the frame first, then what was there
             first.addprevious(paragraph._p)
 
