@@ -156,3 +156,37 @@ def test_one_failing_document_does_not_stop_the_others(tmp_path, registry_with_b
     assert mixed.exit_code == 3
     assert mixed.stderr.endswith("1 of 4 documents failed.\n")
     assert sorted(p.name for p in (tmp_path / "mixed").iterdir()) == sorted(LETTERS)
+
+
+def test_pdf_output_with_metadata_and_password(tmp_path):
+    from pypdf import PdfReader
+
+    secret = tmp_path / "password.txt"
+    secret.write_text("correct horse\n")
+    out = tmp_path / "out"
+    result = render(SAMPLE, "--doc", "outcome-letter", "--out", out, "--format", "both", "--password-file", secret)
+    assert result.exit_code == 0, result.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(LETTERS + [n.replace(".docx", ".pdf") for n in LETTERS])
+    reader = PdfReader(out / LETTERS[0].replace(".docx", ".pdf"))
+    assert reader.is_encrypted
+    assert reader.decrypt("correct horse")
+    text = reader.pages[0].extract_text()
+    assert "Dear Ms Placeholder" in text and "WR1 1AA" in text
+    assert reader.metadata.title == "Standard Outcome/Closure Letter"
+    assert reader.metadata.author == "Worcestershire County Council"
+    assert reader.metadata.subject == "outcome-letter WOR-CIN-0001"
+
+
+def test_templates_list_resolves_overrides_per_authority():
+    result = CliRunner().invoke(cli, ["templates", "list", "--json"])
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert {r["authority"] for r in rows} == {"derbyshire", "south-gloucestershire", "worcestershire"}
+    for row in rows:
+        expected = ROOT / "templates" / row["origin"] / f"{row['id']}.docx"
+        assert Path(row["path"]) == expected
+        assert row["sha256"] == hashlib.sha256(expected.read_bytes()).hexdigest()
+    unknown = CliRunner().invoke(cli, ["templates", "list", "--authority", "atlantis"])
+    assert unknown.exit_code == 4
+    assert unknown.stderr.startswith("Error: Unknown authority 'atlantis'. Known: ")
