@@ -11,6 +11,7 @@ import docx
 import pytest
 from click.testing import CliRunner
 from docx.enum.section import WD_ORIENT
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
@@ -68,6 +69,18 @@ def _too_high():
     return document
 
 
+def _rule_in_margin():
+    """A bordered, empty table pulled 12 mm into the left margin: ink there, but no text."""
+    document = notify_letter(ADDRESS, BODY)
+    table = document.add_table(rows=1, cols=1)
+    table.style = document.styles["Table Grid"]
+    indent = OxmlElement("w:tblInd")
+    indent.set(qn("w:w"), str(round(-12 * 1440 / 25.4)))
+    indent.set(qn("w:type"), "dxa")
+    table._tbl.tblPr.append(indent)  # tblInd may follow tblStyle and tblW, as here
+    return document
+
+
 LETTERS = {
     "good": lambda: notify_letter(ADDRESS, BODY * 4),
     "seven-lines": lambda: notify_letter(SEVEN, BODY),
@@ -81,6 +94,7 @@ LETTERS = {
     "us-letter": lambda: _plain(a4=False),
     "landscape": lambda: _plain(landscape=True),
     "eleven-pages": _eleven_pages,
+    "rule-in-margin": _rule_in_margin,
 }
 
 
@@ -162,6 +176,17 @@ def test_text_in_the_left_margin_is_reported(pdfs):
 
     assert "page 1: text reaches 5.0 mm from the left edge, inside the 15 mm left margin" in (
         messages(problems)
+    )
+
+
+def test_a_drawing_in_the_margin_is_reported(pdfs):
+    [problem] = check_letter(pdfs["rule-in-margin"])
+
+    assert problem.code == "margin"
+    assert re.fullmatch(
+        r"page 1: an image or drawing reaches [5-8]\.\d mm from the left edge, "
+        r"inside the 15 mm left margin",
+        str(problem),
     )
 
 

@@ -7,7 +7,8 @@ leaves glyph widths to us. Poppler's boxes use the font's bounding box, a little
 the glyphs, so the check errs on the strict side: a letter that passes here has its text
 inside the zones with room to spare.
 
-Only text is checked; images and drawn lines in the margins are not seen.
+Margins are also checked for ink (images, drawn lines) on pages rendered by ``pdftoppm``; see
+:mod:`docgen.pdfout.ink`. The address rules read text only.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from pathlib import Path
 
 from docgen.exceptions import ConvertError, PdfInputError
 from docgen.pdfout._io import open_pdf
+from docgen.pdfout.ink import DPI, ink_reach
 
 MM = 72 / 25.4  # points per millimetre
 A4_MM = (210.0, 297.0)
 SIZE_TOLERANCE_MM = 1.0
 MAX_PAGES = 10
 MARGINS_MM = {"left": 15.0, "right": 15.0, "top": 5.0, "bottom": 5.0}
+INK_GRACE_MM = 25.4 / DPI
 ADDRESS_BOX_MM = (24.6, 39.5, 120.0, 66.3)  # left, top, right, bottom from the top-left corner
 ADDRESS_LINES = (3, 7)
 POSTCODE = re.compile(r"^(GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})$")
@@ -76,9 +79,10 @@ def check_letter(pdf_path: Path) -> list[LetterProblem]:
             )
         )
     pages = read_words(pdf_path)
-    for number, (size, words) in enumerate(pages, start=1):
+    inks = ink_reach(pdf_path)
+    for number, ((size, words), ink) in enumerate(zip(pages, inks, strict=True), start=1):
         problems += _check_size(number, size)
-        problems += _check_margins(number, size, words)
+        problems += _check_margins(number, size, words, ink)
     if pages:
         problems += check_address(pages[0][1])
     return problems
@@ -124,25 +128,34 @@ def _check_size(number: int, size: tuple[float, float]) -> list[LetterProblem]:
 
 
 def _check_margins(
-    number: int, size: tuple[float, float], words: list[Word]
+    number: int, size: tuple[float, float], words: list[Word], ink: dict[str, float] | None
 ) -> list[LetterProblem]:
-    if not words:
-        return []
+    """Text by its word boxes; then ink (images, lines) on the sides where the text is clear.
+
+    Ink is measured to the pixel, so it is given one pixel's grace.
+    """
     width, height = size
-    reach = {
-        "left": min(w.left for w in words),
-        "right": width - max(w.right for w in words),
-        "top": min(w.top for w in words),
-        "bottom": height - max(w.bottom for w in words),
-    }
+    text = {}
+    if words:
+        text = {
+            "left": min(w.left for w in words),
+            "right": width - max(w.right for w in words),
+            "top": min(w.top for w in words),
+            "bottom": height - max(w.bottom for w in words),
+        }
     problems = []
-    for side, distance in reach.items():
-        if distance < MARGINS_MM[side]:
-            message = (
-                f"text reaches {max(distance, 0):.1f} mm from the {side} edge, inside the "
-                f"{MARGINS_MM[side]:g} mm {side} margin"
-            )
-            problems.append(LetterProblem("margin", message, number))
+    for side, margin in MARGINS_MM.items():
+        if side in text and text[side] < margin:
+            what, distance = "text", text[side]
+        elif ink and ink[side] + INK_GRACE_MM < margin:
+            what, distance = "an image or drawing", ink[side]
+        else:
+            continue
+        message = (
+            f"{what} reaches {max(distance, 0):.1f} mm from the {side} edge, inside the "
+            f"{margin:g} mm {side} margin"
+        )
+        problems.append(LetterProblem("margin", message, number))
     return problems
 
 
