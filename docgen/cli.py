@@ -110,7 +110,8 @@ def render(bundle, doc_ids, all_docs, out, fmt, pdfa, password, password_file, s
 
     Writes one file per document and recipient, named CASEREF_DOCUMENT[_RECIPIENT], and
     prints their paths (with --json: document, recipient, path and SHA-256). A document that
-    fails writes nothing; the others still complete and the exit code is 3.
+    fails writes nothing; the others still complete and the exit code is 3. --all fills every
+    document the bundle has the sections for, and says which it skipped and why.
 
     Example:
 
@@ -122,7 +123,11 @@ def render(bundle, doc_ids, all_docs, out, fmt, pdfa, password, password_file, s
         raise click.UsageError("Give --doc ID (one or more) or --all.")
     pipeline = Pipeline(Registry(templates_dir))
     loaded = pipeline.load(bundle, strict=strict)
-    results = pipeline.render(loaded, pipeline.registry.document_ids() if all_docs else list(doc_ids))
+    if all_docs:
+        doc_ids, lacking = pipeline.fillable(loaded)
+        for doc_id, missing in lacking.items():
+            click.echo(f"Skipped {doc_id}: the bundle has no {', '.join(missing)}.", err=True)
+    results = pipeline.render(loaded, list(doc_ids))
     if password_file:
         password = password_file.read().strip()
     if out == "-":

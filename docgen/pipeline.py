@@ -20,7 +20,8 @@ from pathlib import Path
 
 from docgen.bundle import Bundle
 from docgen.bundle.load import load as load_raw
-from docgen.exceptions import DocgenError
+from docgen.bundle.paths import resolve_path
+from docgen.exceptions import DocgenError, MissingField
 from docgen.registry import Registry, TemplateInfo
 from docgen.render.context import Recipient, build_context
 from docgen.render.engine import CompiledTemplate, Provenance
@@ -83,6 +84,29 @@ class Pipeline:
         """The documents asked for; else the bundle's ``documents_requested``; else all."""
         return list(doc_ids or bundle.data.get("documents_requested") or self.registry.document_ids())
 
+    def missing_requirements(self, bundle: Bundle, template: TemplateInfo) -> list[str]:
+        """The fields the template's metadata requires that the bundle lacks (or leaves empty)."""
+        missing = []
+        for path in template.requires:
+            try:
+                value = resolve_path(bundle.data, path)
+            except LookupError:
+                value = None
+            if value in (None, [], {}, ""):
+                missing.append(path)
+        return missing
+
+    def fillable(self, bundle: Bundle) -> tuple[list[str], dict[str, list[str]]]:
+        """Documents this bundle has everything for, and the others with what they lack."""
+        ready, lacking = [], {}
+        for doc_id in self.registry.document_ids():
+            missing = self.missing_requirements(bundle, self.registry.resolve(doc_id, bundle.authority))
+            if missing:
+                lacking[doc_id] = missing
+            else:
+                ready.append(doc_id)
+        return ready, lacking
+
     def render(self, bundle: Bundle, doc_ids: list[str] | None = None) -> list[Rendered]:
         """Every requested document for every recipient; a failure costs only its own document."""
         profile = self.registry.profile(bundle.authority)
@@ -95,6 +119,16 @@ class Pipeline:
                 results.append(Rendered(bundle.reference, _unresolved(doc_id), None, error=e))
                 continue
             log.debug("[%s] %s resolved to %s v%s", bundle.reference, doc_id, template.origin, template.version)
+            missing = self.missing_requirements(bundle, template)
+            if missing:
+                error = MissingField(
+                    f"The document needs {', '.join(repr(m) for m in missing)}, which this case "
+                    "bundle does not have.",
+                    source=_label(template, self.registry),
+                    case_ref=bundle.reference,
+                )
+                results.append(Rendered(bundle.reference, template, None, author=profile.name, error=error))
+                continue
             for recipient in recipients_for(template, bundle):
                 results.append(self._render_one(bundle, profile, template, recipient))
         return results

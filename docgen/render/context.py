@@ -139,24 +139,29 @@ def _person(raw, group: str) -> dict:
 
 
 def _people(data: dict) -> dict[str, dict]:
+    """Everyone in the bundle by id, with their display names and labels."""
+    on = data["case"].get("issue_date") or date.today()
     people: dict[str, dict] = {}
-    for child in data["children"]:
-        person = _person(child, "child")
-        if not isinstance(child, Withheld):
-            on = data["case"].get("issue_date") or date.today()
-            person["age"] = age_on(child["date_of_birth"], on) if not isinstance(child["date_of_birth"], Withheld) else child["date_of_birth"]
-            person["sex_label"] = codes.census()["sex"].get(child["sex"], "")
-            person["ethnicity_label"] = codes.census()["ethnicity"].get(child.get("ethnicity"), "")
-        people[person["id"] or f"child-{len(people)}"] = person
-    for member in data.get("family_members", []):
-        person = _person(member, "family")
-        people[person["id"] or f"family-{len(people)}"] = person
-    for pro in data.get("professionals", []):
-        person = _person(pro, "professional")
-        if not isinstance(pro, Withheld):
-            person["agency_type_label"] = codes.AGENCY_TYPES.get(pro.get("agency_type"), "")
-        people[person["id"] or f"professional-{len(people)}"] = person
+    for group, key in (("child", "children"), ("family", "family_members"), ("professional", "professionals")):
+        for index, raw in enumerate(data.get(key, [])):
+            person = _person(raw, group)
+            if not isinstance(raw, Withheld):
+                person.update(_labels(raw, group, on))
+            people[person["id"] or f"{group}-{index}"] = person
     return people
+
+
+def _labels(raw: dict, group: str, on: date) -> dict:
+    if group == "child":
+        born = raw["date_of_birth"]
+        return {
+            "age": born if isinstance(born, Withheld) else age_on(born, on),
+            "sex_label": codes.census()["sex"][raw["sex"]],
+            "ethnicity_label": codes.census()["ethnicity"].get(raw.get("ethnicity"), ""),
+        }
+    if group == "professional":
+        return {"agency_type_label": codes.AGENCY_TYPES[raw["agency_type"]]}
+    return {}
 
 
 def _case(data: dict, people: dict) -> dict:
