@@ -86,7 +86,7 @@ LETTERS = {
     "seven-lines": lambda: notify_letter(SEVEN, BODY),
     "calibri": lambda: notify_letter(SEVEN, BODY * 8, font="Calibri"),
     "two-lines": lambda: notify_letter(["Ms Alex Example", "DY10 1AA"], BODY),
-    "no-postcode": lambda: notify_letter(["Ms Alex Example", "12 High Street", "Kidderminster"], BODY),
+    "no-postcode": lambda: notify_letter(ADDRESS[:3], BODY),
     "intruder": lambda: notify_letter([*ADDRESS, "", "", "Ref 4471"], BODY),
     "too-high": _too_high,
     "no-frame": lambda: _plain(),

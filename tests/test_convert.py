@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
 import textwrap
@@ -17,10 +18,7 @@ from pypdf import PdfReader
 from docgen.convert import INSTALL_HINT, Converter
 from docgen.exceptions import ConvertError
 
-pytestmark = pytest.mark.skipif(
-    not any((Path(p) / "soffice").exists() for p in os.get_exec_path()),
-    reason="LibreOffice is not installed",
-)
+pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice")
 
 
 def make_docx(path: Path, *paragraphs: str, pages: int = 1) -> Path:
@@ -155,9 +153,8 @@ def _soffice_pids(workdir: Path) -> list[int]:
             command = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if command and command[0].endswith(b"soffice.bin") and str(workdir).encode() in b" ".join(
-            command
-        ):
+        ours = str(workdir).encode() in b" ".join(command)
+        if command[0].endswith(b"soffice.bin") and ours:
             pids.append(int(entry.name))
     return pids
 
@@ -194,9 +191,8 @@ def fake_soffice(tmp_path):
     script = tmp_path / "bin" / "soffice"
     script.parent.mkdir()
     log, pidfile = tmp_path / "calls.log", tmp_path / "hung.pid"
-    script.write_text(
-        textwrap.dedent(FAKE_SOFFICE).format(python=sys.executable, log=str(log), pidfile=str(pidfile))
-    )
+    source = textwrap.dedent(FAKE_SOFFICE)
+    script.write_text(source.format(python=sys.executable, log=str(log), pidfile=str(pidfile)))
     script.chmod(0o755)
     return script, log, pidfile
 

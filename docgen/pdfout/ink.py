@@ -23,7 +23,8 @@ def ink_reach(pdf_path: Path) -> list[dict[str, float] | None]:
     nearest ink, or None for a blank page."""
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:
-        raise ConvertError("pdftoppm was not found; install it with: apt-get install -y poppler-utils.")
+        message = "pdftoppm was not found; install it with: apt-get install -y poppler-utils."
+        raise ConvertError(message)
     with tempfile.TemporaryDirectory(prefix="docgen-ink-") as tmp:
         done = subprocess.run(
             [pdftoppm, "-gray", "-r", str(DPI), str(pdf_path), f"{tmp}/page"],
