@@ -166,6 +166,7 @@ class Converter:
         if runnable:
             self._start()
             workers = min(self.jobs, len(runnable))
+            log.debug("converting %d documents on %d workers", len(runnable), workers)
             chunks = [runnable[w::workers] for w in range(workers)]
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 for chunk_results in pool.map(self._convert_chunk, chunks):
@@ -205,15 +206,20 @@ class Converter:
             self._counter += 1
             run_dir = workdir / f"run{self._counter}"
         in_dir, out_dir = run_dir / "in", run_dir / "out"
-        in_dir.mkdir(parents=True)
-        out_dir.mkdir()
         # Copies with numbered names: two sources called letter.docx cannot collide, and an
         # odd file name never reaches the command line.
         inputs = []
-        for item in items:
-            staged = in_dir / f"{item.index:06d}{item.source.suffix.lower()}"
-            shutil.copyfile(item.source, staged)
-            inputs.append(str(staged))
+        try:
+            in_dir.mkdir(parents=True)
+            out_dir.mkdir()
+            for item in items:
+                staged = in_dir / f"{item.index:06d}{item.source.suffix.lower()}"
+                shutil.copyfile(item.source, staged)
+                inputs.append(str(staged))
+        except OSError as e:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            message = f"Could not stage documents for LibreOffice in {workdir} ({e.strerror})."
+            raise ConvertError(message) from e
         profile = (workdir / f"profile{slot}").as_uri()
         command = [
             self.soffice, f"-env:UserInstallation={profile}", "--headless", "--invisible",
