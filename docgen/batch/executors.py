@@ -1,0 +1,131 @@
+"""Where a batch's chunks run: local worker processes, or a Dask distributed cluster.
+
+Both take chunks of :class:`~docgen.batch.workers.Task` with ``submit`` and hand back
+``(chunk, results or exception)`` with ``next_done`` as chunks finish, in whatever order.
+The main process keeps at most ``capacity * 2`` chunks in flight, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from docgen.batch.workers import Settings, Task, init_worker, render_chunk
+from docgen.exceptions import InputError
+
+log = logging.getLogger("docgen.batch")
+
+Chunk = list[Task]
+
+
+class LocalExecutor:
+    """``jobs`` worker processes on this machine, each with its own pipeline (and converter).
+
+    Workers are forked from a clean server process (``forkserver``) that has imported docgen
+    once, so they start fast and do not inherit the batch's open files or threads. A worker
+    that dies (killed, out of memory) breaks the pool: it is rebuilt and the chunks it took down
+    are tried once more.
+    """
+
+    def __init__(self, settings: Settings, jobs: int) -> None:
+        self.settings = settings
+        self.capacity = max(1, jobs)
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(["docgen.batch.workers"])
+        self._pool = self._new_pool()
+        self._futures: dict = {}
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.capacity,
+            mp_context=self._context,
+            initializer=init_worker,
+            initargs=(self.settings,),
+        )
+
+    def __len__(self) -> int:
+        return len(self._futures)
+
+    def submit(self, chunk: Chunk, attempt: int = 1) -> None:
+        future = self._pool.submit(render_chunk, self.settings, chunk)
+        self._futures[future] = (chunk, attempt)
+
+    def next_done(self):
+        done, _ = wait(list(self._futures), return_when=FIRST_COMPLETED)
+        future = done.pop()
+        chunk, attempt = self._futures.pop(future)
+        try:
+            return chunk, future.result()
+        except BrokenProcessPool as e:
+            if attempt > 1:
+                return chunk, e
+            log.debug("a worker process died; retrying a chunk of %d bundles", len(chunk))
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            retry = [(c, a) for f, (c, a) in self._futures.items()]
+            self._futures.clear()
+            for other, other_attempt in [(chunk, attempt), *retry]:
+                self.submit(other, other_attempt + 1)
+            return self.next_done()
+        except Exception as e:  # noqa: BLE001 - reported against the chunk's bundles
+            return chunk, e
+
+    def close(self, *, cancel: bool = False) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=cancel)
+
+
+class DaskExecutor:
+    """Chunks sent to a Dask distributed scheduler; its workers render and convert.
+
+    Each chunk is a task with a key of its own. When a worker is lost, the scheduler runs its
+    tasks again elsewhere; tasks are pure, and the main process writes each document once.
+    Workers need docgen installed and the same templates folder (or ``$DOCGEN_TEMPLATES``).
+    """
+
+    def __init__(self, settings: Settings, address: str, run_id: str, *, wait_seconds: float = 30) -> None:
+        try:
+            from distributed import Client, as_completed
+        except ImportError as e:
+            raise InputError('--scheduler needs Dask: pip install "distributed".', source=address) from e
+        self.settings = settings
+        self._run_id = run_id
+        self._count = 0
+        self._chunks: dict[str, tuple] = {}  # key -> (future, chunk)
+        try:
+            self._client = Client(address, timeout=f"{wait_seconds}s", set_as_default=False)
+        except (OSError, TimeoutError) as e:
+            raise InputError(f"The Dask scheduler cannot be reached ({e}).", source=address) from e
+        try:
+            self._client.wait_for_workers(1, timeout=wait_seconds)
+        except TimeoutError as e:
+            self._client.close()
+            raise InputError(f"The Dask scheduler has no workers after {wait_seconds:g} s.", source=address) from e
+        self.capacity = max(1, sum(self._client.nthreads().values()))
+        self._done = as_completed()
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+    def submit(self, chunk: Chunk) -> None:
+        self._count += 1
+        key = f"docgen-batch-{self._run_id}-{self._count}"
+        future = self._client.submit(render_chunk, self.settings, chunk, key=key, pure=False)
+        self._chunks[future.key] = (future, chunk)
+        self._done.add(future)
+
+    def next_done(self):
+        future = next(self._done)
+        _, chunk = self._chunks.pop(future.key)
+        try:
+            return chunk, future.result()
+        except Exception as e:  # noqa: BLE001 - e.g. KilledWorker after repeated worker losses
+            return chunk, e
+        finally:
+            future.release()
+
+    def close(self, *, cancel: bool = False) -> None:
+        if cancel and self._chunks:
+            self._client.cancel([future for future, _ in self._chunks.values()])
+        self._client.close()

@@ -1,0 +1,288 @@
+"""The work done away from the main process: validate, render and convert a chunk of bundles.
+
+:func:`render_chunk` is pure: it reads the bundles' text it is given and the templates, writes
+nothing but its own temporary files, and returns the documents' bytes. Running it twice gives
+the same documents, so a scheduler may retry it (Dask does when a worker is lost) and the main
+process, which alone writes outputs and the register, keeps one copy.
+
+Each worker process (or Dask worker thread) builds one :class:`~docgen.pipeline.Pipeline`, so
+templates are parsed once per worker, and, for PDF, one warm LibreOffice
+:class:`~docgen.convert.Converter` that lives as long as the worker.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import logging
+import os
+import re
+import signal
+import socket
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import date
+from multiprocessing import util as mp_util
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from docgen.batch.inputs import BundleText, Failure
+from docgen.bundle.load import parse
+from docgen.exceptions import EXIT_INVALID, DocgenError
+from docgen.pipeline import Pipeline, Rendered
+from docgen.registry import Registry
+from docgen.render.recipients import recipients_for
+from docgen.validate import validate
+
+log = logging.getLogger("docgen.batch")
+
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+_JSONL_POSITION = re.compile(r"^Malformed JSON at line 1, column (\d+)")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every task of a run shares; a worker keeps its pipeline while these stay the same."""
+
+    templates: str | None
+    today: date | None
+    formats: tuple[str, ...]  # ("docx",), ("pdf",) or ("docx", "pdf")
+    doc_ids: tuple[str, ...] = ()  # empty: the bundle's documents_requested, else all
+    strict: bool = False
+    dry_run: bool = False  # render to check, return no bytes, convert nothing
+    pdf_timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class Task:
+    """One bundle to render, and the documents already issued from this very content."""
+
+    bundle: BundleText
+    bundle_sha256: str
+    # (document, recipient, template version, template sha256) issued in every format asked,
+    # whose file is still in place: these are not rendered again.
+    skip: frozenset[tuple[str, str, str, str]] = frozenset()
+
+
+@dataclass
+class DocumentResult:
+    """One document for one recipient: its files' bytes by format, or why it failed."""
+
+    document: str
+    recipient: str  # the recipient's slug (``family-mum``), '' for a single document
+    template: str  # origin/document, e.g. ``default/outcome-letter``
+    template_version: str
+    template_sha256: str
+    stem: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    pages: int | None = None  # of the PDF, when one was made
+    error: Failure | None = None
+    skipped: bool = False  # already issued from the same bundle and template
+
+
+@dataclass
+class BundleResult:
+    """What became of one bundle: its documents, or the error that stopped all of them."""
+
+    index: int
+    file: str
+    line: int | None
+    bundle_sha256: str
+    case_reference: str | None = None
+    error: Failure | None = None
+    documents: list[DocumentResult] = field(default_factory=list)
+    worker: str = WORKER
+
+
+def render_chunk(settings: Settings, tasks: list[Task]) -> list[BundleResult]:
+    """Validate and render each task's bundle (and convert, for PDF); one result per task."""
+    return _state(settings).run(tasks)
+
+
+def init_worker(settings: Settings) -> None:
+    """Initializer of a local worker process: die with the batch, build the pipeline now."""
+    _die_with_parent()
+    _state(settings)
+
+
+class _WorkerState:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        registry = Registry(settings.templates) if settings.templates else Registry()
+        self.pipeline = Pipeline(registry, today=settings.today)
+        self._converter = None
+
+    def run(self, tasks: list[Task]) -> list[BundleResult]:
+        results, pending_pdfs = [], []
+        for task in tasks:
+            result, rendered = self.render(task)
+            results.append(result)
+            pending_pdfs.extend(rendered)
+        if "pdf" in self.settings.formats and not self.settings.dry_run and pending_pdfs:
+            self.convert(pending_pdfs)
+        return results
+
+    def render(self, task: Task) -> tuple[BundleResult, list[tuple[DocumentResult, Rendered]]]:
+        text = task.bundle
+        result = BundleResult(text.index, text.file, text.line, task.bundle_sha256, error=text.error)
+        rendered: list[tuple[DocumentResult, Rendered]] = []
+        if text.error:
+            return result, rendered
+        try:
+            raw = parse(text.text, text.label)
+            bundle = validate(raw, self.pipeline.registry, self.settings.today).raise_for_errors(
+                self.settings.strict
+            )
+            result.case_reference = bundle.reference
+            log.debug("[%s] bundle valid (%s)", bundle.reference, text.label)
+            for doc_id in self.pipeline.document_ids(bundle, list(self.settings.doc_ids)):
+                rendered.extend(self._document(bundle, doc_id, task.skip, result.documents))
+        except DocgenError as e:
+            result.error = _failure(e, text)
+        except Exception as e:  # a bug must cost one bundle, not the batch
+            log.debug("unexpected error on %s", text.label, exc_info=True)
+            message = f"docgen failed unexpectedly on this bundle ({type(e).__name__})."
+            result.error = Failure("internal", message, EXIT_INVALID)
+        if result.error:
+            result.documents, rendered = [], []
+        return result, rendered
+
+    def _document(self, bundle, doc_id: str, skip, documents: list[DocumentResult]):
+        """Render one document for each of its recipients, leaving out those already issued."""
+        already = set()
+        if skip:
+            try:
+                template = self.pipeline.registry.resolve(doc_id, bundle.authority)
+                slugs = [r.slug if r else "" for r in recipients_for(template, bundle)]
+                already = {s for s in slugs if (doc_id, s, template.version, template.sha256) in skip}
+                if already and len(already) == len(slugs):
+                    documents.extend(_skipped(template, bundle.reference, slug) for slug in sorted(already))
+                    return []
+            except DocgenError:
+                already = set()  # pipeline.render reports it as the document's error
+        pairs = []
+        for item in self.pipeline.render(bundle, [doc_id]):
+            slug = item.recipient.slug if item.recipient else ""
+            if slug in already:
+                documents.append(_skipped(item.template, bundle.reference, slug))
+                continue
+            document = _document_result(item, keep_bytes=not self.settings.dry_run)
+            documents.append(document)
+            if item.ok:
+                pairs.append((document, item))
+        return pairs
+
+    def convert(self, pairs: list[tuple[DocumentResult, Rendered]]) -> None:
+        """Convert the chunk's documents in one warm LibreOffice call; finish each PDF."""
+        from docgen.pdfout import finish_pdf
+
+        converter = self.converter()
+        with tempfile.TemporaryDirectory(prefix="docgen-batch-") as work:
+            jobs, names = [], set()
+            for n, (document, _) in enumerate(pairs):
+                name = document.stem if document.stem not in names else f"{document.stem}-{n}"
+                names.add(name)
+                source = Path(work) / f"{name}.docx"
+                source.write_bytes(document.files["docx"])
+                jobs.append((source, Path(work) / f"{name}.pdf"))
+            for (document, item), outcome in zip(pairs, converter.convert_many(jobs)):
+                try:
+                    outcome.raise_for_error()
+                    finish_pdf(
+                        outcome.target,
+                        title=item.template.title,
+                        author=item.author,
+                        subject=f"{item.doc_id} {item.case_reference}",
+                    )
+                    pdf = outcome.target.read_bytes()
+                    document.files["pdf"] = pdf
+                    document.pages = len(PdfReader(io.BytesIO(pdf)).pages)
+                    if "docx" not in self.settings.formats:
+                        del document.files["docx"]
+                except DocgenError as e:
+                    e.case_ref = item.case_reference
+                    document.error, document.files = Failure.of(e), {}
+                log.debug("[%s] converted %s", item.case_reference, document.stem)
+
+    def converter(self):
+        if self._converter is None:
+            from docgen.convert import Converter
+
+            self._converter = Converter(jobs=1, timeout=self.settings.pdf_timeout)
+            self._converter.__enter__()
+            # Local workers end through multiprocessing's exit hooks, Dask workers through atexit.
+            mp_util.Finalize(self, self.close, exitpriority=10)
+            atexit.register(self.close)
+        return self._converter
+
+    def close(self) -> None:
+        if self._converter is not None:
+            self._converter.close()
+            self._converter = None
+
+
+_local = threading.local()
+
+
+def _state(settings: Settings) -> _WorkerState:
+    state = getattr(_local, "state", None)
+    if state is None or state.settings != settings:
+        if state is not None:
+            state.close()
+        state = _local.state = _WorkerState(settings)
+    return state
+
+
+def _document_result(item: Rendered, *, keep_bytes: bool) -> DocumentResult:
+    template = item.template
+    document = DocumentResult(
+        document=item.doc_id,
+        recipient=item.recipient.slug if item.recipient else "",
+        template=f"{template.origin}/{template.doc_id}" if template.origin else template.doc_id,
+        template_version=template.version,
+        template_sha256=template.sha256 if template.origin else "",
+        stem=item.stem,
+    )
+    if item.error:
+        document.error = Failure.of(item.error)
+    elif keep_bytes:
+        document.files["docx"] = item.docx
+    return document
+
+
+def _skipped(template, case_reference: str, slug: str) -> DocumentResult:
+    stem = "_".join(p for p in (case_reference, template.doc_id, slug) if p)
+    return DocumentResult(
+        document=template.doc_id,
+        recipient=slug,
+        template=f"{template.origin}/{template.doc_id}",
+        template_version=template.version,
+        template_sha256=template.sha256,
+        stem=stem,
+        skipped=True,
+    )
+
+
+def _failure(error: DocgenError, text: BundleText) -> Failure:
+    failure = Failure.of(error)
+    if text.line is not None:  # a JSON Lines bundle is one line: its column is what helps
+        message = _JSONL_POSITION.sub(r"Malformed JSON at column \1", failure.message)
+        failure = replace(failure, message=message)
+    return failure
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the batch process dies, even by SIGKILL."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass

@@ -1,0 +1,226 @@
+"""The record stage: a register of every document issued, in an embedded SQLite database.
+
+Each row says which document went to which recipient for which case, made from which bundle
+(its content hash) and which template (version and hash), where the file was written and the
+SHA-256 of what was written, when, and by which batch run. Rows are written only after the file
+is in place, a bundle's rows in one transaction, so the register never lists a file that was not
+written. No personal data: recipients are named by their id in the bundle (``family-mum``).
+
+Where it lives: ``--register PATH``, else ``$DOCGEN_REGISTER``, else
+``<output folder>/.docgen/register.sqlite3``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+from docgen.exceptions import InputError, OutputError
+
+REGISTER_ENV = "DOCGEN_REGISTER"
+STATE_FOLDER = ".docgen"
+REGISTER_FILE = "register.sqlite3"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    started TEXT NOT NULL,
+    finished TEXT,
+    input TEXT NOT NULL,
+    out_dir TEXT NOT NULL,
+    formats TEXT NOT NULL,
+    status TEXT NOT NULL,            -- running, finished, interrupted
+    issued INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS issued (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    case_reference TEXT NOT NULL,
+    document TEXT NOT NULL,
+    recipient TEXT NOT NULL,         -- '' for a document with no single recipient
+    format TEXT NOT NULL,            -- docx or pdf
+    template TEXT NOT NULL,          -- origin/document, e.g. default/outcome-letter
+    template_version TEXT NOT NULL,
+    template_sha256 TEXT NOT NULL,
+    bundle_sha256 TEXT NOT NULL,
+    output_path TEXT NOT NULL,
+    output_sha256 TEXT NOT NULL,
+    pages INTEGER,
+    issued_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS issued_by_case ON issued(case_reference);
+CREATE INDEX IF NOT EXISTS issued_by_bundle ON issued(bundle_sha256);
+"""
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One file issued: a document for one recipient of one case, in one format."""
+
+    run_id: str
+    case_reference: str
+    document: str
+    recipient: str
+    format: str
+    template: str
+    template_version: str
+    template_sha256: str
+    bundle_sha256: str
+    output_path: str
+    output_sha256: str
+    pages: int | None
+    issued_at: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What makes two issues the same document: document, recipient and format."""
+        return (self.document, self.recipient, self.format)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+COLUMNS = tuple(f.name for f in fields(Issue))
+
+
+def now() -> str:
+    """The current UTC time as the register writes it: ``2026-11-20T10:15:00Z``."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def default_path(out_dir: Path) -> Path:
+    """``$DOCGEN_REGISTER``, else ``<out_dir>/.docgen/register.sqlite3``."""
+    if os.environ.get(REGISTER_ENV):
+        return Path(os.environ[REGISTER_ENV])
+    return Path(out_dir) / STATE_FOLDER / REGISTER_FILE
+
+
+def locate(path: Path | None) -> Path:
+    """The register file for ``history``: a file, an output folder holding one, or the default."""
+    if path is None:
+        path = Path(os.environ[REGISTER_ENV]) if os.environ.get(REGISTER_ENV) else Path(".")
+    path = Path(path)
+    if path.is_dir():
+        path = path / STATE_FOLDER / REGISTER_FILE
+    if not path.is_file():
+        raise InputError(
+            f"No register found. Give --register PATH (the register file or the batch's output "
+            f"folder) or set {REGISTER_ENV}.",
+            source=str(path),
+        )
+    return path
+
+
+class Register:
+    """The register database; open it with ``Register(path)`` and close it (or use ``with``)."""
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        try:
+            if read_only:
+                self._db = sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
+                )
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(_SCHEMA)
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._db.row_factory = sqlite3.Row
+        except (OSError, sqlite3.Error) as e:
+            raise OutputError(f"The register cannot be opened ({e}).", source=str(self.path)) from e
+
+    def __enter__(self) -> Register:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- runs -------------------------------------------------------------------------------------
+    def start_run(self, run_id: str, *, input: str, out_dir: str, formats: str) -> None:
+        with self._write():
+            self._db.execute(
+                "INSERT INTO runs (run_id, started, input, out_dir, formats, status) "
+                "VALUES (?, ?, ?, ?, ?, 'running')",
+                (run_id, now(), input, out_dir, formats),
+            )
+
+    def finish_run(self, run_id: str, *, status: str, issued: int, skipped: int, failed: int) -> None:
+        with self._write():
+            self._db.execute(
+                "UPDATE runs SET finished = ?, status = ?, issued = ?, skipped = ?, failed = ? "
+                "WHERE run_id = ?",
+                (now(), status, issued, skipped, failed, run_id),
+            )
+
+    # -- issues -----------------------------------------------------------------------------------
+    def record(self, issues: list[Issue]) -> None:
+        """Add ``issues`` in one transaction: all of them or, if interrupted, none."""
+        if not issues:
+            return
+        placeholders = ", ".join("?" for _ in COLUMNS)
+        with self._write():
+            self._db.executemany(
+                f"INSERT INTO issued ({', '.join(COLUMNS)}) VALUES ({placeholders})",
+                [tuple(getattr(issue, c) for c in COLUMNS) for issue in issues],
+            )
+
+    def latest_for_bundle(self, bundle_sha256: str) -> dict[tuple[str, str, str], Issue]:
+        """The last issue of each document, recipient and format made from this bundle content."""
+        rows = self._db.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM issued WHERE bundle_sha256 = ? ORDER BY id",
+            (bundle_sha256,),
+        )
+        latest: dict[tuple[str, str, str], Issue] = {}
+        for row in rows:
+            issue = Issue(**dict(row))
+            latest[issue.key] = issue
+        return latest
+
+    def history(self, case_reference: str) -> list[Issue]:
+        """Every document issued for a case, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM issued WHERE case_reference = ? ORDER BY id",
+            (case_reference,),
+        )
+        return [Issue(**dict(row)) for row in rows]
+
+    def run(self, run_id: str) -> dict | None:
+        row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return dict(row) if row else None
+
+    def _write(self):
+        """A transaction: committed when the block ends, rolled back when it raises."""
+        return _Transaction(self._db, self.path)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self.db, self.path = db, path
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            try:
+                self.db.execute("COMMIT")
+                return False
+            except sqlite3.Error as e:
+                self.db.execute("ROLLBACK")
+                raise OutputError(f"The register could not be written ({e}).", source=str(self.path)) from e
+        self.db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise OutputError(f"The register could not be written ({exc}).", source=str(self.path)) from exc
+        return False
