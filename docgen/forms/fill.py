@@ -1,0 +1,113 @@
+"""Pre-filling a blank form from a case bundle: what the bundle knows goes in, the rest stays fillable.
+
+Values come from the same context templates see (:func:`docgen.render.context.build_context`),
+so a value withheld from the form's audience arrives as the authority's "withheld" wording.
+pypdf writes each value with an appearance stream and sets NeedAppearances, so the values show
+in every viewer, in print, and to text extraction.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pypdf import PdfWriter
+from pypdf.generic import DictionaryObject, NameObject
+
+from docgen.bundle import Bundle
+from docgen.forms.fieldmap import FormInfo, Forms, prefill
+from docgen.forms.pdffields import RADIO, open_pdf
+from docgen.output import prepare_folder, target_in, write_atomic
+from docgen.pipeline import Pipeline
+from docgen.registry import TemplateInfo
+from docgen.render.context import build_context
+
+log = logging.getLogger("docgen")
+
+
+@dataclass
+class Filled:
+    """One pre-filled form written for a case."""
+
+    case_reference: str
+    form: FormInfo
+    path: Path
+    values: dict[str, str | bool] = field(default_factory=dict)
+    left_off: list[str] = field(default_factory=list)  # rows the form had no room for
+
+
+def fill_forms(pipeline: Pipeline, bundle: Bundle, forms: Forms, form_ids: list[str], out_dir: Path) -> list[Filled]:
+    """Write ``<case-ref>_<form-id>.pdf`` into ``out_dir`` for each form, pre-filled from ``bundle``."""
+    infos = [forms.get(form_id) for form_id in form_ids]  # an unknown id fails before anything is written
+    out_dir = prepare_folder(Path(out_dir))
+    written = []
+    for info in infos:
+        values = form_values(pipeline, bundle, info)
+        target = target_in(out_dir, f"{bundle.reference}_{info.form_id}.pdf")
+        write_atomic(target, fill_pdf(info, values.values))
+        log.debug("[%s] filled %s (%d fields)", bundle.reference, info.form_id, len(values.values))
+        written.append(Filled(bundle.reference, info, target, values.values, values.left_off))
+    return written
+
+
+def form_values(pipeline: Pipeline, bundle: Bundle, form: FormInfo):
+    """The :class:`~docgen.forms.fieldmap.Prefill` of ``form`` for ``bundle``."""
+    profile = pipeline.registry.profile(bundle.authority)
+    context = build_context(bundle, profile, _as_template(form), None, today=pipeline.today)
+    return prefill(form, context)
+
+
+def fill_pdf(form: FormInfo, values: dict[str, str | bool]) -> bytes:
+    """The blank form with ``values`` set (text, a radio's value, or True for a ticked checkbox)."""
+    writer = PdfWriter(clone_from=open_pdf(form.pdf_path))
+    writer.update_page_form_field_values(None, pdf_values(form, values), auto_regenerate=True)
+    _add_dingbats(writer)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _add_dingbats(writer: PdfWriter) -> None:
+    """Ticks are drawn in ZapfDingbats; viewers that redraw fields (NeedAppearances) look for it."""
+    fonts = writer.root_object["/AcroForm"]["/DR"]["/Font"]
+    if "/ZaDb" not in fonts:
+        fonts[NameObject("/ZaDb")] = DictionaryObject({
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/ZapfDingbats"),
+        })  # fmt: skip
+
+
+def pdf_values(form: FormInfo, values: dict[str, str | bool]) -> dict[str, str]:
+    """Values as pypdf sets them: buttons take a state name ("/yes"), text fields the text."""
+    specs = form.fields
+    out = {}
+    for name, value in values.items():
+        spec = specs[name]
+        if value is True:
+            out[name] = f"/{spec.options[0]}"
+        elif spec.kind == RADIO:
+            out[name] = f"/{value}"
+        else:
+            out[name] = str(value)
+    return out
+
+
+def _as_template(form: FormInfo) -> TemplateInfo:
+    """The form as build_context knows documents: one copy, read by the form's audience."""
+    return TemplateInfo(
+        doc_id=form.form_id,
+        title=form.title,
+        version=form.version,
+        path=form.pdf_path,
+        meta_path=form.map_path,
+        origin="forms",
+        description=form.description,
+        recipients="none",
+        audience=form.audience,
+        letter=False,
+        family_letter=False,
+        requires=(),
+    )
