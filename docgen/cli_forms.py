@@ -88,7 +88,8 @@ def fill(bundle: str, form_ids: tuple[str, ...], out: Path, as_json: bool, forms
     written = fill_forms(pipeline, loaded, Forms(forms_dir), list(form_ids), out)
     for item in written:
         for note in item.left_off:
-            click.echo(f"Warning: [{item.case_reference}] {item.form.form_id}: {note}; add them by hand.", err=True)
+            click.echo(f"Warning: [{item.case_reference}] {item.form.form_id}: {note}; add the rest by hand.",
+                       err=True)
     if as_json:
         rows = [
             {"case_reference": item.case_reference, "form": item.form.form_id, "version": item.form.version,

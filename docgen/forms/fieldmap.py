@@ -189,7 +189,7 @@ class Prefill:
     """What a bundle fills in one form: field values, and rows the form had no room for."""
 
     values: dict[str, str | bool]
-    left_off: list[str]  # "family_name_{n}: 2 more than the form's 6 rows"
+    left_off: list[str]  # "family_members: 8, the form has rows for 6"
 
 
 def prefill(form: FormInfo, context: dict) -> Prefill:
@@ -207,8 +207,9 @@ def prefill(form: FormInfo, context: dict) -> Prefill:
         if ROW in name:
             rows = [_row_value(source, context, i) for i in range(_row_total(source, context))]
             free = _row_count(name, fields)
-            if len(rows) > free:
-                left_off.append(f"{name}: {len(rows) - free} more than the form's {free} rows")
+            note = f"{source.paths[0].split('[*]')[0]}: {len(rows)}, the form has rows for {free}"
+            if len(rows) > free and note not in left_off:
+                left_off.append(note)
             targets = [(name.replace(ROW, str(n)), value) for n, value in enumerate(rows[:free], 1)]
         else:
             targets = [(name, _single_value(source, context))]

@@ -17,6 +17,7 @@ from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject
 
 from docgen.bundle import Bundle
+from docgen.exceptions import DocgenError
 from docgen.forms.fieldmap import FormInfo, Forms, prefill
 from docgen.forms.pdffields import RADIO, open_pdf
 from docgen.output import prepare_folder, target_in, write_atomic
@@ -44,9 +45,13 @@ def fill_forms(pipeline: Pipeline, bundle: Bundle, forms: Forms, form_ids: list[
     out_dir = prepare_folder(Path(out_dir))
     written = []
     for info in infos:
-        values = form_values(pipeline, bundle, info)
-        target = target_in(out_dir, f"{bundle.reference}_{info.form_id}.pdf")
-        write_atomic(target, fill_pdf(info, values.values))
+        try:
+            values = form_values(pipeline, bundle, info)
+            target = target_in(out_dir, f"{bundle.reference}_{info.form_id}.pdf")
+            write_atomic(target, fill_pdf(info, values.values))
+        except DocgenError as e:
+            e.case_ref = bundle.reference
+            raise
         log.debug("[%s] filled %s (%d fields)", bundle.reference, info.form_id, len(values.values))
         written.append(Filled(bundle.reference, info, target, values.values, values.left_off))
     return written
