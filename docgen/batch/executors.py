@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
@@ -42,7 +43,7 @@ class LocalExecutor:
             max_workers=self.capacity,
             mp_context=self._context,
             initializer=init_worker,
-            initargs=(self.settings,),
+            initargs=(self.settings, os.getpid()),
         )
 
     def __len__(self) -> int:

@@ -120,7 +120,7 @@ def _line(index: int, name: str, number: int, raw: bytes) -> BundleText:
         error = InputError(f"The bundle is larger than the {limit} MiB limit.")
         return BundleText(index, name, number, None, Failure.of(error))
     try:
-        text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        text = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
     except UnicodeDecodeError as e:
         error = InputError(f"The line is not UTF-8 text (byte {e.start} cannot be read); save it as UTF-8.")
         return BundleText(index, name, number, None, Failure.of(error))

@@ -1,7 +1,8 @@
 """A run's reports: the manifest of documents and the failures, each as CSV and as JSON.
 
-Rows are streamed to hidden ``.docgen-*.part`` files as the batch goes and renamed into place
-when it ends, so memory stays flat and a report in the run folder is always complete. No
+Manifest rows are streamed to hidden ``.docgen-*.part`` files as the batch goes (so memory stays
+flat), failures are written in input order at the end; both are renamed into place when the run
+ends, so a report in the run folder is always complete. No
 personal data: recipients by their id in the bundle, documents by id, cases by reference.
 """
 

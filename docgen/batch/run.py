@@ -163,6 +163,7 @@ class _Run:
         self._taken: set[str] = set()  # file names written or kept by this run
         self._cases: dict[str, str] = {}  # case reference -> the bundle that gave it first
         self._pending: dict[int, tuple[BundleText, str | None, dict]] = {}
+        self._failures: list[tuple[int, int, dict]] = []  # (bundle index, arrival, row)
 
     # -- the run ----------------------------------------------------------------------------------
     def run(self) -> BatchSummary:
@@ -390,9 +391,7 @@ class _Run:
         }
         if document:
             self.summary.failed_documents += 1
-        self.summary.failures.append(row)
-        if self.report is not None:
-            self.report.failures.add(row)
+        self._failures.append((text.index, len(self._failures), row))
         where = text.label + (f" [{case}]" if case else "")
         if document:
             where += f" {document.document}" + (f" for {document.recipient}" if document.recipient else "")
@@ -403,7 +402,11 @@ class _Run:
             self.on_result(result)
 
     def _close(self, lock) -> None:
+        # Results arrive in any order; failures are reported in input order.
+        self.summary.failures = [row for _, _, row in sorted(self._failures, key=lambda f: f[:2])]
         if self.report is not None:
+            for row in self.summary.failures:
+                self.report.failures.add(row)
             self.summary.reports = self.report.close()
         if self.register is not None:
             status = "interrupted" if self.summary.interrupted else "finished"

@@ -17,11 +17,11 @@ import io
 import logging
 import os
 import re
-import signal
+import select
 import socket
-import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from datetime import date
 from multiprocessing import util as mp_util
@@ -102,9 +102,10 @@ def render_chunk(settings: Settings, tasks: list[Task]) -> list[BundleResult]:
     return _state(settings).run(tasks)
 
 
-def init_worker(settings: Settings) -> None:
-    """Initializer of a local worker process: die with the batch, build the pipeline now."""
-    _die_with_parent()
+def init_worker(settings: Settings, batch_pid: int | None = None) -> None:
+    """Initializer of a local worker process: end with the batch, build the pipeline now."""
+    if batch_pid is not None:
+        _exit_with(batch_pid)
     _state(settings)
 
 
@@ -274,15 +275,30 @@ def _failure(error: DocgenError, text: BundleText) -> Failure:
     return failure
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this worker when the batch process dies, even by SIGKILL."""
-    if not sys.platform.startswith("linux"):
-        return
+def _exit_with(pid: int) -> None:
+    """End this worker when the batch process ends, even by SIGKILL: its results have nowhere
+    to go, and a worker blocked writing them would otherwise live on."""
     try:
-        import ctypes
+        handle = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # not Linux, or the batch is already gone
+        handle = None
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
+    def watch() -> None:
+        if handle is not None:
+            select.select([handle], [], [])
+        else:
+            while _alive(pid):
+                time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="docgen-batch-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
