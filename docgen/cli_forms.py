@@ -65,8 +65,14 @@ def list_forms(as_json: bool, forms_dir: Path | None) -> None:
 
 @forms.command()
 @click.argument("bundle")
-@click.option("--form", "form_ids", multiple=True, required=True, metavar="ID",
-              help="Form id (see docgen forms list); repeat for several.")
+@click.option(
+    "--form",
+    "form_ids",
+    multiple=True,
+    required=True,
+    metavar="ID",
+    help="Form id (see docgen forms list); repeat for several.",
+)
 @click.option("--out", required=True, type=OUT_DIR, help="Output folder.")
 @json_option
 @forms_option
@@ -88,8 +94,10 @@ def fill(bundle: str, form_ids: tuple[str, ...], out: Path, as_json: bool, forms
     written = fill_forms(pipeline, loaded, Forms(forms_dir), list(form_ids), out)
     for item in written:
         for note in item.left_off:
-            click.echo(f"Warning: [{item.case_reference}] {item.form.form_id}: {note}; add the rest by hand.",
-                       err=True)
+            click.echo(
+                f"Warning: [{item.case_reference}] {item.form.form_id}: {note}; add the rest by hand.",
+                err=True,
+            )
     if as_json:
         rows = [
             {"case_reference": item.case_reference, "form": item.form.form_id, "version": item.form.version,
@@ -127,7 +135,10 @@ def extract(pdfs: tuple[Path, ...], as_json: bool, as_csv: bool, password: str |
     outcomes = extract_many(list(pdfs), Forms(forms_dir), password=password)
     read = [o.extracted for o in outcomes if o.ok]
     if as_json:
-        rows = [o.extracted.to_dict() if o.ok else {"file": str(o.path), "error": o.error.to_dict()} for o in outcomes]
+        rows = [
+            o.extracted.to_dict() if o.ok else {"file": str(o.path), "error": o.error.to_dict()}
+            for o in outcomes
+        ]
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     elif as_csv:
         if read:

@@ -7,10 +7,9 @@ import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import ROOT, VALID_SAMPLES
 from pypdf import PdfReader, PdfWriter
 from reportlab.pdfgen.canvas import Canvas
-
-from conftest import ROOT, VALID_SAMPLES
 
 FORMS = ROOT / "forms"
 SAMPLE = next(p for p in VALID_SAMPLES if p.name == "worcestershire-child-in-need.json")
@@ -37,7 +36,9 @@ def field_values(path: Path) -> dict[str, str | None]:
 
 def pdftotext(path: Path, mode: str = "-layout") -> str:
     """The text poppler sees: laid out as on the page, or with "-raw" in the order it was drawn."""
-    return subprocess.run(["pdftotext", mode, str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", mode, str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def plain_pdf(target: Path, fields: dict[str, str] | None = None) -> Path:

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from forms_helpers import SAMPLE, family_fills, invoke
 from PIL import Image
 
 from docgen.cli_forms import feedback as feedback_cli
 from docgen.cli_forms import forms as forms_cli
-from forms_helpers import SAMPLE, family_fills, invoke
 
 # Four families' answers (a missing key is a question left unanswered).
 SHEETS = [
@@ -120,8 +120,13 @@ def test_report_json(returned, tmp_path):
     assert data["csv"] == str(tmp_path / "feedback-summary.csv")
     assert data["errors"] == []
     approachability = [r for r in data["summary"] if r["answer"] == "Average"][0]
-    assert approachability == {"section": "rating", "question": "Approachability of social worker",
-                               "answer": "Average", "count": 2, "average": "4.50"}
+    assert approachability == {
+        "section": "rating",
+        "question": "Approachability of social worker",
+        "answer": "Average",
+        "count": 2,
+        "average": "4.50",
+    }
 
 
 def test_other_forms_and_broken_files_are_left_out(returned, tmp_path):

@@ -8,13 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import INVALID_SAMPLES, ROOT
-from docgen.cli_forms import forms as forms_cli
-from docgen.forms import Forms
-from docgen.forms import wording as w
-from docgen.forms.build import LAYOUTS, build, differences
-from docgen.forms.pdffields import CHECKBOX, RADIO
 from forms_helpers import (
     FORMS,
     SAMPLE,
@@ -26,7 +20,13 @@ from forms_helpers import (
     plain_pdf,
 )
 
-SEED = (ROOT.parent / "shared" / "seeds" / "003_27eb282bd0029f89.txt")
+from docgen.cli_forms import forms as forms_cli
+from docgen.forms import Forms
+from docgen.forms import wording as w
+from docgen.forms.build import LAYOUTS, build, differences
+from docgen.forms.pdffields import CHECKBOX, RADIO
+
+SEED = ROOT.parent / "shared" / "seeds" / "003_27eb282bd0029f89.txt"
 FORM_IDS = ["assessment-agreement", "family-meeting-agreement", "feedback-sheet", "meeting-invitation-list"]
 
 
@@ -130,9 +130,11 @@ def test_wording_is_the_source_documents():
     ("feedback-sheet", [w.FEEDBACK_INTRO, *w.YES_NO_QUESTIONS.values(), *w.RATINGS.values(),
                         *w.HELPFULNESS.values(), *w.COMMENTS.values()]),
     ("family-meeting-agreement", [*w.FAMILY_MEETING_STATEMENTS, "Name Signature Date"]),
-    ("assessment-agreement", [*w.ASSESSMENT_STATEMENTS, *w.ASSESSMENT_LEAFLETS.values(), "Signed:", "Dated:"]),
+    ("assessment-agreement", [*w.ASSESSMENT_STATEMENTS, *w.ASSESSMENT_LEAFLETS.values(),
+                              "Signed:", "Dated:"]),
     ("meeting-invitation-list", ["Name of family member Relationship Address Phone number Notes Attending",
-                                 "Name of Representative Agency Address", "Brief details of reason for meeting"]),
+                                 "Name of Representative Agency Address",
+                                 "Brief details of reason for meeting"]),
 ])  # fmt: skip
 def test_each_form_prints_its_wording(form_id, texts):
     text = _squashed(pdftotext(FORMS / f"{form_id}.pdf", "-raw"))
@@ -171,16 +173,26 @@ def test_fill_prefills_the_meeting_invitation_list(prefilled):
     assert values["professional_address_3"] == "Pretend Health Centre, 3 Nowhere Road, Fictionville, WR3 3CC"
     assert [values[f"professional_attending_{n}"] for n in range(1, 5)] == ["/Yes", "/Off", "/Yes", "/Off"]
     text = pdftotext(path)
-    for shown in ("Poppy Placeholder and Alfie Placeholder", "12 April 2017; 30 August 2020",
-                  "3 December 2026 at 10:30am", "Meeting Room 2", "Harry Visitor-Example",
-                  "Fictional Community Health Trust", "01632 960020"):
+    for shown in (
+        "Poppy Placeholder and Alfie Placeholder",
+        "12 April 2017; 30 August 2020",
+        "3 December 2026 at 10:30am",
+        "Meeting Room 2",
+        "Harry Visitor-Example",
+        "Fictional Community Health Trust",
+        "01632 960020",
+    ):
         assert shown in text
 
 
 def test_fill_prefills_the_agreements(prefilled):
     family = field_values(prefilled / "WOR-CIN-0001_family-meeting-agreement.pdf")
     assert family["children_names"] == "Poppy Placeholder and Alfie Placeholder"
-    assert [family["name_1"], family["name_2"], family["name_3"]] == ["Dora Placeholder", "Edna Makebelieve", ""]
+    assert [family["name_1"], family["name_2"], family["name_3"]] == [
+        "Dora Placeholder",
+        "Edna Makebelieve",
+        "",
+    ]
     assert family["signature_1"] == ""
     assessment = field_values(prefilled / "WOR-CIN-0001_assessment-agreement.pdf")
     assert assessment["name_1"] == "Dora Placeholder"  # the one who gave consent
@@ -195,13 +207,18 @@ def test_fill_respects_withholding(tmp_path):
     bundle["withheld"] = [{"path": "family_members[1].last_name", "withheld_from": ["family"]}]
     source = tmp_path / "withheld.json"
     source.write_text(json.dumps(bundle), "utf-8")
-    result = fill(source, "--form", "family-meeting-agreement", "--form", "meeting-invitation-list", "--out", tmp_path)
+    result = fill(
+        source, "--form", "family-meeting-agreement", "--form", "meeting-invitation-list", "--out", tmp_path
+    )
     assert result.exit_code == 0, result.output
     family = tmp_path / "WOR-CIN-0001_family-meeting-agreement.pdf"
     assert field_values(family)["name_2"] == "Edna withheld"
     assert "Makebelieve" not in pdftotext(family)
     # The invitation list is kept on the case record, where nothing is withheld.
-    assert field_values(tmp_path / "WOR-CIN-0001_meeting-invitation-list.pdf")["family_name_2"] == "Edna Makebelieve"
+    assert (
+        field_values(tmp_path / "WOR-CIN-0001_meeting-invitation-list.pdf")["family_name_2"]
+        == "Edna Makebelieve"
+    )
 
 
 def test_fill_warns_when_people_do_not_fit_the_rows(tmp_path):
@@ -251,7 +268,9 @@ def test_a_field_map_naming_what_templates_do_not_see_is_a_template_error(tmp_pa
     forms_dir = tmp_path / "forms"
     shutil.copytree(FORMS, forms_dir)
     field_map = forms_dir / "feedback-sheet.fields.toml"
-    field_map.write_text(field_map.read_text("utf-8").replace('"child.last_name"', '"kid.last_name"'), "utf-8")
+    field_map.write_text(
+        field_map.read_text("utf-8").replace('"child.last_name"', '"kid.last_name"'), "utf-8"
+    )
     result = fill(SAMPLE, "--form", "feedback-sheet", "--out", tmp_path, "--forms", forms_dir)
     assert result.exit_code == 4
     assert result.stderr == (
@@ -298,34 +317,37 @@ FEEDBACK_ANSWERS = {
 
 
 def test_feedback_round_trip(prefilled, tmp_path):
-    returned = family_fills(prefilled / "WOR-CIN-0001_feedback-sheet.pdf", tmp_path / "returned.pdf",
-                            FEEDBACK_ANSWERS)
+    returned = family_fills(
+        prefilled / "WOR-CIN-0001_feedback-sheet.pdf", tmp_path / "returned.pdf", FEEDBACK_ANSWERS
+    )
     result = extract(returned, "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == [{
-        "file": str(returned),
-        "form": "feedback-sheet",
-        "version": "1.0",
-        "fields": {
-            "case_reference": "WOR-CIN-0001",
-            "family": "Placeholder",
-            "name": "Dora Placeholder",
-            "date": "1 December 2026",
-            "aims_clear": "yes",
-            "worker_role_clear": "no",
-            "talk_about_important": "yes",
-            "regular_feedback": None,
-            "included_in_decisions": "yes",
-            "rating_approachability": "5",
-            "rating_reliability": "4",
-            "rating_accuracy": "3",
-            "rating_cultural_religious": None,
-            "rating_children_needs": "5",
-            "helpfulness": "very_helpful",
-            "most_least_helpful": "Most: the morning chart.\nLeast: meetings at short notice.",
-            "improvements": "Evening visits would help.",
-        },
-    }]
+    assert json.loads(result.stdout) == [
+        {
+            "file": str(returned),
+            "form": "feedback-sheet",
+            "version": "1.0",
+            "fields": {
+                "case_reference": "WOR-CIN-0001",
+                "family": "Placeholder",
+                "name": "Dora Placeholder",
+                "date": "1 December 2026",
+                "aims_clear": "yes",
+                "worker_role_clear": "no",
+                "talk_about_important": "yes",
+                "regular_feedback": None,
+                "included_in_decisions": "yes",
+                "rating_approachability": "5",
+                "rating_reliability": "4",
+                "rating_accuracy": "3",
+                "rating_cultural_religious": None,
+                "rating_children_needs": "5",
+                "helpfulness": "very_helpful",
+                "most_least_helpful": "Most: the morning chart.\nLeast: meetings at short notice.",
+                "improvements": "Evening visits would help.",
+            },
+        }
+    ]
     assert "Evening visits would help." in pdftotext(returned)
 
 
@@ -363,7 +385,9 @@ def test_every_form_round_trips(prefilled, tmp_path, form_id):
 
 
 def test_extract_csv_has_a_row_per_form(prefilled, tmp_path):
-    returned = family_fills(prefilled / "WOR-CIN-0001_feedback-sheet.pdf", tmp_path / "a.pdf", FEEDBACK_ANSWERS)
+    returned = family_fills(
+        prefilled / "WOR-CIN-0001_feedback-sheet.pdf", tmp_path / "a.pdf", FEEDBACK_ANSWERS
+    )
     blank = prefilled / "WOR-CIN-0001_feedback-sheet.pdf"
     result = extract(returned, blank, "--csv")
     assert result.exit_code == 0, result.output
@@ -406,25 +430,44 @@ def _written(target: Path, content: bytes) -> Path:
 
 
 BAD_INPUTS = {
-    "not-a-pdf": (lambda src, t: _written(t, b"Dear team, my answers are below.\n"),
-                  "The file is not a PDF (no %PDF- header)."),
+    "not-a-pdf": (
+        lambda src, t: _written(t, b"Dear team, my answers are below.\n"),
+        "The file is not a PDF (no %PDF- header).",
+    ),
     "truncated": (_truncated, "The PDF is incomplete (no %%EOF at its end); it may have been cut short."),
-    "corrupt": (lambda src, t: _written(t, b"%PDF-1.7\n" + b"\x00garbage" * 400 + b"\n%%EOF\n"),
-                "The file is not a readable PDF; it may be damaged."),
-    "encrypted": (lambda src, t: encrypted_copy(src, t, "kept-secret"),
-                  "The PDF is encrypted; give its password with --password."),
+    "corrupt": (
+        lambda src, t: _written(t, b"%PDF-1.7\n" + b"\x00garbage" * 400 + b"\n%%EOF\n"),
+        "The file is not a readable PDF; it may be damaged.",
+    ),
+    "encrypted": (
+        lambda src, t: encrypted_copy(src, t, "kept-secret"),
+        "The PDF is encrypted; give its password with --password.",
+    ),
     "no-fields": (lambda src, t: plain_pdf(t), "The PDF has no form fields; it is not a docgen form."),
-    "other-form": (lambda src, t: plain_pdf(t, {"surname": "", "postcode": ""}),
-                   "The PDF's form is not a docgen form (it has no docgen_form field)."),
-    "unknown-form": (lambda src, t: plain_pdf(t, {"docgen_form": "tax-return", "docgen_form_version": "1.0"}),
-                     "The PDF says it is a 'tax-return' form, which docgen does not know (known: "
-                     "assessment-agreement, family-meeting-agreement, feedback-sheet, meeting-invitation-list)."),
+    "other-form": (
+        lambda src, t: plain_pdf(t, {"surname": "", "postcode": ""}),
+        "The PDF's form is not a docgen form (it has no docgen_form field).",
+    ),
+    "unknown-form": (
+        lambda src, t: plain_pdf(t, {"docgen_form": "tax-return", "docgen_form_version": "1.0"}),
+        "The PDF says it is a 'tax-return' form, which docgen does not know (known: "
+        "assessment-agreement, family-meeting-agreement, feedback-sheet, meeting-invitation-list).",
+    ),
     "unexpected-fields": (
-        lambda src, t: plain_pdf(t, {"docgen_form": "family-meeting-agreement", "docgen_form_version": "2.0",
-                                     "case_reference": "", "children_names": "", "shoe_size": ""}),
-        "The PDF does not match the family-meeting-agreement form: it has fields the form does not (shoe_size); "
-        "it lacks fields of the form (name_1, signature_1, date_1, name_2, signature_2, date_2, name_3, "
-        "signature_3 and 22 more); it was made from version 2.0 of the form; docgen has version 1.0.",
+        lambda src, t: plain_pdf(
+            t,
+            {
+                "docgen_form": "family-meeting-agreement",
+                "docgen_form_version": "2.0",
+                "case_reference": "",
+                "children_names": "",
+                "shoe_size": "",
+            },
+        ),
+        "The PDF does not match the family-meeting-agreement form: "
+        "it has fields the form does not (shoe_size); it lacks fields of the form "
+        "(name_1, signature_1, date_1, name_2, signature_2, date_2, name_3, signature_3 and 22 more); "
+        "it was made from version 2.0 of the form; docgen has version 1.0.",
     ),
 }
 
@@ -446,13 +489,15 @@ def test_a_wrong_kind_of_field_is_named(tmp_path):
     result = extract(bad)
     assert result.exit_code == 7
     assert result.stderr.startswith(
-        f"Error: {bad}: The PDF does not match the feedback-sheet form: the field 'aims_clear' is a text field, "
-        "where the form has a radio group; "
+        f"Error: {bad}: The PDF does not match the feedback-sheet form: "
+        "the field 'aims_clear' is a text field, where the form has a radio group; "
     )
 
 
 def test_encrypted_form_opens_with_its_password(prefilled, tmp_path):
-    locked = encrypted_copy(prefilled / "WOR-CIN-0001_feedback-sheet.pdf", tmp_path / "locked.pdf", "kept-secret")
+    locked = encrypted_copy(
+        prefilled / "WOR-CIN-0001_feedback-sheet.pdf", tmp_path / "locked.pdf", "kept-secret"
+    )
     result = extract(locked, "--password", "kept-secret", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)[0]["fields"]["case_reference"] == "WOR-CIN-0001"
@@ -462,7 +507,9 @@ def test_encrypted_form_opens_with_its_password(prefilled, tmp_path):
 
 
 def test_good_files_are_still_reported_when_others_fail(prefilled, tmp_path):
-    good = family_fills(prefilled / "WOR-CIN-0001_feedback-sheet.pdf", tmp_path / "good.pdf", FEEDBACK_ANSWERS)
+    good = family_fills(
+        prefilled / "WOR-CIN-0001_feedback-sheet.pdf", tmp_path / "good.pdf", FEEDBACK_ANSWERS
+    )
     junk = tmp_path / "junk.pdf"
     junk.write_text("not a pdf")
     cut = _truncated(good, tmp_path / "cut.pdf")

@@ -67,8 +67,16 @@ class Sheet:
                 annotationFlags="hidden", fieldFlags="readOnly", maxlen=None,
             )  # fmt: skip
 
-    def para(self, text: str, *, size: float = 10, font: str = FONT, indent: float = 0,
-             width: float | None = None, gap: float = 6) -> None:
+    def para(
+        self,
+        text: str,
+        *,
+        size: float = 10,
+        font: str = FONT,
+        indent: float = 0,
+        width: float | None = None,
+        gap: float = 6,
+    ) -> None:
         lines = simpleSplit(text, font, size, (width or self.width) - indent)
         self.canvas.setFont(font, size)
         for line in lines:
@@ -81,16 +89,33 @@ class Sheet:
         self.canvas.drawString(self.left + 4, self.y - size, "•")
         self.para(text, size=size, indent=16)
 
-    def labelled(self, label: str, name: str, *, label_width: float = 110, width: float = 300,
-                 tooltip: str | None = None) -> None:
-        """"Label:  [field]" on its own line."""
+    def labelled(
+        self,
+        label: str,
+        name: str,
+        *,
+        label_width: float = 110,
+        width: float = 300,
+        tooltip: str | None = None,
+    ) -> None:
+        """A label and its field on a line of their own."""
         self.canvas.setFont(BOLD, 10)
         self.canvas.drawString(self.left, self.y - 13, label)
         self.text_field(name, self.left + label_width, self.y - 17, width, 18, tooltip=tooltip or label)
         self.y -= 26
 
-    def text_field(self, name: str, x: float, y: float, width: float, height: float, *,
-                   size: float = 10, multiline: bool = False, tooltip: str = "") -> None:
+    def text_field(
+        self,
+        name: str,
+        x: float,
+        y: float,
+        width: float,
+        height: float,
+        *,
+        size: float = 10,
+        multiline: bool = False,
+        tooltip: str = "",
+    ) -> None:
         self.acro.textfield(
             name=name, tooltip=tooltip, x=x, y=y, width=width, height=height,
             fontName=FONT, fontSize=size, textColor=black, fillColor=FIELD_FILL,
@@ -117,8 +142,15 @@ class Sheet:
         self.text_field(name, self.left, self.y - height, self.width, height, multiline=True, tooltip=label)
         self.y -= height + 12
 
-    def table(self, columns: list[tuple[str, float]], rows: int, field: Callable[[int, int], tuple],
-              *, row_height: float = 17, size: float = 8) -> None:
+    def table(
+        self,
+        columns: list[tuple[str, float]],
+        rows: int,
+        field: Callable[[int, int], tuple],
+        *,
+        row_height: float = 17,
+        size: float = 8,
+    ) -> None:
         """A header row, then ``rows`` rows of fields; ``field(row, column)`` -> (kind, name, tooltip)."""
         c = self.canvas
         c.setFont(BOLD, 8.5)
@@ -134,8 +166,15 @@ class Sheet:
                 if kind == "checkbox":
                     self.checkbox(name, x + (width - 11) / 2, self.y - row_height + 3, tooltip)
                 else:
-                    self.text_field(name, x + 1, self.y - row_height + 1, width - 2, row_height - 2,
-                                    size=size, tooltip=tooltip)
+                    self.text_field(
+                        name,
+                        x + 1,
+                        self.y - row_height + 1,
+                        width - 2,
+                        row_height - 2,
+                        size=size,
+                        tooltip=tooltip,
+                    )
                 x += width
             self.y -= row_height
         self.y -= 10
@@ -203,8 +242,13 @@ def draw_family_meeting_agreement(sheet: Sheet, info: FormInfo) -> None:
     sheet.y -= 6
     columns = [("Name", 200), ("Signature", 200), ("Date", sheet.width - 400)]
     kinds = ("name", "signature", "date")
-    sheet.table(columns, 10, lambda row, col: ("text", f"{kinds[col]}_{row}", f"{columns[col][0]}, row {row}"),
-                row_height=24, size=10)
+    sheet.table(
+        columns,
+        10,
+        lambda row, col: ("text", f"{kinds[col]}_{row}", f"{columns[col][0]}, row {row}"),
+        row_height=24,
+        size=10,
+    )
 
 
 def draw_assessment_agreement(sheet: Sheet, info: FormInfo) -> None:
@@ -223,12 +267,21 @@ def draw_assessment_agreement(sheet: Sheet, info: FormInfo) -> None:
         sheet.para(statement)
     sheet.y -= 8
     for row in (1, 2):
-        for line in ((("Name:", "name", 0, 300),), (("Signed:", "signature", 0, 230), ("Dated:", "date", 290, 140))):
+        for line in (
+            (("Name:", "name", 0, 300),),
+            (("Signed:", "signature", 0, 230), ("Dated:", "date", 290, 140)),
+        ):
             for label, name, x, width in line:
                 sheet.canvas.setFont(BOLD, 10)
                 sheet.canvas.drawString(sheet.left + x, sheet.y - 14, label)
-                sheet.text_field(f"{name}_{row}", sheet.left + x + 48, sheet.y - 19, width, 20,
-                                 tooltip=f"{label[:-1]}, person {row}")
+                sheet.text_field(
+                    f"{name}_{row}",
+                    sheet.left + x + 48,
+                    sheet.y - 19,
+                    width,
+                    20,
+                    tooltip=f"{label[:-1]}, person {row}",
+                )
             sheet.y -= 26
         sheet.y -= 10
 
@@ -249,21 +302,38 @@ def draw_meeting_invitation_list(sheet: Sheet, info: FormInfo) -> None:
             c.setFont(BOLD, 9)
             c.drawString(x, sheet.y - 12, label)
             label_width = c.stringWidth(label, BOLD, 9) + 6
-            sheet.text_field(name, x + label_width, sheet.y - 16, width - label_width - 10, 16, size=9,
-                             tooltip=label)
+            sheet.text_field(
+                name, x + label_width, sheet.y - 16, width - label_width - 10, 16, size=9, tooltip=label
+            )
             x += width
         sheet.y -= 22
     c.setFont(BOLD, 9)
     c.drawString(left, sheet.y - 12, "Brief details of reason for meeting")
-    sheet.text_field("reason", left + 170, sheet.y - 30, sheet.width - 170, 30, size=9, multiline=True,
-                     tooltip="Brief details of reason for meeting")
+    sheet.text_field(
+        "reason",
+        left + 170,
+        sheet.y - 30,
+        sheet.width - 170,
+        30,
+        size=9,
+        multiline=True,
+        tooltip="Brief details of reason for meeting",
+    )
     sheet.y -= 42
     widths = (116, 128, 250, 70, 128)
-    for group, titles, rows in (("family", w.INVITATION_FAMILY_COLUMNS, 6),
-                                ("professional", w.INVITATION_PROFESSIONAL_COLUMNS, 10)):
+    for group, titles, rows in (
+        ("family", w.INVITATION_FAMILY_COLUMNS, 6),
+        ("professional", w.INVITATION_PROFESSIONAL_COLUMNS, 10),
+    ):
         columns = [*zip(titles, widths), (titles[-1], sheet.width - sum(widths))]
-        keys = ("name", "relationship" if group == "family" else "agency", "address", "phone", "notes",
-                "attending")
+        keys = (
+            "name",
+            "relationship" if group == "family" else "agency",
+            "address",
+            "phone",
+            "notes",
+            "attending",
+        )
         sheet.table(
             columns, rows,
             lambda row, col, group=group, keys=keys, columns=columns: (

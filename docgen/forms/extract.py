@@ -45,7 +45,12 @@ class Extracted:
     values: dict[str, str | bool | None]
 
     def to_dict(self) -> dict:
-        return {"file": str(self.path), "form": self.form.form_id, "version": self.version, "fields": self.values}
+        return {
+            "file": str(self.path),
+            "form": self.form.form_id,
+            "version": self.version,
+            "fields": self.values,
+        }
 
 
 @dataclass
@@ -74,7 +79,8 @@ def extract(path: Path, forms: Forms, *, password: str | None = None) -> Extract
         message = f"The PDF's form is not a docgen form (it has no {FORM_ID_FIELD} field)."
         raise PdfInputError(message, source=str(path))
     if form_id not in forms.ids():
-        message = f"The PDF says it is a '{form_id}' form, which docgen does not know (known: {', '.join(forms.ids())})."
+        known = ", ".join(forms.ids())
+        message = f"The PDF says it is a '{form_id}' form, which docgen does not know (known: {known})."
         raise PdfInputError(message, source=str(path))
     form = forms.get(form_id)
     version = _value_text(raw.get(FORM_VERSION_FIELD)) or ""
@@ -89,8 +95,12 @@ def extract(path: Path, forms: Forms, *, password: str | None = None) -> Extract
         values[name] = value
     if problems:
         if version and version != form.version:
-            problems.append(f"it was made from version {version} of the form; docgen has version {form.version}")
-        raise PdfInputError(f"The PDF does not match the {form_id} form: {'; '.join(problems)}.", source=str(path))
+            problems.append(
+                f"it was made from version {version} of the form; docgen has version {form.version}"
+            )
+        raise PdfInputError(
+            f"The PDF does not match the {form_id} form: {'; '.join(problems)}.", source=str(path)
+        )
     return Extracted(path, form, version, values)
 
 
@@ -136,7 +146,9 @@ def _mismatches(form: FormInfo, found: dict[str, FieldSpec]) -> list[str]:
         problems.append(f"it lacks fields of the form ({_names(missing)})")
     for name, spec in found.items():
         if name in expected and spec.kind != expected[name].kind:
-            problems.append(f"the field '{name}' is {spec.describe()}, where the form has {expected[name].describe()}")
+            problems.append(
+                f"the field '{name}' is {spec.describe()}, where the form has {expected[name].describe()}"
+            )
     return problems
 
 

@@ -47,8 +47,15 @@ class FeedbackSummary:
         rows: list[dict[str, str | int]] = []
 
         def add(section, question, answer, count, average=""):
-            rows.append({"section": section, "question": question, "answer": answer, "count": count,
-                         "average": average})
+            rows.append(
+                {
+                    "section": section,
+                    "question": question,
+                    "answer": answer,
+                    "count": count,
+                    "average": average,
+                }
+            )
 
         for name, question in w.YES_NO_QUESTIONS.items():
             for value, label in [*w.YES_NO.items(), (None, NO_ANSWER)]:
@@ -66,7 +73,9 @@ class FeedbackSummary:
         return rows
 
 
-def collect(paths: list[Path], forms: Forms, *, password: str | None = None) -> tuple[list[Extracted], list[Outcome]]:
+def collect(
+    paths: list[Path], forms: Forms, *, password: str | None = None
+) -> tuple[list[Extracted], list[Outcome]]:
     """Read returned files: the feedback sheets, and every file's outcome (other forms are errors)."""
     outcomes = extract_many(paths, forms, password=password)
     for outcome in outcomes:
@@ -77,7 +86,9 @@ def collect(paths: list[Path], forms: Forms, *, password: str | None = None) -> 
 
 
 def _not_feedback(sheet: Extracted) -> PdfInputError:
-    return PdfInputError(f"The PDF is a {sheet.form.form_id} form, not a feedback sheet.", source=str(sheet.path))
+    return PdfInputError(
+        f"The PDF is a {sheet.form.form_id} form, not a feedback sheet.", source=str(sheet.path)
+    )
 
 
 def summarise(sheets: list[Extracted]) -> FeedbackSummary:
@@ -98,7 +109,9 @@ def summarise(sheets: list[Extracted]) -> FeedbackSummary:
 
 def to_csv(summary: FeedbackSummary) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, ["section", "question", "answer", "count", "average"], lineterminator="\n")
+    writer = csv.DictWriter(
+        buffer, ["section", "question", "answer", "count", "average"], lineterminator="\n"
+    )
     writer.writeheader()
     writer.writerows(summary.rows())
     return buffer.getvalue()
@@ -150,7 +163,9 @@ class _Chart:
                 continue
             self.draw.rectangle([x, self.y, x + width, self.y + height], fill=colour)
             if text and self.small.getlength(text) + 6 < width:
-                self.draw.text((x + 4, self.y + 3), text, fill="white" if colour != BLANK else INK, font=self.small)
+                self.draw.text(
+                    (x + 4, self.y + 3), text, fill="white" if colour != BLANK else INK, font=self.small
+                )
             x += width
 
     def note(self, x: float, text: str) -> None:
@@ -181,7 +196,12 @@ def chart_png(summary: FeedbackSummary) -> bytes:
         counts = summary.yes_no[name]
         height = chart.label(question)
         scale = BAR_WIDTH / n if n else 0
-        chart.bar([(counts[v] * scale, colour, str(counts[v])) for v, colour in (("yes", YES), ("no", NO), (None, BLANK))])
+        chart.bar(
+            [
+                (counts[v] * scale, colour, str(counts[v]))
+                for v, colour in (("yes", YES), ("no", NO), (None, BLANK))
+            ]
+        )
         chart.y += height
     chart.y += 10
     chart.heading(f"{w.RATINGS_QUESTION} Average, 1 ({w.RATING_ENDS[0]}) to 5 ({w.RATING_ENDS[1]})")

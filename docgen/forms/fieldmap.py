@@ -121,11 +121,17 @@ def load_form(map_path: Path) -> FormInfo:
     form_id = map_path.name[: -len(MAP_SUFFIX)]
     problems = [
         *(f"[form] needs {key}" for key in ("id", "title", "version") if not isinstance(meta.get(key), str)),
-        *([f"[form] id '{meta['id']}' differs from the file name"] if meta.get("id", form_id) != form_id else []),
-        *(["[form] version must look like 1.0"] if not _VERSION.match(str(meta.get("version", "0")))
-          else []),
-        *([f"[form] audience must be one of {', '.join(AUDIENCES)}"]
-          if meta.get("audience", "family") not in AUDIENCES else []),
+        *(
+            [f"[form] id '{meta['id']}' differs from the file name"]
+            if meta.get("id", form_id) != form_id
+            else []
+        ),
+        *(["[form] version must look like 1.0"] if not _VERSION.match(str(meta.get("version", "0"))) else []),
+        *(
+            [f"[form] audience must be one of {', '.join(AUDIENCES)}"]
+            if meta.get("audience", "family") not in AUDIENCES
+            else []
+        ),
         *(f"unknown table [{key}]" for key in raw if key not in ("form", "fields")),
     ]
     sources: dict[str, Source] = {}
@@ -162,8 +168,11 @@ def _source(name: str, spec) -> Source:
         steps = _steps(path)
         stars = steps.count(_STAR)
         if stars > 1 or (ROW in name and stars != 1):
-            raise ValueError(f"'{path}' needs exactly one [*] for a {ROW} row field" if ROW in name
-                             else f"'{path}' has more than one [*]")
+            raise ValueError(
+                f"'{path}' needs exactly one [*] for a {ROW} row field"
+                if ROW in name
+                else f"'{path}' has more than one [*]"
+            )
     return Source(paths, spec.get("contains"))
 
 
@@ -223,13 +232,17 @@ def prefill(form: FormInfo, context: dict) -> Prefill:
 def _checked(form: FormInfo, spec: FieldSpec | None, field: str, value):
     """``value`` as the field takes it; TemplateError when the map and the PDF disagree."""
     if spec is None:
-        raise TemplateError(f"The field map names '{field}', which {form.pdf_path.name} lacks.",
-                            source=str(form.map_path))
+        raise TemplateError(
+            f"The field map names '{field}', which {form.pdf_path.name} lacks.", source=str(form.map_path)
+        )
     if spec.kind == CHECKBOX:
         return value is True
     if spec.kind == RADIO and value is not None and value not in spec.options:
-        raise TemplateError(f"The field map gives '{field}' the value '{value}', which is not one of "
-                            f"its options ({', '.join(spec.options)}).", source=str(form.map_path))
+        raise TemplateError(
+            f"The field map gives '{field}' the value '{value}', which is not one of "
+            f"its options ({', '.join(spec.options)}).",
+            source=str(form.map_path),
+        )
     return value
 
 
@@ -282,7 +295,7 @@ def _walk(value, steps: list):
         if isinstance(value, Withheld):
             return value
         if step == _STAR:
-            return [_walk(item, steps[i + 1:]) for item in value] if isinstance(value, list) else None
+            return [_walk(item, steps[i + 1 :]) for item in value] if isinstance(value, list) else None
         if isinstance(step, int):
             value = value[step] if isinstance(value, list) and step < len(value) else None
         else:

@@ -39,7 +39,9 @@ class Filled:
     left_off: list[str] = field(default_factory=list)  # rows the form had no room for
 
 
-def fill_forms(pipeline: Pipeline, bundle: Bundle, forms: Forms, form_ids: list[str], out_dir: Path) -> list[Filled]:
+def fill_forms(
+    pipeline: Pipeline, bundle: Bundle, forms: Forms, form_ids: list[str], out_dir: Path
+) -> list[Filled]:
     """Write ``<case-ref>_<form-id>.pdf`` into ``out_dir`` for each form, pre-filled from ``bundle``."""
     infos = [forms.get(form_id) for form_id in form_ids]  # an unknown id fails before anything is written
     out_dir = prepare_folder(Path(out_dir))

@@ -51,8 +51,9 @@ def open_pdf(path: Path, password: str | None = None) -> PdfReader:
     if b"%PDF-" not in content[:1024]:
         raise PdfInputError("The file is not a PDF (no %PDF- header).", source=str(path))
     if b"%%EOF" not in content[-1024:]:
-        raise PdfInputError("The PDF is incomplete (no %%EOF at its end); it may have been cut short.",
-                            source=str(path))
+        raise PdfInputError(
+            "The PDF is incomplete (no %%EOF at its end); it may have been cut short.", source=str(path)
+        )
     try:
         with _quiet_pypdf():
             reader = PdfReader(path)

@@ -63,8 +63,7 @@ FAMILY_MEETING_STATEMENTS = (
     "of (name of child/ren) and keep them safe",
     "I agree to give everyone at the Meeting a fair hearing without acting in a way that might "
     "threaten or intimidate anyone else in the Meeting",
-    "I understand that I can ask at any time for something to be explained or for 'time out' if "
-    "needed",
+    "I understand that I can ask at any time for something to be explained or for 'time out' if needed",
     "Family and friends agree to keep information shared at the meeting confidential to those "
     "family and friends who attend the meeting unless we agree in the plan to share any part with "
     "another family member",
@@ -106,8 +105,18 @@ ASSESSMENT_STATEMENTS = (
 # -- Meeting Invitation List --------------------------------------------------------------------
 INVITATION_TITLE = "Meeting Invitation List"
 INVITATION_FAMILY_COLUMNS = (
-    "Name of family member", "Relationship", "Address", "Phone number", "Notes", "Attending",
+    "Name of family member",
+    "Relationship",
+    "Address",
+    "Phone number",
+    "Notes",
+    "Attending",
 )
 INVITATION_PROFESSIONAL_COLUMNS = (
-    "Name of Representative", "Agency", "Address", "Phone number", "Notes", "Attending",
+    "Name of Representative",
+    "Agency",
+    "Address",
+    "Phone number",
+    "Notes",
+    "Attending",
 )
