@@ -20,6 +20,7 @@ from forms_helpers import (
     plain_pdf,
 )
 
+from docgen.cli_forms import feedback as feedback_cli
 from docgen.cli_forms import forms as forms_cli
 from docgen.forms import Forms
 from docgen.forms import wording as w
@@ -443,7 +444,10 @@ BAD_INPUTS = {
         lambda src, t: encrypted_copy(src, t, "kept-secret"),
         "The PDF is encrypted; give its password with --password.",
     ),
-    "no-fields": (lambda src, t: plain_pdf(t), "The PDF has no form fields; it is not a docgen form."),
+    "no-fields": (
+        lambda src, t: plain_pdf(t),
+        "The PDF has no form fields; it is not a docgen form, or was flattened (printed to PDF).",
+    ),
     "other-form": (
         lambda src, t: plain_pdf(t, {"surname": "", "postcode": ""}),
         "The PDF's form is not a docgen form (it has no docgen_form field).",
@@ -541,3 +545,22 @@ def test_forms_list():
         "feedback-sheet             v1.0   Feedback Sheet",
         "meeting-invitation-list    v1.0   Meeting Invitation List",
     ]
+
+
+@pytest.mark.parametrize(
+    "command", [*forms_cli.commands.values(), *feedback_cli.commands.values()], ids=lambda c: c.name
+)
+def test_every_forms_command_has_help_with_an_example(command):
+    assert "Example:" in (command.help or "")
+
+
+def test_a_form_without_its_pdf_is_a_template_error(tmp_path):
+    forms_dir = tmp_path / "forms"
+    shutil.copytree(FORMS, forms_dir)
+    (forms_dir / "feedback-sheet.pdf").unlink()
+    result = fill(SAMPLE, "--form", "feedback-sheet", "--out", tmp_path / "out", "--forms", forms_dir)
+    assert result.exit_code == 4
+    assert result.stderr == (
+        f"Error: [WOR-CIN-0001] {forms_dir / 'feedback-sheet.fields.toml'}: The form has no PDF beside its "
+        "field map; run: python -m docgen.forms.build\n"
+    )

@@ -72,7 +72,8 @@ def extract(path: Path, forms: Forms, *, password: str | None = None) -> Extract
     reader = open_pdf(path, password)
     found = read_fields(reader)
     if not found:
-        raise PdfInputError("The PDF has no form fields; it is not a docgen form.", source=str(path))
+        message = "The PDF has no form fields; it is not a docgen form, or was flattened (printed to PDF)."
+        raise PdfInputError(message, source=str(path))
     raw = reader.get_fields() or {}
     form_id = _value_text(raw.get(FORM_ID_FIELD)) or _keyword_form(reader)
     if not form_id:

@@ -66,6 +66,9 @@ class FormInfo:
     @cached_property
     def fields(self) -> dict[str, FieldSpec]:
         """The blank PDF's fields, docgen's hidden ones included."""
+        if not self.pdf_path.is_file():
+            message = "The form has no PDF beside its field map; run: python -m docgen.forms.build"
+            raise TemplateError(message, source=str(self.map_path))
         return read_fields(open_pdf(self.pdf_path))
 
     def to_dict(self) -> dict:
