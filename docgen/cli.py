@@ -266,10 +266,12 @@ def list_templates(authority, as_json, templates_dir):
 
 
 def _register_commands() -> None:
+    from docgen.cli_batch import batch, history
+    from docgen.cli_forms import feedback, forms
     from docgen.cli_pdf import check_letter, pack
 
-    cli.add_command(pack)
-    cli.add_command(check_letter)
+    for command in (batch, history, pack, check_letter, forms, feedback):
+        cli.add_command(command)
 
 
 _register_commands()
