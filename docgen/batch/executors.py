@@ -104,7 +104,7 @@ class DaskExecutor:
             self._client.close()
             raise InputError(f"The Dask scheduler has no workers after {wait_seconds:g} s.", source=address) from e
         self.capacity = max(1, sum(self._client.nthreads().values()))
-        self._done = as_completed()
+        self._done = as_completed(loop=self._client.loop)
 
     def __len__(self) -> int:
         return len(self._chunks)

@@ -82,6 +82,7 @@ class BatchOptions:
     today: date | None = None
     chunk_size: int | None = None
     pdf_timeout: float = 60.0
+    scheduler_timeout: float = 30.0  # seconds to reach the scheduler and see a worker
     progress: bool = True  # show progress on standard error
 
 
@@ -235,7 +236,8 @@ class _Run:
             pdf_timeout=options.pdf_timeout,
         )
         if options.scheduler:
-            self.executor = DaskExecutor(settings, options.scheduler, self.summary.run_id)
+            self.executor = DaskExecutor(settings, options.scheduler, self.summary.run_id,
+                                         wait_seconds=options.scheduler_timeout)  # fmt: skip
         else:
             self.executor = LocalExecutor(settings, options.jobs or os.cpu_count() or 1)
 
