@@ -22,7 +22,7 @@ def invoke(command, args: list[str]):
 def family_fills(source: Path, target: Path, values: dict[str, str]) -> Path:
     """Fill fields as a PDF viewer would: text as text, buttons by state name ("/yes", "/Yes")."""
     writer = PdfWriter(clone_from=PdfReader(source))
-    writer.update_page_form_field_values(None, values, auto_regenerate=True)
+    writer.update_page_form_field_values(None, values, auto_regenerate=False)
     with target.open("wb") as out:
         writer.write(out)
     return target

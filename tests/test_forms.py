@@ -19,6 +19,7 @@ from forms_helpers import (
     pdftotext,
     plain_pdf,
 )
+from pypdf import PdfReader
 
 from docgen.cli_forms import feedback as feedback_cli
 from docgen.cli_forms import forms as forms_cli
@@ -564,3 +565,35 @@ def test_a_form_without_its_pdf_is_a_template_error(tmp_path):
         f"Error: [WOR-CIN-0001] {forms_dir / 'feedback-sheet.fields.toml'}: The form has no PDF beside its "
         "field map; run: python -m docgen.forms.build\n"
     )
+
+
+def test_long_text_is_drawn_wrapped_and_kept_whole(tmp_path):
+    bundle = json.loads(SAMPLE.read_text("utf-8"))
+    reason = (
+        "To review the Child in Need plan with the family and the professionals working with them, "
+        "to hear what Poppy and Alfie have said about school mornings, and to agree who will help "
+        "with the health review before the next meeting in the new year."
+    )
+    bundle["meetings"][0]["reason"] = reason
+    source = tmp_path / "long.json"
+    source.write_text(json.dumps(bundle), "utf-8")
+    result = fill(source, "--form", "meeting-invitation-list", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "WOR-CIN-0001_meeting-invitation-list.pdf"
+    assert field_values(path)["reason"] == reason
+    text = pdftotext(path, "-raw")
+    assert "with the health review before the next meeting in the new year." in text
+    assert reason not in text  # drawn on two lines, as a viewer would wrap it
+    assert _squashed(reason) in _squashed(text)
+
+
+def test_chosen_buttons_are_drawn_chosen_without_asking_viewers_to_redraw(prefilled):
+    reader = PdfReader(prefilled / "WOR-CIN-0001_meeting-invitation-list.pdf")
+    need_appearances = reader.trailer["/Root"]["/AcroForm"].get("/NeedAppearances")
+    assert need_appearances is None or need_appearances.value is False
+    states = {
+        str(a.get_object()["/T"]): str(a.get_object().get("/AS"))
+        for a in reader.pages[0]["/Annots"]
+        if a.get_object().get("/FT") == "/Btn"
+    }
+    assert [states[f"family_attending_{n}"] for n in (1, 2)] == ["/Yes", "/Off"]

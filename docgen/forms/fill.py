@@ -2,19 +2,24 @@
 
 Values come from the same context templates see (:func:`docgen.render.context.build_context`),
 so a value withheld from the form's audience arrives as the authority's "withheld" wording.
-pypdf writes each value with an appearance stream and sets NeedAppearances, so the values show
-in every viewer, in print, and to text extraction.
+pypdf writes each value with its appearance (the text drawn in the box, the chosen button's
+state), so the values show in every viewer, in print and to text extraction, with no viewer
+asked to redraw the form (NeedAppearances stays off: poppler-based viewers redraw radio buttons
+blank). pypdf does not wrap text, so a multi-line box is drawn from the value wrapped to its
+width, while the field keeps the value itself.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pypdf import PdfWriter
-from pypdf.generic import DictionaryObject, NameObject
+from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+from reportlab.lib.utils import simpleSplit
 
 from docgen.bundle import Bundle
 from docgen.exceptions import DocgenError
@@ -26,6 +31,10 @@ from docgen.registry import TemplateInfo
 from docgen.render.context import build_context
 
 log = logging.getLogger("docgen")
+
+_MULTILINE = 1 << 12
+_FONT_SIZE = re.compile(r"([\d.]+) Tf")
+_PADDING = 2  # points pypdf leaves between a box's edge and its text
 
 
 @dataclass
@@ -69,22 +78,37 @@ def form_values(pipeline: Pipeline, bundle: Bundle, form: FormInfo):
 def fill_pdf(form: FormInfo, values: dict[str, str | bool]) -> bytes:
     """The blank form with ``values`` set (text, a radio's value, or True for a ticked checkbox)."""
     writer = PdfWriter(clone_from=open_pdf(form.pdf_path))
-    writer.update_page_form_field_values(None, pdf_values(form, values), auto_regenerate=True)
-    _add_dingbats(writer)
+    as_set = pdf_values(form, values)
+    widgets = _text_widgets(writer)
+    drawn = {name: _wrapped(widgets[name], text) for name, text in as_set.items() if name in widgets}
+    writer.update_page_form_field_values(None, {**as_set, **drawn}, auto_regenerate=False)
+    for name in drawn:
+        widgets[name][NameObject("/V")] = TextStringObject(as_set[name])
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
 
 
-def _add_dingbats(writer: PdfWriter) -> None:
-    """Ticks are drawn in ZapfDingbats; viewers that redraw fields (NeedAppearances) look for it."""
-    fonts = writer.root_object["/AcroForm"]["/DR"]["/Font"]
-    if "/ZaDb" not in fonts:
-        fonts[NameObject("/ZaDb")] = DictionaryObject({
-            NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/Type1"),
-            NameObject("/BaseFont"): NameObject("/ZapfDingbats"),
-        })  # fmt: skip
+def _text_widgets(writer: PdfWriter) -> dict[str, DictionaryObject]:
+    """The multi-line text fields by name (in docgen's forms each is its own widget)."""
+    widgets = {}
+    for page in writer.pages:
+        for ref in page.get("/Annots", []):
+            annot = ref.get_object()
+            if annot.get("/FT") == "/Tx" and int(annot.get("/Ff", 0)) & _MULTILINE:
+                widgets[str(annot["/T"])] = annot
+    return widgets
+
+
+def _wrapped(widget: DictionaryObject, text: str) -> str:
+    """``text`` with line breaks where it meets the box's right edge, as a viewer would wrap it."""
+    match = _FONT_SIZE.search(str(widget.get("/DA", "")))
+    size = float(match.group(1)) if match else 12
+    width = float(widget["/Rect"][2]) - float(widget["/Rect"][0]) - 2 * _PADDING
+    lines = []
+    for paragraph in text.split("\n"):
+        lines.extend(simpleSplit(paragraph, "Helvetica", size, width) or [""])
+    return "\n".join(lines)
 
 
 def pdf_values(form: FormInfo, values: dict[str, str | bool]) -> dict[str, str]:
