@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import INVALID_SAMPLES, ROOT
+from conftest import INVALID_SAMPLES, ROOT, VALID_SAMPLES
 from forms_helpers import (
     FORMS,
     SAMPLE,
@@ -597,3 +597,18 @@ def test_chosen_buttons_are_drawn_chosen_without_asking_viewers_to_redraw(prefil
         if a.get_object().get("/FT") == "/Btn"
     }
     assert [states[f"family_attending_{n}"] for n in (1, 2)] == ["/Yes", "/Off"]
+
+
+@pytest.mark.parametrize("sample", VALID_SAMPLES, ids=lambda p: p.stem)
+def test_every_sample_fills_every_form_and_reads_back(sample, tmp_path):
+    reference = json.loads(sample.read_text("utf-8"))["case"]["reference"]
+    args = [sample, "--out", tmp_path]
+    for form_id in FORM_IDS:
+        args += ["--form", form_id]
+    result = fill(*args)
+    assert result.exit_code == 0, result.output
+    read = extract(*sorted(tmp_path.glob("*.pdf")), "--json")
+    assert read.exit_code == 0, read.output
+    rows = json.loads(read.stdout)
+    assert sorted(row["form"] for row in rows) == FORM_IDS
+    assert {row["fields"]["case_reference"] for row in rows} == {reference}
