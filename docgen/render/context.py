@@ -65,7 +65,7 @@ def build_context(
         "sender": case["lead"],
         "assessment": _assessment(data.get("assessment"), people),
         "meetings": [_meeting(m, people) for m in data.get("meetings", [])],
-        "plan": _plan(data.get("plan"), people),
+        "plan": _plan(data.get("plan"), people, issue_date),
         "reviews": [_review(r) for r in data.get("reviews", [])],
         "closure": _closure(data.get("closure"), people),
         "co_working": _co_working(data.get("co_working"), people),
@@ -195,7 +195,7 @@ def _who(raw_id: str | None, people: dict) -> dict | None:
     return people.get(raw_id) if raw_id else None
 
 
-def _plan(raw: dict | None, people: dict) -> dict | None:
+def _plan(raw: dict | None, people: dict, on: date) -> dict | None:
     if raw is None:
         return None
     plan = dict(raw)
@@ -204,8 +204,8 @@ def _plan(raw: dict | None, people: dict) -> dict | None:
         dict(a, who=_who(a.get("who"), people), outcome=outcomes.get(a.get("outcome")))
         for a in raw.get("actions", [])
     ]
-    reviews = sorted(raw.get("review_dates", []))
-    plan["next_review"] = reviews[0] if reviews else None
+    upcoming = sorted(d for d in raw.get("review_dates", []) if isinstance(d, date) and d >= on)
+    plan["next_review"] = upcoming[0] if upcoming else None  # the first on or after the issue date
     return plan
 
 
