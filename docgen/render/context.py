@@ -83,7 +83,10 @@ def build_context(
     if recipient:
         context["recipient"] = dict(people[recipient.person_id], kind=recipient.kind)
         context["request"] = _request_for(data, recipient, people)
-        if context["request"] and context["request"]["reply_by"]:
+        # A request's own reply-by date is for the letter asking for that information, not
+        # for every other letter the same professional gets (the outcome letter keeps 5 days).
+        asking = template.recipients == "professionals"
+        if asking and context["request"] and context["request"]["reply_by"]:
             context["reply_by"] = context["request"]["reply_by"]
     return context
 
