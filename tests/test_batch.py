@@ -80,10 +80,10 @@ def test_a_folder_with_bad_bundles_writes_the_good_ones_and_reports_the_rest(mix
     assert documents(out) == expected_stems(pipeline, good)
     for bundle in good:
         reference = bundle["case"]["reference"]
-        agency_letters = sorted(out.glob(f"{reference}_outcome-letter_agency-*.docx"))
-        assert agency_letters
-        text = docx_text(agency_letters[0].read_bytes())
-        assert " and ".join(child_names(bundle)) in text
+        texts = [docx_text(p.read_bytes()) for p in sorted(out.glob(f"{reference}_*.docx"))]
+        assert texts and all(reference in text for text in texts)
+        for name in child_names(bundle):
+            assert any(name in text for text in texts), name
     failures = read_csv(run_folder(out) / "failures.csv")
     assert failures == [
         {"file": str(mixed_folder / "bad-json.json"), "line": "", "case_reference": "", "document": "",
@@ -222,14 +222,14 @@ def test_check_renders_everything_in_memory_reports_every_problem_and_writes_not
     assert not out.exists()
     summary = json.loads(result.stdout)
     assert summary["check"] is True and summary["failed_bundles"] == 3
-    assert summary["issued"] == summary["documents"] - 1
     missing = [f for f in summary["failures"] if f["document"]]
-    assert missing == [{
-        "file": str(mixed_folder / "no-closure.json"), "line": None, "case_reference": "NOCLOSE-00000",
-        "document": "outcome-letter", "recipient": None, "error": "missing-field",
-        "message": "The document needs 'closure', which this case bundle does not have.", "exit_code": 4,
-    }]  # fmt: skip
-    assert "Error: " in result.stderr and result.stderr.count("Error: ") == 4
+    assert summary["issued"] == summary["documents"] - len(missing)
+    assert {"file": str(mixed_folder / "no-closure.json"), "line": None, "case_reference": "NOCLOSE-00000",
+            "document": "outcome-letter", "recipient": None, "error": "missing-field",
+            "message": "The document needs 'closure', which this case bundle does not have.",
+            "exit_code": 4} in missing  # fmt: skip
+    assert {(f["case_reference"], f["error"]) for f in missing} == {("NOCLOSE-00000", "missing-field")}
+    assert result.stderr.count("Error: ") == 3 + len(missing)
 
 
 def test_check_without_out_and_exit_codes_when_nothing_can_be_made(tmp_path):
@@ -309,7 +309,7 @@ def test_stale_temporary_files_are_removed_on_start(tmp_path, good):
 def test_pdf_and_docx_together(tmp_path, good):
     folder = write_folder(tmp_path / "cases", good[:1])
     out = tmp_path / "out"
-    result = run(folder, "--out", out, "--format", "both", "--jobs", "1", "--json")
+    result = run(folder, "--out", out, "--format", "both", "--jobs", "1", "--doc", "outcome-letter", "--json")
     assert result.exit_code == 0, result.output
     rows = read_csv(Path(json.loads(result.stdout)["reports"]["manifest_csv"]))
     pdfs = sorted(out.glob("*.pdf"))
@@ -327,7 +327,7 @@ def test_pdf_and_docx_together(tmp_path, good):
 
 
 def test_a_batch_killed_halfway_finishes_on_the_next_run(tmp_path, pipeline):
-    bundles = make_bundles(300, prefix="KILL")
+    bundles = make_bundles(60, prefix="KILL")
     source = write_jsonl(tmp_path / "cases.jsonl", bundles)
     out = tmp_path / "out"
     command = [sys.executable, "-c", "from docgen.cli_batch import batch; batch()",
@@ -353,7 +353,8 @@ def test_a_batch_killed_halfway_finishes_on_the_next_run(tmp_path, pipeline):
     assert rerun.returncode == 0, rerun.stderr
     summary = json.loads(rerun.stdout)
     assert summary["issued"] + summary["skipped"] == len(expected)
-    assert summary["skipped"] >= len(done_before) - 8  # a chunk's files may be on disk but not yet registered
+    # Files are registered a bundle at a time: the last bundle's may be on disk but not registered.
+    assert summary["skipped"] >= len(done_before) - 20
     assert sorted(p.stem for p in out.glob("*.docx")) == sorted(expected)
     assert not list(out.rglob("*.part"))
     for path in out.glob("*.docx"):
