@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from docgen.bundle import codes
 
@@ -35,12 +35,21 @@ TEXT_MAX = 5000
 ID_MESSAGE = "Expected an id of lower-case letters, digits, '-' or '_' (like 'mum' or 'p1')."
 
 
+class Whole(validate.Regexp):
+    """A pattern the whole value must match: with ``match``, ``$`` lets a trailing newline through."""
+
+    def __call__(self, value):
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 def line(max_length: int = LINE_MAX, **kwargs) -> fields.String:
     """A single-line string: no newlines, tabs or control characters."""
     return fields.String(
         validate=[
             validate.Length(min=1, max=max_length),
-            validate.Regexp(
+            Whole(
                 _SINGLE_LINE,
                 error="Line breaks, tabs and control characters are not allowed here.",
             ),
@@ -54,7 +63,7 @@ def text(**kwargs) -> fields.String:
     return fields.String(
         validate=[
             validate.Length(min=1, max=TEXT_MAX),
-            validate.Regexp(
+            Whole(
                 _MULTI_LINE, error="Control characters other than newline and tab are not allowed."
             ),
         ],
@@ -62,8 +71,17 @@ def text(**kwargs) -> fields.String:
     )
 
 
+class Choice(validate.OneOf):
+    """One of a code list; the value given is echoed short, with control characters escaped."""
+
+    def _format_error(self, value) -> str:
+        shown = repr(value)[1:-1] if isinstance(value, str) else repr(value)
+        shown = shown if len(shown) <= 40 else f"{shown[:40]}..."
+        return super()._format_error(shown)
+
+
 def one_of(choices, **kwargs) -> fields.String:
-    rule = validate.OneOf(list(choices), error="Expected one of {choices} but received: '{input}'.")
+    rule = Choice(list(choices), error="Expected one of {choices} but received: '{input}'.")
     return fields.String(validate=rule, **kwargs)
 
 
@@ -80,7 +98,7 @@ class StrictBoolean(fields.Boolean):
 
 def ref(**kwargs) -> fields.String:
     """The id of a person elsewhere in the bundle."""
-    return fields.String(validate=validate.Regexp(_ID, error=ID_MESSAGE), **kwargs)
+    return fields.String(validate=Whole(_ID, error=ID_MESSAGE), **kwargs)
 
 
 def listing(field, *, max_items: int, min_items: int = 0, **kwargs) -> fields.List:
@@ -99,12 +117,12 @@ class AddressSchema(Strict):
     lines = listing(line(), min_items=1, max_items=5, required=True)
     postcode = fields.String(
         required=True,
-        validate=validate.Regexp(_POSTCODE, error="Expected a UK postcode like 'WR5 2NP'."),
+        validate=Whole(_POSTCODE, error="Expected a UK postcode like 'WR5 2NP'."),
     )
 
 
 class PersonSchema(Strict):
-    id = fields.String(required=True, validate=validate.Regexp(_ID, error=ID_MESSAGE))
+    id = fields.String(required=True, validate=Whole(_ID, error=ID_MESSAGE))
     title = line(20)
     first_name = line(NAME_MAX, required=True)
     last_name = line(NAME_MAX, required=True)
@@ -112,7 +130,7 @@ class PersonSchema(Strict):
 
 class ContactMixin(Strict):
     address = fields.Nested(AddressSchema)
-    phone = fields.String(validate=validate.Regexp(_PHONE, error="Expected a UK phone number."))
+    phone = fields.String(validate=Whole(_PHONE, error="Expected a UK phone number."))
     email = fields.Email()
     attending = StrictBoolean(allow_none=True)
     notes = text()
@@ -125,20 +143,20 @@ class ChildSchema(PersonSchema):
     ethnicity = one_of(codes.census_codes("ethnicity"))
     la_child_id = fields.String(
         required=True,
-        validate=validate.Regexp(
+        validate=Whole(
             r"^[A-Za-z0-9_-]{1,10}$",
             error="Expected the authority's child identifier (LAchildID): 1-10 letters or digits.",
         ),
     )
     upn = fields.String(
-        validate=validate.Regexp(
+        validate=Whole(
             "^(" + "|".join(codes.census_codes("upn_patterns")) + ")$",
             error="Expected a UPN: a letter and 12 digits, or a letter, 11 digits and a letter.",
         )
     )
     upn_unknown_reason = one_of(codes.census_codes("upn_unknown_reasons"))
     nhs_number = fields.String(
-        validate=validate.Regexp(_NHS, error="Expected a 10-digit NHS number like '943 476 5919'.")
+        validate=Whole(_NHS, error="Expected a 10-digit NHS number like '943 476 5919'.")
     )
     disabilities = listing(one_of(codes.census_codes("disability")), max_items=13)
     address = fields.Nested(AddressSchema)
@@ -162,7 +180,7 @@ class ProfessionalSchema(PersonSchema, ContactMixin):
 class CaseSchema(Strict):
     reference = fields.String(
         required=True,
-        validate=validate.Regexp(
+        validate=Whole(
             _CASE_REF,
             error="Expected a case reference of letters, digits, '.', '_' or '-', up to 40.",
         ),
@@ -195,7 +213,7 @@ class VenueSchema(Strict):
 
 
 class MeetingSchema(Strict):
-    id = fields.String(validate=validate.Regexp(_ID, error=ID_MESSAGE))
+    id = fields.String(validate=Whole(_ID, error=ID_MESSAGE))
     kind = one_of(codes.MEETING_KINDS, required=True)
     starts = fields.DateTime(required=True)
     ends = fields.DateTime()
@@ -206,7 +224,7 @@ class MeetingSchema(Strict):
 
 
 class OutcomeSchema(Strict):
-    id = fields.String(required=True, validate=validate.Regexp(_ID, error=ID_MESSAGE))
+    id = fields.String(required=True, validate=Whole(_ID, error=ID_MESSAGE))
     description = text(required=True)
 
 
@@ -316,14 +334,14 @@ class InformationRequestSchema(Strict):
 class WithheldSchema(Strict):
     path = fields.String(
         required=True,
-        validate=validate.Regexp(
+        validate=Whole(
             r"^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*$",
             error="Expected a bundle path like 'family_members[1].address'.",
         ),
     )
     withheld_from = listing(
         fields.String(
-            validate=validate.Regexp(
+            validate=Whole(
                 r"^([a-z][a-z0-9_-]{0,31}|family|professionals)$",
                 error="Expected a person's id, 'family' or 'professionals'.",
             )
@@ -339,7 +357,7 @@ class BundleSchema(Strict):
     schema_version = one_of([SCHEMA_VERSION], required=True)
     authority = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[a-z][a-z0-9-]{1,40}$", error="Expected an authority slug."),
+        validate=Whole(r"^[a-z][a-z0-9-]{1,40}$", error="Expected an authority slug."),
     )
     case = fields.Nested(CaseSchema, required=True)
     children = listing(fields.Nested(ChildSchema), min_items=1, max_items=20, required=True)
@@ -355,7 +373,7 @@ class BundleSchema(Strict):
     risk = fields.Nested(RiskSchema)
     information_requests = listing(fields.Nested(InformationRequestSchema), max_items=100)
     documents_requested = listing(
-        fields.String(validate=validate.Regexp(_DOC_ID, error="Expected a document id.")),
+        fields.String(validate=Whole(_DOC_ID, error="Expected a document id.")),
         max_items=50,
     )
     withheld = listing(fields.Nested(WithheldSchema), max_items=200)
