@@ -1,13 +1,15 @@
 """Reading a case bundle: from a file or standard input, as UTF-8 JSON, within a size limit.
 
 Everything here fails before validation starts: a missing or unreadable file, bytes that are
-not UTF-8 or a file over the limit are usage errors (exit 2); JSON that does not parse, or
-repeats a key, is an invalid bundle (exit 1) with its line and column.
+not UTF-8 or a file over the limit are usage errors (exit 2); JSON that does not parse, repeats
+a key, nests deeper than any bundle needs, holds NaN/Infinity or a number too long to read, or
+has a key with control characters in it, is an invalid bundle (exit 1).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,13 @@ from docgen.exceptions import BundleInvalid, InputError
 from docgen.problems import Problem
 
 MAX_BUNDLE_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 32  # a bundle nests about 6 deep; json and the checks after it recurse
+MAX_NUMBER_DIGITS = 20
 STDIN = "-"
+
+# A string (possessive, so an unclosed one costs one pass, not one per quote) or a bracket.
+_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+"?|[\[\]{}]', re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -79,14 +87,20 @@ def parse(text: str, source: str) -> RawBundle:
     """Parse JSON text; syntax errors and repeated keys become an invalid bundle."""
     if not text.strip():
         raise _invalid(source, Problem("", "The file is empty; expected a JSON object."))
+    if _too_deep(text):
+        raise _invalid(source, Problem("", f"The JSON is nested too deeply (more than {MAX_DEPTH} levels)."))
     try:
-        data = json.loads(text, object_pairs_hook=_keep_repeats)
+        data = json.loads(
+            text, object_pairs_hook=_keep_repeats, parse_constant=_no_constant, parse_int=_int
+        )
     except json.JSONDecodeError as e:
         problem = Problem("", f"Malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}.")
         raise _invalid(source, problem) from e
+    except _NotJson as e:
+        raise _invalid(source, Problem("", str(e))) from e
     except RecursionError as e:
         raise _invalid(source, Problem("", "The JSON is nested too deeply.")) from e
-    repeats = list(_repeated_keys(data, ""))
+    repeats = list(_key_problems(data, ""))
     if repeats:
         raise _invalid(source, *repeats)
     return RawBundle(source=source, data=data)
@@ -98,15 +112,51 @@ def load(source: str | Path, *, stdin=None) -> RawBundle:
     return parse(read_text(source, stdin=stdin), name)
 
 
-def _repeated_keys(value: object, path: str):
+class _NotJson(ValueError):
+    """Raised while parsing for values Python's json reads but JSON does not allow."""
+
+
+def _no_constant(name: str):
+    raise _NotJson(f"{name} is not a JSON value; write a number, or leave the key out.")
+
+
+def _int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise _NotJson(f"A number has more than {MAX_NUMBER_DIGITS} digits.")
+    return int(digits)
+
+
+def _too_deep(text: str) -> bool:
+    """Whether arrays and objects nest past MAX_DEPTH, counted without recursing."""
+    depth = 0
+    for token in _TOKEN.finditer(text):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif bracket in ("]", "}"):
+            depth -= 1
+    return False
+
+
+def _key_problems(value: object, path: str):
     if isinstance(value, _Object):
         for key in value.repeated:
-            yield Problem(_join(path, key), "This key is given more than once.")
+            yield Problem(_join(path, _shown(key)), "This key is given more than once.")
         for key, item in value.items():
-            yield from _repeated_keys(item, _join(path, key))
+            if _CONTROL.search(key):
+                yield Problem(_join(path, _shown(key)), "A key holds control characters.")
+            else:
+                yield from _key_problems(item, _join(path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _repeated_keys(item, f"{path}[{index}]")
+            yield from _key_problems(item, f"{path}[{index}]")
+
+
+def _shown(key: str) -> str:
+    """A key as it can be printed safely: control characters escaped (no terminal tricks)."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", key)
 
 
 def _join(path: str, key: str) -> str:
