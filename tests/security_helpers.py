@@ -1,0 +1,125 @@
+"""Helpers for the security tests: bundles derived from the samples, and what outputs carry."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import docx
+from docx.shared import Pt
+
+from conftest import SAMPLES, TODAY
+from docgen.bundle import Bundle
+from docgen.bundle.load import parse
+from docgen.bundle.paths import resolve_path
+from docgen.validate import validate
+
+SAMPLE_PATH = SAMPLES / "valid" / "worcestershire-child-in-need.json"
+
+
+def sample() -> dict:
+    """A fresh copy of the full sample bundle's JSON."""
+    return json.loads(SAMPLE_PATH.read_text("utf-8"))
+
+
+def bundle_of(data: dict, registry, name: str = "test.json") -> Bundle:
+    """``data`` validated into a Bundle; fails the test with every problem when it is invalid."""
+    report = validate(parse(json.dumps(data, ensure_ascii=False), name), registry, TODAY)
+    assert not report.errors, [(p.path, p.message) for p in report.errors]
+    return report.bundle
+
+
+def problems_of(data: dict, registry) -> list[tuple[str, str]]:
+    report = validate(parse(json.dumps(data, ensure_ascii=False), "test.json"), registry, TODAY)
+    return [(p.path, p.message) for p in report.errors]
+
+
+def for_authority(data: dict, authority: str) -> dict:
+    data = copy.deepcopy(data)
+    data["authority"] = authority
+    data.pop("documents_requested", None)
+    return data
+
+
+def zip_parts(content: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def xml_text(content: bytes) -> str:
+    """Every XML part of a DOCX with the markup removed and entities read, joined: what any
+    program could show from it (body, headers, footers, properties, comments, hidden text)."""
+    chunks = []
+    for name, data in zip_parts(content).items():
+        if name.endswith((".xml", ".rels")):
+            text = data.decode("utf-8")
+            chunks.append(text)
+            stripped = re.sub(r"<[^>]+>", "", text)
+            for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&")):
+                stripped = stripped.replace(entity, char)
+            chunks.append(stripped)
+            # Runs split a value across elements: the text of w:t elements joined, too.
+            chunks.append("".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", text)))
+    return "\n".join(chunks)
+
+
+def leaf_strings(value) -> list[str]:
+    """Every string (and date as ISO and GOV.UK text) inside a bundle value."""
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in leaf_strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in leaf_strings(v)]
+    if isinstance(value, str):
+        return [value]
+    return []
+
+
+def value_at(data: dict, path: str):
+    return resolve_path(data, path)
+
+
+def personal_values(data: dict) -> list[str]:
+    """The personal data in a bundle that logs, errors and file names must never carry."""
+    values: list[str] = []
+    for group in ("children", "family_members"):
+        for person in data.get(group, []):
+            for key in ("first_name", "last_name", "preferred_name", "phone", "email",
+                        "nhs_number", "upn", "school", "notes", "views"):
+                if person.get(key):
+                    values.append(person[key])
+            values.append(f"{person['first_name']} {person['last_name']}")
+            if "date_of_birth" in person:
+                born = date.fromisoformat(person["date_of_birth"])
+                values += [person["date_of_birth"], f"{born.day} {born:%B %Y}"]
+            if "address" in person:
+                values += person["address"]["lines"][:1] + [person["address"]["postcode"]]
+    return sorted(set(values), key=len, reverse=True)
+
+
+def make_template(path: Path, *paragraphs: str, header: str | None = None, footer: str | None = None) -> Path:
+    """A Word template whose body is ``paragraphs`` (Jinja tags allowed), made with python-docx."""
+    document = docx.Document()
+    document.styles["Normal"].font.size = Pt(11)
+    for text in paragraphs:
+        document.add_paragraph(text)
+    section = document.sections[0]
+    if header is not None:
+        section.header.paragraphs[0].text = header
+    if footer is not None:
+        section.footer.paragraphs[0].text = footer
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(path)
+    return path
+
+
+def page_breaks(content: bytes) -> int:
+    return sum(
+        len(re.findall(r'<w:br [^>]*w:type="page"', data.decode("utf-8")))
+        for name, data in zip_parts(content).items()
+        if re.match(r"word/(document|header\d*|footer\d*)\.xml$", name)
+    )

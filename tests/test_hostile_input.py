@@ -1,0 +1,260 @@
+"""Hostile and broken input: each gets a clear error and its exit code, and harms nothing else.
+
+Bundles (bad JSON, wrong types, huge, deep, control characters, duplicate keys, bad bytes),
+values that would change a document's layout, and output folders that cannot take a file.
+"""
+
+from __future__ import annotations
+
+import copy
+import errno
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import docx_text
+from docgen.bundle.load import MAX_DEPTH, load, parse
+from docgen.cli import cli
+from docgen.exceptions import BundleInvalid, DocgenError, InputError, OutputError
+from docgen.output import target_in, write_atomic, write_documents
+from docgen.registry import Registry
+from security_helpers import (
+    bundle_of,
+    make_template,
+    page_breaks,
+    problems_of,
+    sample,
+    zip_parts,
+)
+
+# -- bundles that cannot be read: usage errors, exit 2 -------------------------------------------
+
+
+def validate_cli(*paths):
+    return CliRunner().invoke(cli, ["validate", *map(str, paths)])
+
+
+def test_a_missing_file_is_a_usage_error(tmp_path):
+    with pytest.raises(InputError) as caught:
+        load(tmp_path / "absent.json")
+    assert caught.value.message == "File not found."
+    assert caught.value.exit_code == 2
+
+
+def test_a_file_that_is_not_utf8_is_a_usage_error(tmp_path):
+    path = tmp_path / "latin1.json"
+    path.write_bytes('{"name": "Zoë"}'.encode("latin-1"))
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert caught.value.message == "The file is not UTF-8 text (byte 12 cannot be read); save it as UTF-8."
+    assert caught.value.exit_code == 2
+
+
+def test_a_file_over_the_size_limit_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "huge.json"
+    data = sample()
+    data["children"][0]["views"] = "x" * (6 * 1024 * 1024)
+    path.write_text(json.dumps(data))
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert caught.value.message == "The bundle is larger than the 5 MiB limit."
+
+
+def test_a_folder_is_not_a_bundle(tmp_path):
+    with pytest.raises(InputError) as caught:
+        load(tmp_path)
+    assert caught.value.message == "Expected a bundle file but this is a folder."
+
+
+# -- bundles that are not JSON, or JSON no bundle can be: invalid, exit 1 ------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "The file is empty; expected a JSON object."),
+        ("  \n\t ", "The file is empty; expected a JSON object."),
+        ('{"case": ', "Malformed JSON at line 1, column 10: Expecting value."),
+        ("{'case': 1}", "Malformed JSON at line 1, column 2: Expecting property name enclosed in double quotes."),
+        ('{"a": 1,}', "Malformed JSON at line 1, column 9: Expecting property name enclosed in double quotes."),
+        ('{"a": NaN}', "NaN is not a JSON value; write a number, or leave the key out."),
+        ('{"a": -Infinity}', "-Infinity is not a JSON value; write a number, or leave the key out."),
+        ('{"a": ' + "9" * 5000 + "}", "A number has more than 20 digits."),
+        ("[" * 100_000 + "]" * 100_000, f"The JSON is nested too deeply (more than {MAX_DEPTH} levels)."),
+        ('{"a": ' * 100_000 + "1" + "}" * 100_000, f"The JSON is nested too deeply (more than {MAX_DEPTH} levels)."),
+        ('{"a": 1, "a": 2}', "This key is given more than once."),
+        ('["' + '\\"' * 200_000, "Malformed JSON at line 1, column 2: Unterminated string starting at."),
+    ],
+    ids=["empty", "blank", "truncated", "single-quotes", "trailing-comma", "nan", "infinity",
+         "huge-number", "deep-arrays", "deep-objects", "duplicate-key", "unclosed-string"],
+)
+def test_text_that_is_not_a_bundle_is_invalid(text, message):
+    with pytest.raises(BundleInvalid) as caught:
+        parse(text, "case.json")
+    assert caught.value.message == message
+    assert caught.value.exit_code == 1
+
+
+def test_deep_nesting_inside_a_bundle_is_refused_whatever_the_call_depth():
+    """Checked by counting brackets, so a deep call stack (a web request, a batch) cannot make
+    json or the checks after it hit Python's recursion limit."""
+    data = sample()
+    text = json.dumps(data).replace('"team":', '"extra": ' + "[" * 900 + "]" * 900 + ', "team":')
+
+    def nested(levels):
+        return nested(levels - 1) if levels else parse(text, "case.json")
+
+    with pytest.raises(BundleInvalid) as caught:
+        nested(800)
+    assert caught.value.message == f"The JSON is nested too deeply (more than {MAX_DEPTH} levels)."
+
+
+def test_a_key_with_control_characters_is_shown_escaped():
+    with pytest.raises(BundleInvalid) as caught:
+        parse('{"case": {"\\u001b]0;pwned\\u0007": 1}}', "case.json")
+    problem = caught.value.problems[0]
+    assert (problem.path, problem.message) == ("case.\\u001b]0;pwned\\u0007", "A key holds control characters.")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d.update(children="Poppy"), [("children", "Expected a list.")]),
+        (lambda d: d["case"].update(reference=7), [("case.reference", "Expected text.")]),
+        (lambda d: d["children"][0].update(date_of_birth=20170412), [("children[0].date_of_birth", "Expected a date like 2026-11-22.")]),
+        (lambda d: d["family_members"][0].update(parental_responsibility="yes"), [("family_members[0].parental_responsibility", "Expected true or false.")]),
+        (lambda d: d.update(case=[]), [("case", "Expected an object.")]),
+        (lambda d: d["children"][0].update(first_name="x" * 1_000_000), [("children[0].first_name", "Length must be between 1 and 100.")]),
+        (lambda d: d["children"][0].update(views="x" * 1_000_000), [("children[0].views", "Length must be between 1 and 5000.")]),
+        (lambda d: d["plan"].update(what_is_important=["x"] * 100_000), [("plan.what_is_important", "Length must be between 0 and 50.")]),
+        (lambda d: d.update(family_members=[dict(d["family_members"][1], id=f"m{i}") for i in range(5000)]), [("family_members", "Length must be between 0 and 50.")]),
+        (lambda d: d["children"][0].update(sex="\x1b[2J" + "x" * 100), [("children[0].sex", "Expected one of M, F, U but received: '\\x1b[2J" + "x" * 33 + "...'.")]),
+    ],
+    ids=["list-as-text", "number-as-text", "number-as-date", "text-as-boolean", "list-as-object",
+         "huge-name", "huge-text", "huge-list", "thousands-of-people", "control-characters-echoed-safely"],
+)
+def test_wrong_types_and_sizes_are_reported_with_their_path(registry, change, expected):
+    data = sample()
+    change(data)
+    assert problems_of(data, registry) == expected
+
+
+SINGLE_LINE_MESSAGE = "Line breaks, tabs and control characters are not allowed here."
+TEXT_MESSAGE = "Control characters other than newline and tab are not allowed."
+
+
+@pytest.mark.parametrize(
+    "char",
+    ["\x00", "\x07", "\x08", "\x0b", "\x0c", "\r", "\x1b", "\x1f", "\x7f", "\ud800", "\udfff", "\ufffe", "\uffff"],
+    ids=lambda c: f"U+{ord(c):04X}",
+)
+def test_characters_xml_cannot_hold_or_that_change_layout_are_refused(registry, char):
+    data = sample()
+    data["children"][0]["first_name"] = f"Pop{char}py"
+    data["children"][0]["views"] = f"Poppy{char}says"
+    data["family_members"][0]["address"]["lines"][0] = f"1 Imaginary{char} Lane"
+    assert problems_of(data, registry) == [
+        ("children[0].first_name", SINGLE_LINE_MESSAGE),
+        ("children[0].views", TEXT_MESSAGE),
+        ("family_members[0].address.lines[0]", SINGLE_LINE_MESSAGE),
+    ]
+
+
+@pytest.mark.parametrize("char", ["\n", "\t"], ids=["newline", "tab"])
+def test_newline_and_tab_are_refused_in_single_line_fields_even_at_the_end(registry, char):
+    """A pattern ending in ``$`` lets one trailing newline through ``re.match``: the case
+    reference would then carry a newline into every file name."""
+    data = sample()
+    data["case"]["reference"] = f"WOR-CIN-0001{char}"
+    data["children"][0]["first_name"] = f"Poppy{char}"
+    data["family_members"][0]["phone"] = f"01632 960001{char}"
+    data["family_members"][0]["address"]["postcode"] = f"WR1 1AA{char}"
+    assert problems_of(data, registry) == [
+        ("case.reference", "Expected a case reference of letters, digits, '.', '_' or '-', up to 40."),
+        ("children[0].first_name", SINGLE_LINE_MESSAGE),
+        ("family_members[0].address.postcode", "Expected a UK postcode like 'WR5 2NP'."),
+        ("family_members[0].phone", "Expected a UK phone number."),
+    ]
+
+
+def test_a_broken_bundle_leaves_the_others_in_a_validate_run_unharmed(tmp_path):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(sample()), "utf-8")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\xff\xfe\x00{")
+    result = validate_cli(deep, good, binary, tmp_path / "absent.json")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[:3] == [
+        f"{deep}: error: The JSON is nested too deeply (more than {MAX_DEPTH} levels).",
+        f"{binary}: error: The file is not UTF-8 text (byte 0 cannot be read); save it as UTF-8.",
+        f"{tmp_path / 'absent.json'}: error: File not found.",
+    ]
+
+
+# -- Unicode that is text, not control: kept exactly -----------------------------------------------
+
+UNICODE_NAMES = {
+    "first_name": "Zoë-Åsa",
+    "last_name": "Ó Briain-محمد",
+    "title": "Ms",
+}
+
+
+def test_rtl_combining_emoji_and_markup_characters_render_exactly(registry, pipeline):
+    data = sample()
+    mum = data["family_members"][0]
+    mum["first_name"] = "Zoë-Åsa e\u0301\u0323 👩\u200d👩\u200d👧"
+    mum["last_name"] = "محمد <b>&amp;</b> \"O'Brien\" {{ x }} {% if %}"
+    mum["address"]["lines"] = ["שׁלום 1 ‏Lane", "Łódź & <Co>"]
+    bundle = bundle_of(data, registry)
+    [letter] = [r for r in pipeline.render(bundle, ["outcome-letter"]) if r.recipient.person_id == "mum"]
+    assert letter.ok, letter.error
+    text = docx_text(letter.docx)
+    assert f"Ms {mum['first_name']} {mum['last_name']}\nשׁלום 1 ‏Lane\nŁódź & <Co>\nWR1 1AA" in text
+    assert f"Dear Ms {mum['last_name']}" in text
+
+
+# -- layout: bundle data never makes a page break or a paragraph ---------------------------------
+
+FREE_TEXT = "Line one\nLine two\twith a tab\n\n"
+
+
+def test_newline_and_tab_in_free_text_become_a_line_break_and_a_tab(tmp_path, registry):
+    from docgen.render.context import build_context
+    from docgen.render.engine import CompiledTemplate
+
+    data = sample()
+    data["children"][0]["views"] = FREE_TEXT
+    bundle = bundle_of(data, registry)
+    template_path = make_template(tmp_path / "echo.docx", "Views: {{ child.views }}", "After")
+    content = render_with(template_path, bundle, registry)
+    document = zip_parts(content)["word/document.xml"].decode("utf-8")
+    assert (
+        '<w:t xml:space="preserve">Views: Line one</w:t><w:br/><w:t xml:space="preserve">Line two</w:t>'
+        '</w:r><w:r><w:tab/></w:r><w:r><w:t xml:space="preserve">with a tab</w:t><w:br/>'
+    ) in document
+    assert page_breaks(content) == 0
+    assert docx_text(content).split("\n")[:3] == ["Views: Line one", "Line two\twith a tab", ""]
+    assert document.count("<w:p>") == 2
+
+
+def render_with(template_path: Path, bundle, registry, recipient=None) -> bytes:
+    """One document from a template made by a test, for the sample's authority."""
+    from datetime import datetime, timezone
+
+    from docgen.registry import TemplateInfo
+    from docgen.render.context import build_context
+    from docgen.render.engine import CompiledTemplate, Provenance
+
+    info = TemplateInfo("echo", "Echo", "1.0", template_path, template_path.with_suffix(".toml"),
+                        "default", "", "none", "internal", False, False, ())
+    context = build_context(bundle, registry.profile(bundle.authority), info, recipient)
+    provenance = Provenance("echo", "Echo", "1.0", "0" * 64, bundle.reference, "Council",
+                            datetime(2026, 11, 20, tzinfo=timezone.utc))
+    return CompiledTemplate(template_path).render(context, provenance)
