@@ -359,8 +359,8 @@ def family_meeting_agreement():
     for statement in (
         "I agree to keep the welfare and safety of {{ children_names }} as our priority at this "
         "meeting.",
-        "I understand that the purpose of this meeting is to consider a plan that will meet the "
-        "needs of {{ children_names }} and keep them safe.",
+        "I understand that this meeting is to consider a plan to meet the needs of "
+        "{{ children_names }} and keep them safe.",
         "I agree to give everyone at the meeting a fair hearing. I will not act in a way that might "
         "threaten or intimidate anyone else at the meeting.",
         "I understand that I can ask at any time for something to be explained, or for 'time out' "
@@ -368,8 +368,8 @@ def family_meeting_agreement():
         "Family and friends agree to keep information shared at the meeting confidential to the "
         "family and friends who attend. The exception is when we agree in the plan to share part "
         "of it with another family member.",
-        "Professionals agree to share information from this meeting only when it helps to meet "
-        "the welfare needs of {{ children_names }}, and to keep them safe.",
+        "Professionals agree to share information from this meeting only to meet the welfare "
+        "needs of {{ children_names }} and keep them safe.",
     ):
         bullet(doc, statement)
     heading(doc, "Signed by everyone at the meeting")

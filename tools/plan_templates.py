@@ -85,13 +85,13 @@ def family_plan(folder: str = DEFAULT):
     details(doc, rows)
     if folder == DERBYSHIRE:
         para(doc)
-        para(doc, "Derbyshire uses one Single Plan at four levels of need: Early Help Single "
-                  "Focus, Early Help Team Around the Family (TAF), Child in Need and Child "
+        para(doc, "Derbyshire uses one Single Plan for four levels of need. They are Early Help "
+                  "Single Focus, Early Help Team Around the Family (TAF), Child in Need and Child "
                   "Protection.")
     if folder == SOUTH_GLOS:
         para(doc)
-        para(doc, "This action plan sets out how everyone will work together to support a change "
-                  "that will benefit the children and parents or carers, as a family.")
+        para(doc, "This action plan sets out how everyone will work together to support a change. "
+                  "The change will benefit the children and parents or carers, as a family.")
 
     heading(doc, "What is important to {{ children_names }} and the family")
     bullets(doc, "plan.what_is_important", empty="Not recorded yet.")
