@@ -3,6 +3,11 @@
 Rendering a letter changes two or three XML parts; the rest (styles, theme, fonts, images) are
 the template's own bytes. Copying their compressed data instead of inflating and deflating it
 again is most of what makes the fast path fast.
+
+A template is read with limits: at most MAX_ENTRIES parts, each declaring at most
+MAX_PART_BYTES and all together MAX_TOTAL_BYTES when inflated, and :func:`verify` inflates each
+part in bounded steps to check it really is the size and checksum it declares, before anything
+(python-docx included) inflates it whole. A zip bomb is refused without being inflated.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from dataclasses import dataclass
 _LOCAL = struct.Struct("<4s5H3L2H")
 _CENTRAL = struct.Struct("<4s6H3L5H2L")
 _END = struct.Struct("<4s4H2LH")
+MAX_ENTRIES = 1000
+MAX_PART_BYTES = 32 * 1024 * 1024
+MAX_TOTAL_BYTES = 128 * 1024 * 1024
 # 1980-01-01 00:00: a fixed time keeps outputs of the same input byte-identical.
 _DOS_TIME, _DOS_DATE = 0, (0 << 9) | (1 << 5) | 1
 
@@ -29,18 +37,81 @@ class Entry:
     data: bytes  # compressed as ``method`` says
 
 
+class PackageError(ValueError):
+    """Raised when a Word file is not a zip docgen will read: broken, encrypted, or too large
+    once inflated (``too_large`` tells a zip bomb from plain damage)."""
+
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.too_large = too_large
+
+
 def read_entries(blob: bytes) -> dict[str, Entry]:
-    """Every part of a zip, keeping each one's compressed bytes."""
+    """Every part of a zip, keeping each one's compressed bytes; sizes are checked as declared."""
     entries: dict[str, Entry] = {}
-    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
-        for info in archive.infolist():
-            header = _LOCAL.unpack_from(blob, info.header_offset)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(blob))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise PackageError(f"it is not a zip file ({e})") from e
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_ENTRIES:
+            raise PackageError(f"it has {len(infos):,} parts; the limit is {MAX_ENTRIES:,}", too_large=True)
+        total = 0
+        for info in infos:
+            total += info.file_size
+            if info.file_size > MAX_PART_BYTES or total > MAX_TOTAL_BYTES:
+                raise PackageError(
+                    f"the part {info.filename} would inflate past the limit of "
+                    f"{MAX_PART_BYTES // 2**20} MiB a part, {MAX_TOTAL_BYTES // 2**20} MiB in all",
+                    too_large=True,
+                )
+            if info.flag_bits & 1:
+                raise PackageError(f"the part {info.filename} is encrypted")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise PackageError(f"the part {info.filename} uses an unsupported compression")
+            if info.filename in entries:
+                raise PackageError(f"the part {info.filename} is in it twice")
+            try:
+                header = _LOCAL.unpack_from(blob, info.header_offset)
+            except struct.error as e:
+                raise PackageError(f"the part {info.filename} is cut off") from e
+            if header[0] != b"PK\x03\x04":
+                raise PackageError(f"the part {info.filename} is damaged")
             start = info.header_offset + _LOCAL.size + header[9] + header[10]
             data = blob[start : start + info.compress_size]
+            if len(data) != info.compress_size:
+                raise PackageError(f"the part {info.filename} is cut off")
             entries[info.filename] = Entry(
                 info.filename, info.compress_type, info.CRC, info.file_size, data
             )
     return entries
+
+
+def inflate(entry: Entry) -> bytes:
+    """The part's bytes, inflated in bounded steps: never more than its declared size (+1)."""
+    if entry.method == zipfile.ZIP_STORED:
+        content = entry.data
+    else:
+        inflater = zlib.decompressobj(-15)
+        try:
+            content = inflater.decompress(entry.data, entry.size + 1)
+        except zlib.error as e:
+            raise PackageError(f"the part {entry.name} is damaged ({e})") from e
+        if len(content) > entry.size or inflater.unconsumed_tail:
+            raise PackageError(
+                f"the part {entry.name} inflates to more than the {entry.size:,} bytes it declares",
+                too_large=True,
+            )
+    if len(content) != entry.size or zlib.crc32(content) != entry.crc:
+        raise PackageError(f"the part {entry.name} is damaged (its size or checksum is wrong)")
+    return content
+
+
+def verify(entries: dict[str, Entry]) -> None:
+    """Check every part inflates to exactly its declared size and checksum (see module doc)."""
+    for entry in entries.values():
+        inflate(entry)
 
 
 def compressed(name: str, content: bytes, level: int = 6) -> Entry:
@@ -50,9 +121,10 @@ def compressed(name: str, content: bytes, level: int = 6) -> Entry:
 
 
 def text_of(entry: Entry) -> str:
-    if entry.method == zipfile.ZIP_STORED:
-        return entry.data.decode("utf-8")
-    return zlib.decompress(entry.data, -15).decode("utf-8")
+    try:
+        return inflate(entry).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PackageError(f"the part {entry.name} is not UTF-8 XML") from e
 
 
 def write_zip(entries: list[Entry]) -> bytes:
