@@ -450,19 +450,25 @@ def test_templates_are_lean_and_open(path):
     assert meta.version == "1.0" and meta.title and meta.description
 
 
-def test_the_builder_reproduces_the_committed_templates(tmp_path):
+def test_the_builder_builds_every_template_the_same_way_twice(tmp_path):
+    """tools/build_templates.py made the committed templates; it must still run, cover them all
+    and be deterministic. (Once a policy owner edits a template in Word, the file is the truth,
+    so the committed bytes are not compared with the builder's.)"""
     saved = list(sys.path)
     try:
         spec = importlib.util.spec_from_file_location("build_templates", ROOT / "tools" / "build_templates.py")
         builder = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(builder)  # puts tools/ on the path for its own imports
-        save_lean = builder.save_lean
     finally:
         sys.path[:] = saved
-    for (folder, doc_id), build in builder.all_builders().items():
-        built = tmp_path / folder / f"{doc_id}.docx"
-        save_lean(build(), built)
-        assert built.read_bytes() == (TEMPLATES / folder / f"{doc_id}.docx").read_bytes(), f"{folder}/{doc_id}"
+    builders = builder.all_builders()
+    assert {f"{folder}/{doc_id}" for folder, doc_id in builders} == {
+        f"{p.parent.name}/{p.stem}" for p in TEMPLATES.glob("*/*.docx")}
+    for key in (("default", "outcome-letter"), ("derbyshire", "family-plan")):
+        first, second = tmp_path / "first.docx", tmp_path / "second.docx"
+        builder.save_lean(builders[key](), first)
+        builder.save_lean(builders[key](), second)
+        assert first.read_bytes() == second.read_bytes()
 
 
 # -- letters in Notify's window, through LibreOffice --------------------------------------------
