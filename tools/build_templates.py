@@ -103,7 +103,7 @@ def assessment_agreement():
     t = table(doc, [55, 40, 55, 30], ["Name", "Relationship", "Signature", "Date"])
     loop_rows(t, "for p in assessment.consent_from", [
         "{{ p.name }}", optional("p.relationship"), "", "",
-    ])
+    ], height_mm=11)
     for _ in range(2):
         add_row(t, ["", "", "", ""], height_mm=11)
     para(doc)
