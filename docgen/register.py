@@ -1,7 +1,7 @@
 """The record stage: a register of every document issued, in an embedded SQLite database.
 
 Each row says which document went to which recipient for which case, made from which bundle
-(its content hash) and which template (version and hash), where the file was written and the
+(its content hash), which template (version and hash) and which authority profile (hash), where the file was written and the
 SHA-256 of what was written, when, and by which batch run. Rows are written only after the file
 is in place, a bundle's rows in one transaction, so the register never lists a file that was not
 written. No personal data: recipients are named by their id in the bundle (``family-mum``).
@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS issued (
     template TEXT NOT NULL,          -- origin/document, e.g. default/outcome-letter
     template_version TEXT NOT NULL,
     template_sha256 TEXT NOT NULL,
+    profile_sha256 TEXT NOT NULL,    -- the authority profile (authority.toml) it was filled with
     bundle_sha256 TEXT NOT NULL,
     output_path TEXT NOT NULL,
     output_sha256 TEXT NOT NULL,
@@ -71,6 +72,7 @@ class Issue:
     template: str
     template_version: str
     template_sha256: str
+    profile_sha256: str
     bundle_sha256: str
     output_path: str
     output_sha256: str

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -387,3 +388,27 @@ def test_progress_bar_on_a_terminal(capsys):
         progress.note("Error: x")
     err = capsys.readouterr().err
     assert "1/2 bundles" in err and "5 documents, 1 failed" in err and "Error: x" in err
+
+
+def test_a_changed_template_or_authority_profile_is_made_again(tmp_path, good):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    folder = write_folder(tmp_path / "cases", good)
+    out = tmp_path / "out"
+    args = (folder, "--out", out, "--templates", templates, "--json")
+    first = json.loads(run(*args).stdout)
+    authority = good[0]["authority"]
+    with (templates / authority / "authority.toml").open("a") as profile:
+        profile.write("\n# reviewed\n")
+    with (templates / "default" / "outcome-letter.docx").open("ab") as template:
+        template.write(b"\0")  # a zip reader ignores bytes after the end record
+
+    summary = json.loads(run(*args).stdout)
+    manifest = read_csv(Path(summary["reports"]["manifest_csv"]))
+    remade = {(r["case_reference"], r["document"]) for r in manifest if r["status"] == "issued"}
+    by_case = {b["case"]["reference"]: b for b in good}
+    assert remade == {
+        (r["case_reference"], r["document"]) for r in manifest
+        if by_case[r["case_reference"]]["authority"] == authority or r["document"] == "outcome-letter"
+    }  # fmt: skip
+    assert summary["issued"] + summary["skipped"] == first["issued"] and summary["skipped"]

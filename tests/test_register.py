@@ -24,6 +24,7 @@ def issue(n: int = 1, **changes) -> Issue:
         template="default/outcome-letter",
         template_version="1.0",
         template_sha256="t" * 64,
+        profile_sha256="p" * 64,
         bundle_sha256="b" * 64,
         output_path="/out/WOR-CIN-0001_outcome-letter_family-mum.docx",
         output_sha256=f"{n:064d}",

@@ -23,6 +23,7 @@ MANIFEST_FIELDS = (
     "template",
     "template_version",
     "template_sha256",
+    "profile_sha256",
     "bundle_sha256",
     "output_path",
     "sha256",

@@ -10,8 +10,8 @@ back: each file atomically (a hidden ``.docgen-*.part`` renamed into place), the
 in the register, then the manifest. A bundle or document that fails is reported in the failures
 report and costs only itself.
 
-Running it again skips every document whose bundle content, template version and template hash
-are unchanged and whose file is still there with the hash the register recorded; ``force``
+Running it again skips every document whose bundle content, template version and hash, and
+authority profile are unchanged and whose file is still there with the hash the register recorded; ``force``
 makes them again. A batch killed at any point (even by SIGKILL) leaves only whole files, and the
 next run, after removing stale temporary files, finishes the rest.
 
@@ -352,6 +352,7 @@ class _Run:
                 template=document.template,
                 template_version=document.template_version,
                 template_sha256=document.template_sha256,
+                profile_sha256=document.profile_sha256,
                 bundle_sha256=result.bundle_sha256,
                 output_path=str(target),
                 output_sha256=hashlib.sha256(content).hexdigest(),
@@ -439,11 +440,11 @@ def clean_stale(out_dir: Path) -> int:
     return removed
 
 
-def _skippable(previous: dict, formats: tuple[str, ...]) -> set[tuple[str, str, str, str]]:
-    """(document, recipient, template version, template sha) still issued in every format."""
-    by_document: dict[tuple[str, str, str, str], set[str]] = {}
+def _skippable(previous: dict, formats: tuple[str, ...]) -> set[tuple[str, ...]]:
+    """(document, recipient, template version and sha, profile sha) still issued in every format."""
+    by_document: dict[tuple[str, ...], set[str]] = {}
     for (doc_id, recipient, fmt), issue in previous.items():
-        key = (doc_id, recipient, issue.template_version, issue.template_sha256)
+        key = (doc_id, recipient, issue.template_version, issue.template_sha256, issue.profile_sha256)
         by_document.setdefault(key, set()).add(fmt)
     return {key for key, fmts in by_document.items() if fmts.issuperset(formats)}
 

@@ -13,6 +13,7 @@ templates are parsed once per worker, and, for PDF, one warm LibreOffice
 from __future__ import annotations
 
 import atexit
+import hashlib
 import io
 import logging
 import os
@@ -34,6 +35,7 @@ from docgen.bundle.load import parse
 from docgen.exceptions import EXIT_INVALID, DocgenError
 from docgen.pipeline import Pipeline, Rendered
 from docgen.registry import Registry
+from docgen.registry.profiles import PROFILE_FILE
 from docgen.render.recipients import recipients_for
 from docgen.validate import validate
 
@@ -62,9 +64,9 @@ class Task:
 
     bundle: BundleText
     bundle_sha256: str
-    # (document, recipient, template version, template sha256) issued in every format asked,
-    # whose file is still in place: these are not rendered again.
-    skip: frozenset[tuple[str, str, str, str]] = frozenset()
+    # (document, recipient, template version, template sha256, profile sha256) issued in every
+    # format asked, whose file is still in place: these are not rendered again.
+    skip: frozenset[tuple[str, str, str, str, str]] = frozenset()
 
 
 @dataclass
@@ -76,6 +78,7 @@ class DocumentResult:
     template: str  # origin/document, e.g. ``default/outcome-letter``
     template_version: str
     template_sha256: str
+    profile_sha256: str  # the authority profile's authority.toml
     stem: str
     files: dict[str, bytes] = field(default_factory=dict)
     pages: int | None = None  # of the PDF, when one was made
@@ -115,6 +118,7 @@ class _WorkerState:
         registry = Registry(settings.templates) if settings.templates else Registry()
         self.pipeline = Pipeline(registry, today=settings.today)
         self._converter = None
+        self._profiles: dict[str, str] = {}
 
     def run(self, tasks: list[Task]) -> list[BundleResult]:
         results, pending_pdfs = [], []
@@ -139,8 +143,9 @@ class _WorkerState:
             )
             result.case_reference = bundle.reference
             log.debug("[%s] bundle valid (%s)", bundle.reference, text.label)
+            profile = self.profile_sha256(bundle.authority)
             for doc_id in self.pipeline.document_ids(bundle, list(self.settings.doc_ids)):
-                rendered.extend(self._document(bundle, doc_id, task.skip, result.documents))
+                rendered.extend(self._document(bundle, doc_id, profile, task.skip, result.documents))
         except DocgenError as e:
             result.error = _failure(e, text)
         except Exception as e:  # a bug must cost one bundle, not the batch
@@ -151,16 +156,23 @@ class _WorkerState:
             result.documents, rendered = [], []
         return result, rendered
 
-    def _document(self, bundle, doc_id: str, skip, documents: list[DocumentResult]):
+    def profile_sha256(self, authority: str) -> str:
+        if authority not in self._profiles:
+            path = self.pipeline.registry.root / authority / PROFILE_FILE
+            self._profiles[authority] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return self._profiles[authority]
+
+    def _document(self, bundle, doc_id: str, profile: str, skip, documents: list[DocumentResult]):
         """Render one document for each of its recipients, leaving out those already issued."""
         already = set()
         if skip:
             try:
                 template = self.pipeline.registry.resolve(doc_id, bundle.authority)
                 slugs = [r.slug if r else "" for r in recipients_for(template, bundle)]
-                already = {s for s in slugs if (doc_id, s, template.version, template.sha256) in skip}
+                made_from = (template.version, template.sha256, profile)
+                already = {s for s in slugs if (doc_id, s, *made_from) in skip}
                 if already and len(already) == len(slugs):
-                    documents.extend(_skipped(template, bundle.reference, slug) for slug in sorted(already))
+                    documents.extend(_skipped(template, profile, bundle.reference, s) for s in sorted(already))
                     return []
             except DocgenError:
                 already = set()  # pipeline.render reports it as the document's error
@@ -168,9 +180,9 @@ class _WorkerState:
         for item in self.pipeline.render(bundle, [doc_id]):
             slug = item.recipient.slug if item.recipient else ""
             if slug in already:
-                documents.append(_skipped(item.template, bundle.reference, slug))
+                documents.append(_skipped(item.template, profile, bundle.reference, slug))
                 continue
-            document = _document_result(item, keep_bytes=not self.settings.dry_run)
+            document = _document_result(item, profile, keep_bytes=not self.settings.dry_run)
             documents.append(document)
             if item.ok:
                 pairs.append((document, item))
@@ -237,7 +249,7 @@ def _state(settings: Settings) -> _WorkerState:
     return state
 
 
-def _document_result(item: Rendered, *, keep_bytes: bool) -> DocumentResult:
+def _document_result(item: Rendered, profile: str, *, keep_bytes: bool) -> DocumentResult:
     template = item.template
     document = DocumentResult(
         document=item.doc_id,
@@ -245,6 +257,7 @@ def _document_result(item: Rendered, *, keep_bytes: bool) -> DocumentResult:
         template=f"{template.origin}/{template.doc_id}" if template.origin else template.doc_id,
         template_version=template.version,
         template_sha256=template.sha256 if template.origin else "",
+        profile_sha256=profile,
         stem=item.stem,
     )
     if item.error:
@@ -254,7 +267,7 @@ def _document_result(item: Rendered, *, keep_bytes: bool) -> DocumentResult:
     return document
 
 
-def _skipped(template, case_reference: str, slug: str) -> DocumentResult:
+def _skipped(template, profile: str, case_reference: str, slug: str) -> DocumentResult:
     stem = "_".join(p for p in (case_reference, template.doc_id, slug) if p)
     return DocumentResult(
         document=template.doc_id,
@@ -262,6 +275,7 @@ def _skipped(template, case_reference: str, slug: str) -> DocumentResult:
         template=f"{template.origin}/{template.doc_id}",
         template_version=template.version,
         template_sha256=template.sha256,
+        profile_sha256=profile,
         stem=stem,
         skipped=True,
     )
