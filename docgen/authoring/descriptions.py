@@ -43,6 +43,7 @@ DESCRIPTIONS = {
     "CaseSchema.team": "The team working with the family.",
     "CaseSchema.plan_type": "The kind of plan, as a code (see plan_type_label).",
     "CaseSchema.lead_professional": "The id of the lead professional (use lead or sender to print them).",
+    "CaseSchema.manager": "The team manager.",
     "CaseSchema.opened": "The date the case was opened.",
     "CaseSchema.issue_date": "The date documents are issued on (see issue_date).",
     "CaseSchema.primary_need": "The primary need, as a CIN census code (N1-N9).",
