@@ -1,0 +1,66 @@
+"""`docgen authority new`: a profile to fill in, after which every document resolves to its default."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import ROOT
+from templates_helpers import invoke, make_root
+
+from docgen.authoring.check import check
+from docgen.cli_templates import authority
+from docgen.registry import Registry
+from docgen.registry.profiles import ProfileSchema
+
+
+@pytest.fixture
+def root(tmp_path):
+    root = make_root(tmp_path)
+    for path in (ROOT / "templates" / "default").glob("*"):
+        shutil.copy(path, root / "default")
+    return root
+
+
+def test_new_authority_resolves_every_document_through_the_defaults(root):
+    result = invoke(authority, ["new", "north-somerset", "--name", "North Somerset Council", "--templates", root])
+    assert result.exit_code == 0, result.output
+    folder = root / "north-somerset"
+    assert result.stdout.splitlines() == [str((folder / "authority.toml").resolve()), str((folder / "README.txt").resolve())]
+    registry = Registry(root)
+    assert "north-somerset" in registry.authorities()
+    assert registry.profile("north-somerset").name == "North Somerset Council"
+    resolved = registry.resolve_all("north-somerset")
+    assert [t.doc_id for t in resolved] == registry.document_ids()
+    assert {t.origin for t in resolved} == {"default"}
+    assert [p.describe() for p in check([folder]).problems] == []
+
+
+def test_the_profile_has_every_key_explained(root):
+    invoke(authority, ["new", "north-somerset", "--templates", root])
+    text = (root / "north-somerset" / "authority.toml").read_text("utf-8")
+    lines = text.splitlines()
+    for key in ProfileSchema().fields:
+        at = next((i for i, line in enumerate(lines)
+                   if line.lstrip("# ").startswith((f"{key} =", f"[{key}]"))), None)
+        assert at is not None, f"{key} is missing"
+        assert lines[at - 1].startswith("#"), f"{key} has no comment above it"
+    assert 'name = "North Somerset Council"' in text
+    assert "docgen templates preview" in (root / "north-somerset" / "README.txt").read_text("utf-8")
+
+
+def test_an_existing_authority_is_refused(root):
+    result = invoke(authority, ["new", "worcestershire", "--templates", root])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {root / 'worcestershire' / 'authority.toml'}: The authority 'worcestershire' already exists.\n"
+    )
+
+
+def test_a_bad_name_is_refused(root):
+    result = invoke(authority, ["new", "North Somerset", "--templates", root])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: 'North Somerset' is not a usable authority name: use lower-case letters, digits and '-', "
+        "starting with a letter, like 'north-somerset'.\n"
+    )
