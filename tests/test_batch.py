@@ -22,6 +22,7 @@ from pypdf import PdfReader
 
 from batch_helpers import child_names, make_bundles, write_folder, write_jsonl
 from conftest import ROOT, TODAY, docx_text
+from docgen.batch import BatchOptions, run_batch
 from docgen.batch.progress import Progress
 from docgen.bundle.load import parse
 from docgen.cli_batch import batch
@@ -412,3 +413,21 @@ def test_a_changed_template_or_authority_profile_is_made_again(tmp_path, good):
         if by_case[r["case_reference"]]["authority"] == authority or r["document"] == "outcome-letter"
     }  # fmt: skip
     assert summary["issued"] + summary["skipped"] == first["issued"] and summary["skipped"]
+
+
+def test_a_worker_process_that_dies_is_replaced_and_its_work_redone(tmp_path, pipeline):
+    bundles = make_bundles(24, prefix="DIES")
+    source = write_jsonl(tmp_path / "cases.jsonl", bundles)
+    out = tmp_path / "out"
+    killed = []
+
+    def on_result(result) -> None:
+        if not killed:
+            killed.append(int(result.worker.split(":")[-1]))
+            os.kill(killed[0], signal.SIGKILL)  # as the out-of-memory killer would
+
+    summary = run_batch(BatchOptions(source, out, jobs=2, chunk_size=2, progress=False), on_result=on_result)
+    assert killed and summary.exit_code == 0, summary.failures
+    expected = expected_stems(pipeline, bundles)
+    assert sorted(p.stem for p in out.glob("*.docx")) == sorted(expected)
+    assert summary.issued == len(expected)

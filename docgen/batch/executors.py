@@ -50,7 +50,11 @@ class LocalExecutor:
         return len(self._futures)
 
     def submit(self, chunk: Chunk, attempt: int = 1) -> None:
-        future = self._pool.submit(render_chunk, self.settings, chunk)
+        try:
+            future = self._pool.submit(render_chunk, self.settings, chunk)
+        except BrokenProcessPool:
+            self._restart([])
+            future = self._pool.submit(render_chunk, self.settings, chunk)
         self._futures[future] = (chunk, attempt)
 
     def next_done(self):
@@ -62,16 +66,22 @@ class LocalExecutor:
         except BrokenProcessPool as e:
             if attempt > 1:
                 return chunk, e
-            log.debug("a worker process died; retrying a chunk of %d bundles", len(chunk))
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
-            retry = [(c, a) for f, (c, a) in self._futures.items()]
-            self._futures.clear()
-            for other, other_attempt in [(chunk, attempt), *retry]:
-                self.submit(other, other_attempt + 1)
+            self._restart([(chunk, attempt)])
             return self.next_done()
         except Exception as e:  # noqa: BLE001 - reported against the chunk's bundles
             return chunk, e
+
+    def _restart(self, lost: list[tuple[Chunk, int]]) -> None:
+        """A worker died and took the pool down: start a new one and resubmit what was lost."""
+        for future, (chunk, attempt) in list(self._futures.items()):
+            if not (future.done() and future.exception() is None):
+                lost.append((chunk, attempt))
+                del self._futures[future]
+        log.debug("a worker process died; resubmitting %d chunks", len(lost))
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._new_pool()
+        for chunk, attempt in lost:
+            self.submit(chunk, attempt + 1)
 
     def close(self, *, cancel: bool = False) -> None:
         self._pool.shutdown(wait=True, cancel_futures=cancel)

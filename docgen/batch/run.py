@@ -294,6 +294,9 @@ class _Run:
 
     # -- recording what comes back ------------------------------------------------------------------
     def _record(self, result: BundleResult) -> None:
+        if result.index not in self._pending:  # a retried task answering twice: keep the first
+            log.debug("ignored a second result for bundle %d", result.index)
+            return
         text, reference, previous = self._pending.pop(result.index)
         case = result.case_reference or reference
         if result.error:
