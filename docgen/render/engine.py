@@ -29,6 +29,7 @@ from docgen import __version__
 from docgen.exceptions import MissingField, TemplateError, TemplateSecurityError
 from docgen.render import package
 from docgen.render.environment import make_environment
+from docgen.render.sanitize import SAFE_PARSER, sanitize
 
 MAX_OUTPUT_CHARS = 20_000_000
 MAX_SECONDS = 30.0
@@ -82,17 +83,21 @@ class CompiledTemplate:
         self.label = label or str(path)
         self.env = make_environment()
         try:
-            self.blob = self.path.read_bytes()
-            self.entries = package.read_entries(self.blob)
-        except (OSError, ValueError, Exception) as e:  # zipfile raises several unrelated types
-            raise TemplateError(f"The template is not a readable Word file ({e}).", source=self.label) from e
+            blob = self.path.read_bytes()
+        except OSError as e:
+            raise TemplateError(f"The template cannot be read ({e.strerror}).", source=self.label) from e
+        self.blob = sanitize(blob, self.label)  # size-checked, comments and tracked changes gone
+        self.entries = package.read_entries(self.blob)
         self._patcher = DocxTemplate(io.BytesIO(self.blob))
         self.parts: list[_Part] = []
         self.uses_docxtpl = False
-        for name, entry in self.entries.items():
-            if _RENDERED_PART.match(name):
-                self._compile_part(name, package.text_of(entry))
-        self._content_types, self._rels = self._with_custom_properties()
+        try:
+            for name, entry in self.entries.items():
+                if _RENDERED_PART.match(name):
+                    self._compile_part(name, package.text_of(entry))
+            self._content_types, self._rels = self._with_custom_properties()
+        except package.PackageError as e:
+            raise TemplateError(f"The template is damaged: {e}.", source=self.label) from e
 
     # -- compiling ----------------------------------------------------------------------------
     def _compile_part(self, name: str, xml: str) -> None:
@@ -233,7 +238,7 @@ def _text_near(source: str, lineno: int | None) -> str:
 
 def _check_well_formed(xml: str, label: str, part: str) -> None:
     try:
-        etree.fromstring(xml.encode("utf-8"))
+        etree.fromstring(xml.encode("utf-8"), SAFE_PARSER)
     except etree.XMLSyntaxError as e:
         raise TemplateError(
             "The filled template is not valid Word XML; a tag probably spans table cells or "
