@@ -23,7 +23,8 @@ from docgen.register import REGISTER_ENV, Register, locate
 @click.option("--doc", "doc_ids", multiple=True, metavar="ID",
               help="Document id; repeat for several (default: each bundle's documents_requested).")
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="docx", show_default=True)
-@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
+@click.option("--jobs", type=click.IntRange(min=1),
+              help="Worker processes (default: one per core; with --scheduler the cluster decides).")
 @click.option("--check", is_flag=True,
               help="Dry run: validate every bundle and render every document in memory; write nothing.")
 @click.option("--force", is_flag=True, help="Make every document again, even those issued before.")
