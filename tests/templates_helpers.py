@@ -74,6 +74,24 @@ def build(path: Path, paragraphs: list, *, header: str | None = None, table: lis
         for text, how in item:
             if how == "link":
                 add_link(paragraph, text)
+            elif how == "deleted":
+                add_deleted(paragraph, text)
+            elif how == "field":  # a field (PAGE) whose code and result sit between two runs
+                for kind, code in (("begin", None), (None, text), ("end", None)):
+                    run = OxmlElement("w:r")
+                    if kind:
+                        run.append(_element("w:fldChar", {"w:fldCharType": kind}))
+                    else:
+                        instr = OxmlElement("w:instrText")
+                        instr.text = code
+                        run.append(instr)
+                    paragraph._p.append(run)
+            elif how == "spelling":  # Word's proofing marks and a bookmark between two runs
+                paragraph._p.append(_element("w:proofErr", {"w:type": "spellStart"}))
+                paragraph._p.append(_element("w:bookmarkStart", {"w:id": "0", "w:name": "_GoBack"}))
+                paragraph.add_run(text)
+                paragraph._p.append(_element("w:bookmarkEnd", {"w:id": "0"}))
+                paragraph._p.append(_element("w:proofErr", {"w:type": "spellEnd"}))
             else:
                 paragraph.add_run(text).bold = how == "bold"
     if header is not None:
@@ -94,6 +112,24 @@ def add_link(paragraph, text: str, url: str = "https://www.example.org.uk/") -> 
     run.append(t)
     link.append(run)
     paragraph._p.append(link)
+
+
+def add_deleted(paragraph, text: str) -> None:
+    """Text deleted with Track Changes on: Word hides it, but it is still in the paragraph."""
+    deleted = _element("w:del", {"w:id": "1", "w:author": "A policy owner", "w:date": "2026-11-01T09:00:00Z"})
+    run = OxmlElement("w:r")
+    gone = OxmlElement("w:delText")
+    gone.text = text
+    run.append(gone)
+    deleted.append(run)
+    paragraph._p.append(deleted)
+
+
+def _element(tag: str, attributes: dict[str, str]):
+    element = OxmlElement(tag)
+    for name, value in attributes.items():
+        element.set(qn(name), value)
+    return element
 
 
 def locked(root: Path) -> Path:

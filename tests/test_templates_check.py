@@ -132,6 +132,40 @@ def test_tags_docxtpl_cannot_mend_are_errors(root):
     ]
 
 
+def test_a_tag_split_by_a_field_cannot_be_mended(root):
+    build(root / "default" / "field.docx", [GREETING, [("Dear {", "plain"), (" PAGE ", "field"), ("{ child.name }},", "plain")]])
+    [problem] = check([root / "default" / "field.docx"]).errors
+    assert (problem.location, problem.summary) == (
+        "body paragraph 2",
+        "Word has split `{{ child.name }}` in a way docgen cannot mend, so it would be printed as it is: "
+        "delete the placeholder and type it again in one go",
+    )
+
+
+def test_an_invisible_character_in_a_tag(root):
+    build(root / "default" / "pasted.docx", [GREETING, "Dear {\u200b{ child.name }},", "Hello {{ child.name\u200b }}"])
+    assert [(p.location, p.summary) for p in check([root / "default" / "pasted.docx"]).errors] == [
+        ("body paragraph 2", "`{{` has an invisible character (U+200B ZERO WIDTH SPACE) between its braces, so it is "
+                             "not read as a tag and will be printed as it is: delete the tag and type it again"),
+        ("body paragraph 3", "`{{ child.name }}` holds an invisible character (U+200B ZERO WIDTH SPACE): delete the "
+                             "tag and type it again"),
+    ]
+
+
+def test_tracked_changes_are_checked_as_accepted(root):
+    path = build(root / "default" / "tracked.docx",
+                 [GREETING, [("Dear {", "plain"), ("x", "deleted"), ("{ child.name }},", "plain")]])
+    locked(root)
+    assert [p.describe() for p in check([path]).problems] == []
+
+
+def test_a_tag_split_by_spelling_marks_and_a_bookmark_is_mended(root):
+    path = build(root / "default" / "spelling.docx",
+                 [GREETING, [("Dear {", "plain"), ("{ chi", "spelling"), ("ld.name }},", "plain")]])
+    locked(root)
+    assert [p.describe() for p in check([path]).problems] == []
+
+
 def test_a_tag_left_in_the_filled_document_is_found_by_filling_it(root):
     build(root / "default" / "spaced.docx", [GREETING, "Dear { { child.name } },"])
     [problem] = check([root / "default" / "spaced.docx"]).errors

@@ -41,11 +41,18 @@ from docgen.authoring.tags import (
     read_tags,
 )
 from docgen.authoring.usage import Usage, UsageWalker
-from docgen.exceptions import DocgenError, InputError, MissingField, TemplateError
+from docgen.exceptions import (
+    DocgenError,
+    InputError,
+    MissingField,
+    TemplateError,
+    TemplateSecurityError,
+)
 from docgen.registry import DEFAULT, Registry, TemplateInfo, load_template_info
 from docgen.registry.profiles import PROFILE_FILE, PlainEnglishSchema, load_profile
 from docgen.render.engine import CompiledTemplate
 from docgen.render.environment import make_environment
+from docgen.render.sanitize import sanitize
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _LEFTOVER = re.compile(r"\{\s*[{%#]|[}%#]\s*\}")
@@ -127,7 +134,7 @@ def fields_used(path: Path) -> set[str]:
         checker.info = load_template_info(checker.path, checker.path.parent.name)
     except TemplateError:
         pass
-    checker._check_tags(paragraphs(open_document(checker.path)))
+    checker._check_tags(paragraphs(open_document(sanitize(checker.path.read_bytes(), str(checker.path)))))
     return checker.usage.paths()
 
 
@@ -142,10 +149,14 @@ class _TemplateCheck:
         self.env = make_environment()
 
     def run(self, render: bool) -> list[TemplateProblem]:
-        try:
-            document = open_document(self.path)
-        except TemplateError as e:
-            self._add(TemplateProblem(ERROR, "unreadable", e.message, "open it in Word and save it as a .docx"))
+        try:  # checked as the engine compiles it: tracked changes accepted, comments and hidden text gone
+            document = open_document(sanitize(self.path.read_bytes(), str(self.path)))
+        except TemplateSecurityError as e:
+            self._add(TemplateProblem(ERROR, "unsafe", e.message, "save it from Word as a plain .docx"))
+            return self._done()
+        except (TemplateError, OSError) as e:
+            message = e.message if isinstance(e, TemplateError) else f"The template cannot be read ({e.strerror})."
+            self._add(TemplateProblem(ERROR, "unreadable", message, "open it in Word and save it as a .docx"))
             return self._done()
         try:
             self.info = load_template_info(self.path, self.path.parent.name)

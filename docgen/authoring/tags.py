@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
@@ -24,6 +25,9 @@ _CLOSER = {"{{": "}}", "{%": "%}", "{#": "#}"}
 _PREFIX = re.compile(r"^(p|tr|tc|r)\s")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
 _STRAY_CLOSER = re.compile(r"\}\}|%\}")
+# Characters Word shows as nothing, which text pasted from the web or email can carry.
+INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
+_INVISIBLE_SPLIT = re.compile("[{%#}][\u00ad\u200b-\u200f\u2060\ufeff]+[{%#}]")
 
 BLOCKS = {
     "if": "endif", "for": "endfor", "macro": "endmacro", "call": "endcall", "filter": "endfilter",
@@ -72,12 +76,22 @@ def read_tags(paragraph: Paragraph) -> tuple[list[Tag], list[TemplateProblem]]:
     text = paragraph.text
     tags: list[Tag] = []
     problems: list[TemplateProblem] = []
+    for match in _INVISIBLE_SPLIT.finditer(text):
+        problems.append(TemplateProblem.at(
+            paragraph, ERROR, "invisible-character",
+            f"`{match.group()[0]}{match.group()[-1]}` has {_invisible_name(match.group())} between its braces, "
+            "so it is not read as a tag and will be printed as it is",
+            "delete the tag and type it again",
+        ))
+    text = _INVISIBLE_SPLIT.sub(lambda m: " " * len(m.group()), text)
+    broken = bool(problems)  # a tag broken by an invisible character leaves its closer behind
     pos = 0
     while True:
         found = [(text.find(o, pos), o) for o in _OPENERS]
         found = [(i, o) for i, o in found if i >= 0]
         literal_end = min((i for i, _ in found), default=len(text))
-        _stray_closers(paragraph, text[pos:literal_end], problems)
+        if not broken:
+            _stray_closers(paragraph, text[pos:literal_end], problems)
         if not found:
             break
         start, opener = min(found)
@@ -127,8 +141,17 @@ def _snippet(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _invisible_name(text: str) -> str:
+    char = INVISIBLE.search(text).group()
+    return f"an invisible character (U+{ord(char):04X} {unicodedata.name(char, 'FORMAT CHARACTER')})"
+
+
 def check_tag_syntax(tag: Tag) -> TemplateProblem | None:
     """A problem when one tag cannot be read as Jinja on its own."""
+    if INVISIBLE.search(tag.raw):
+        return TemplateProblem.at(tag.paragraph, ERROR, "invisible-character",
+                                  f"`{INVISIBLE.sub('', tag.raw)}` holds {_invisible_name(tag.raw)}",
+                                  "delete the tag and type it again")
     if tag.kind == "comment" or tag.keyword in DOCXTPL_ONLY or tag.keyword in ENDS:
         return None
     if tag.kind == "block" and tag.keyword not in KEYWORDS:

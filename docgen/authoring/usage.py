@@ -88,7 +88,7 @@ class UsageWalker:
             self._bind(node.target, ANY, scope)
         elif isinstance(node, nodes.With):
             inner = dict(scope)
-            for target, value in zip(node.targets, node.values):
+            for target, value in zip(node.targets, node.values, strict=True):
                 self._bind(target, self._expr(value, scope), inner)
             self._body(node.body, inner)
         elif isinstance(node, (nodes.Macro, nodes.CallBlock)):
