@@ -233,12 +233,7 @@ def schema_export(out: Path) -> None:
     click.echo(str(out))
 
 
-@cli.group()
-def templates() -> None:
-    """The template registry: what is registered, and tools for policy owners."""
-
-
-@templates.command("list")
+@click.command("list")
 @click.option("--authority", help="Resolve for this authority (default: every authority).")
 @json_option
 @templates_option
@@ -269,8 +264,10 @@ def _register_commands() -> None:
     from docgen.cli_batch import batch, history
     from docgen.cli_forms import feedback, forms
     from docgen.cli_pdf import check_letter, pack
+    from docgen.cli_templates import authority, templates
 
-    for command in (batch, history, pack, check_letter, forms, feedback):
+    templates.add_command(list_templates)
+    for command in (batch, history, pack, check_letter, forms, feedback, templates, authority):
         cli.add_command(command)
 
 
