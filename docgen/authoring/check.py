@@ -25,6 +25,7 @@ from docgen.authoring.locate import (
     open_document,
     paragraphs,
     shorten,
+    w,
 )
 from docgen.authoring.problems import ERROR, WARNING, TemplateProblem
 from docgen.authoring.samples import (
@@ -54,7 +55,6 @@ from docgen.render.engine import CompiledTemplate
 from docgen.render.environment import make_environment
 from docgen.render.sanitize import sanitize
 
-W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _LEFTOVER = re.compile(r"\{\s*[{%#]|[}%#]\s*\}")
 
 
@@ -146,6 +146,7 @@ class _TemplateCheck:
         self.problems: list[TemplateProblem] = []
         self.info: TemplateInfo | None = None
         self.usage = Usage()
+        self.tags: dict[int, list[Tag]] = {}  # each paragraph's tags, by id(paragraph)
         self.env = make_environment()
 
     def run(self, render: bool) -> list[TemplateProblem]:
@@ -162,7 +163,7 @@ class _TemplateCheck:
             self.info = load_template_info(self.path, self.path.parent.name)
         except TemplateError as e:
             self._add(TemplateProblem(ERROR, "metadata", f"{Path(e.source or '').name}: {e.message}",
-                                      "correct the metadata file beside the template"))
+                                      "copy a .toml from templates/default beside it and set its id, title and version"))
         found = paragraphs(document)
         clean = self._check_tags(found)
         if self.info is not None:
@@ -187,7 +188,6 @@ class _TemplateCheck:
     # -- tags, syntax and fields -----------------------------------------------------------------
     def _check_tags(self, found: list[Paragraph]) -> bool:
         """Tag problems part by part; True when every part is sound, so field use is complete."""
-        self.tags: dict[int, list[Tag]] = {}
         clean = True
         for part in dict.fromkeys(p.part for p in found):
             lines = [p for p in found if p.part == part]
@@ -366,8 +366,8 @@ class _TemplateCheck:
 
 
 def _is_heading(paragraph: Paragraph) -> bool:
-    style = paragraph.element.find(f"{W}pPr/{W}pStyle")
-    return style is not None and style.get(f"{W}val", "").lower().startswith(("heading", "title", "subtitle"))
+    style = paragraph.element.find(f"{w('pPr')}/{w('pStyle')}")
+    return style is not None and style.get(w("val"), "").lower().startswith(("heading", "title", "subtitle"))
 
 
 def _shown(path: Path) -> str:

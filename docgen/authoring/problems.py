@@ -35,7 +35,7 @@ class TemplateProblem:
     @property
     def summary(self) -> str:
         """The message and its fix, as one sentence."""
-        return f"{self.message}: {self.fix}" if self.fix else self.message
+        return f"{self.message.rstrip('.')}: {self.fix}" if self.fix else self.message
 
     def describe(self) -> str:
         where = ": ".join(p for p in (self.file, self.location) if p)
