@@ -1,27 +1,26 @@
 """The Jinja environment every template renders in: sandboxed, strict and autoescaped.
 
 - Sandboxed (immutable): templates cannot reach Python internals (``__globals__``,
-  ``|attr('__class__')``) or change the bundle.
+  ``|attr('__class__')``) or change the bundle; trying is a SecurityError, not a missing field.
 - Strict: a field the bundle lacks raises :class:`MissingField` naming it, never a blank.
-- Autoescaped: ``&``, ``<`` and quotes in values come out as themselves in the Word XML.
-- Bounded: string and list arithmetic that would build huge values is refused, and
-  ``docgen.render.engine`` stops output past a size limit and rendering past a time limit.
+- Autoescaped: ``&``, ``<`` and quotes in values come out as themselves in the Word XML; the
+  filters that would let a value through as markup (``safe``, ``urlize``, ``xmlattr``) are gone.
+- Bounded (:mod:`docgen.render.limits`): every way of building a large value is checked before
+  it is built, and ``docgen.render.engine`` stops output past a size limit and rendering past a
+  time limit, in any thread.
 """
 
 from __future__ import annotations
 
-import operator
 from datetime import date, datetime
 
 from jinja2 import StrictUndefined, Undefined
 from jinja2.utils import missing
-from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.exceptions import UndefinedError
 
 from docgen.render.dates import add_working_days, display
 from docgen.render.context import join_names
-
-MAX_VALUE_LENGTH = 1_000_000  # characters or items one expression may build
+from docgen.render.limits import MAX_VALUE_LENGTH, BoundedSandbox  # noqa: F401 (re-exported)
 
 
 class FieldUndefined(StrictUndefined):
@@ -30,6 +29,8 @@ class FieldUndefined(StrictUndefined):
     __slots__ = ()
 
     def _fail_with_undefined_error(self, *args, **kwargs):
+        if self._undefined_exception is not UndefinedError:  # the sandbox refusing an attribute
+            raise self._undefined_exception(self._undefined_message)
         raise UndefinedError(f"{self._undefined_name}")
 
     # StrictUndefined binds its own method to these names; rebind them to ours.
@@ -52,30 +53,8 @@ class FieldUndefined(StrictUndefined):
         return self._fail_with_undefined_error()
 
 
-class DocgenSandbox(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset(["*", "**", "+"])
-
-    def call_binop(self, context, operator_name, left, right):
-        result_size = _projected_size(operator_name, left, right)
-        if result_size > MAX_VALUE_LENGTH:
-            raise SecurityError(
-                f"'{operator_name}' would build a value of {result_size:,} items; "
-                f"the limit is {MAX_VALUE_LENGTH:,}"
-            )
-        return {"*": operator.mul, "**": operator.pow, "+": operator.add}[operator_name](left, right)
-
-
-def _projected_size(op: str, left, right) -> int:
-    if op == "*":
-        for seq, count in ((left, right), (right, left)):
-            if isinstance(seq, (str, list, tuple)) and isinstance(count, int):
-                return len(seq) * max(count, 0)
-    if op == "**" and isinstance(left, int) and isinstance(right, int):
-        # Digits of left**right; huge exponents would take minutes to compute.
-        return int(abs(right) * max(abs(left), 2).bit_length() * 0.302)
-    if op == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
-        return len(left) + len(right)
-    return 0
+class DocgenSandbox(BoundedSandbox):
+    """The sandbox docgen's templates render in (see the module doc)."""
 
 
 def format_date(value, pattern: str | None = None) -> str:
@@ -104,6 +83,7 @@ def make_environment() -> DocgenSandbox:
     env.filters.update(
         date=format_date, time=format_time, working_days=working_days, tick=tick, names=join_names
     )
+    env.bound_filters()
     return env
 
 
