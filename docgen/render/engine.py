@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import io
 import re
-import signal
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,11 +20,13 @@ from xml.sax.saxutils import escape
 from docxtpl import DocxTemplate
 from jinja2 import Template, TemplateSyntaxError
 from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.exceptions import TemplateError as JinjaError
 from lxml import etree
 
 from docgen import __version__
-from docgen.exceptions import MissingField, TemplateError, TemplateSecurityError
-from docgen.render import package
+from docgen.exceptions import DocgenError, MissingField, TemplateError, TemplateSecurityError
+from docgen.redact import scrub_error
+from docgen.render import limits, package
 from docgen.render.environment import make_environment
 from docgen.render.sanitize import SAFE_PARSER, sanitize
 
@@ -145,12 +144,25 @@ class CompiledTemplate:
 
     # -- rendering ----------------------------------------------------------------------------
     def render(self, context: dict, provenance: Provenance) -> bytes:
-        """The filled document as DOCX bytes."""
-        with _time_limit(MAX_SECONDS, self.label):
-            if self.uses_docxtpl:
-                return self._render_with_docxtpl(context, provenance)
-            rendered = {part.name: self._render_part(part, context) for part in self.parts}
-        return self._assemble(rendered, provenance)
+        """The filled document as DOCX bytes.
+
+        Stopped past MAX_SECONDS in any thread, and past MAX_OUTPUT_CHARS of output or the
+        budget of :mod:`docgen.render.limits`; an error's message never carries the values the
+        document was being filled with (:mod:`docgen.redact`).
+        """
+        try:
+            with limits.deadline(MAX_SECONDS, self._overtime), limits.budget():
+                if self.uses_docxtpl:
+                    return self._render_with_docxtpl(context, provenance)
+                rendered = {part.name: self._render_part(part, context) for part in self.parts}
+            return self._assemble(rendered, provenance)
+        except DocgenError as e:
+            raise scrub_error(e, context)
+
+    def _overtime(self) -> TemplateSecurityError:
+        return TemplateSecurityError(
+            f"Rendering took longer than {MAX_SECONDS:g} seconds and was stopped.", source=self.label
+        )
 
     def _render_part(self, part: _Part, context: dict) -> bytes:
         chunks: list[str] = []
@@ -165,17 +177,8 @@ class CompiledTemplate:
                         source=self.label,
                     )
                 chunks.append(chunk)
-        except UndefinedError as e:
-            raise MissingField(
-                f"The template uses the field '{_field_in_error(e)}', which this case bundle does not have.",
-                source=f"{self.label} ({part.name})",
-            ) from e
-        except SecurityError as e:
-            raise TemplateSecurityError(
-                f"The template tried something the sandbox forbids: {e}.", source=self.label
-            ) from e
-        except (TypeError, ValueError, ArithmeticError, LookupError) as e:
-            raise TemplateError(f"The template failed: {e}.", source=f"{self.label} ({part.name})") from e
+        except _FAILURES as e:
+            raise _failure(e, self.label, part.name) from e
         xml = "".join(chunks)
         xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
@@ -209,20 +212,36 @@ class CompiledTemplate:
         template = DocxTemplate(io.BytesIO(self.blob))
         try:
             template.render(context, jinja_env=self.env, autoescape=True)
-        except UndefinedError as e:
-            raise MissingField(
-                f"The template uses the field '{_field_in_error(e)}', which this case bundle does not have.",
-                source=self.label,
-            ) from e
-        except SecurityError as e:
-            raise TemplateSecurityError(
-                f"The template tried something the sandbox forbids: {e}.", source=self.label
-            ) from e
+        except _FAILURES as e:
+            raise _failure(e, self.label, None) from e
         out = io.BytesIO()
         template.save(out)
         rendered = package.read_entries(out.getvalue())
         parts = {n: package.text_of(e).encode("utf-8") for n, e in rendered.items() if _RENDERED_PART.match(n)}
         return self._assemble(parts, provenance)
+
+
+# What a template can raise while it renders: each becomes a TemplateError naming the template.
+_FAILURES = (
+    JinjaError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError,
+    RecursionError, MemoryError,
+)
+
+
+def _failure(error: BaseException, label: str, part: str | None) -> TemplateError:
+    where = f"{label} ({part})" if part else label
+    if isinstance(error, UndefinedError):
+        return MissingField(
+            f"The template uses the field '{_field_in_error(error)}', which this case bundle does not have.",
+            source=where,
+        )
+    if isinstance(error, SecurityError):
+        return TemplateSecurityError(f"The template tried something the sandbox forbids: {error}.", source=label)
+    if isinstance(error, RecursionError):
+        return TemplateSecurityError("The template calls itself without end (a macro or include).", source=label)
+    if isinstance(error, MemoryError):
+        return TemplateSecurityError("The template ran out of memory building a value.", source=label)
+    return TemplateError(f"The template failed: {error}.", source=where)
 
 
 def _field_in_error(error: UndefinedError) -> str:
@@ -277,24 +296,3 @@ def _custom_xml(p: Provenance) -> bytes:
         'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
         f"{props}</Properties>"
     ).encode("utf-8")
-
-
-@contextmanager
-def _time_limit(seconds: float, label: str):
-    """Stop a render that runs past ``seconds`` (main thread only: signals need it)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def stop(signum, frame):
-        raise TemplateSecurityError(
-            f"Rendering took longer than {seconds:g} seconds and was stopped.", source=label
-        )
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
