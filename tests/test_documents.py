@@ -15,6 +15,7 @@ import docx
 import pytest
 
 from conftest import ROOT, TODAY, VALID_SAMPLES, docx_text
+from docgen.bundle import codes
 from docgen.convert import Converter
 from docgen.exceptions import MissingField
 from docgen.pdfout.letter_check import ADDRESS_BOX_MM, check_letter, read_words
@@ -291,6 +292,7 @@ def test_prompt_sheet_ticks_the_agencies_already_involved():
     assert rows["Other Social Care professional"][0] == ""  # the case's own social workers are not listed
     assert "Hollie Socialworker-Example, Derbyshire" not in docx_text(result.docx)
     assert sum(row[0] == "✓" for agency, row in rows.items() if agency != "Agency") == 5
+    assert set(codes.AGENCY_TYPES.values()) <= set(rows)  # every agency on the list, ticked or not
 
 
 def test_meeting_invitation_list_tables_with_attendance_and_withheld_addresses():
@@ -336,6 +338,7 @@ def test_assessment_agreement_ticks_the_leaflets_given():
     assert ("☐  Child in Need – Initial/Core\n☐  S.47 enquiries/CP Plan\n☒  LAC Plan\n"
             "☒  Relative/Friend Carers") in text
     assert "I understand that my children need to be seen alone" in text
+    assert all(f"  {label}\n" in text for label in codes.LEAFLETS.values())
     one_child = one("worcestershire-early-help-single-focus.json", "assessment-agreement")
     assert "I understand that my child needs to be seen alone" in one_child
     assert "Milo Storybook, born 9 March 2015" in one_child
@@ -343,6 +346,7 @@ def test_assessment_agreement_ticks_the_leaflets_given():
 
 def test_equality_risk_and_feedback_records():
     equality = one("south-gloucestershire-child-in-need.json", "equality-impact")
+    assert all(f"\n{label}\n" in equality for label in codes.EQUALITY_AREAS.values())
     assert "Disability\nThéo is autistic and communicates mostly with pictures.\nA communication book used by everyone." in equality
     assert "Age\nNo factor recorded." in equality
     risk = one("derbyshire-child-protection.json", "risk-management")
