@@ -1,8 +1,8 @@
 """The record stage: a register of every document issued, in an embedded SQLite database.
 
 Each row says which document went to which recipient for which case, made from which bundle
-(its content hash), which template (version and hash) and which authority profile (hash), where the file was written and the
-SHA-256 of what was written, when, and by which batch run. Rows are written only after the file
+(its content hash), template (version and hash) and authority profile (hash), where the file
+was written and the SHA-256 of what was written, when, and by which batch run. Rows are written only after the file
 is in place, a bundle's rows in one transaction, so the register never lists a file that was not
 written. No personal data: recipients are named by their id in the bundle (``family-mum``).
 

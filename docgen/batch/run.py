@@ -41,7 +41,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -176,21 +176,21 @@ class _Run:
             if doc_id not in known:
                 raise TemplateNotFound(f"No template for document '{doc_id}'. Known: {', '.join(known)}.")
         started = time.monotonic()
-        lock = None if options.check else self._open_output()
+        self._start_executor()  # no LibreOffice, or no scheduler: stop before touching the output
+        lock = None
         try:
-            self._start_executor()
+            if not options.check:
+                lock = self._open_output()
             total = source.count()
             size = options.chunk_size or max(1, min(CHUNK["pdf" if "pdf" in self.formats else "docx"],
                                                     math.ceil(total / (self.executor.capacity * 2))))  # fmt: skip
             with Progress(total, enabled=options.progress) as self.progress:
-                try:
-                    self._feed(_chunks(self._tasks(source), size))
-                except KeyboardInterrupt:
-                    self.summary.interrupted = True
-                    raise
-                finally:
-                    self.executor.close(cancel=self.summary.interrupted)
+                self._feed(_chunks(self._tasks(source), size))
+        except KeyboardInterrupt:
+            self.summary.interrupted = True
+            raise
         finally:
+            self.executor.close(cancel=self.summary.interrupted)
             self.summary.seconds = time.monotonic() - started
             self._close(lock)
         return self.summary
@@ -278,7 +278,7 @@ class _Run:
                 if reference:
                     self._cases[reference] = text.label
                 previous = self._still_issued(sha)
-            self._pending[text.index] = (text, reference, previous)
+            self._pending[text.index] = (replace(text, text=None), reference, previous)
             yield Task(text, sha, frozenset(_skippable(previous, self.formats)))
 
     def _still_issued(self, bundle_sha: str) -> dict[tuple[str, str, str], Issue]:
@@ -288,7 +288,8 @@ class _Run:
         kept = {}
         for key, issue in self.register.latest_for_bundle(bundle_sha).items():
             path = Path(issue.output_path)
-            if issue.format in self.formats and path.parent == self.out_dir and _file_sha256(path) == issue.output_sha256:
+            in_place = path.parent == self.out_dir and _file_sha256(path) == issue.output_sha256
+            if issue.format in self.formats and in_place:
                 kept[key] = issue
         return kept
 
@@ -309,6 +310,7 @@ class _Run:
             self.summary.documents += 1
             if document.error:
                 self._fail(text, case, document, document.error)
+                self.summary.failed_documents += 1
                 failed += 1
             elif document.skipped:
                 self._keep(document, previous)
@@ -319,6 +321,7 @@ class _Run:
                 for error in errors:
                     self._fail(text, case, document, error)
                 if errors:
+                    self.summary.failed_documents += 1
                     failed += 1
                 else:
                     made += 1
@@ -395,8 +398,6 @@ class _Run:
             "message": failure.message,
             "exit_code": failure.exit_code,
         }
-        if document:
-            self.summary.failed_documents += 1
         self._failures.append((text.index, len(self._failures), row))
         where = text.label + (f" [{case}]" if case else "")
         if document:
