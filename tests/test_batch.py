@@ -23,9 +23,12 @@ from pypdf import PdfReader
 from batch_helpers import child_names, make_bundles, write_folder, write_jsonl
 from conftest import ROOT, TODAY, docx_text
 from docgen.batch import BatchOptions, run_batch
+from docgen.batch.inputs import BatchInput, Failure
 from docgen.batch.progress import Progress
 from docgen.bundle.load import parse
 from docgen.cli_batch import batch
+from docgen.exceptions import BundleInvalid
+from docgen.problems import Problem
 from docgen.register import Register
 from docgen.validate import validate
 
@@ -431,3 +434,21 @@ def test_a_worker_process_that_dies_is_replaced_and_its_work_redone(tmp_path, pi
     expected = expected_stems(pipeline, bundles)
     assert sorted(p.stem for p in out.glob("*.docx")) == sorted(expected)
     assert summary.issued == len(expected)
+
+
+def test_json_lines_that_cannot_be_read_are_reported_by_line(tmp_path):
+    path = tmp_path / "cases.jsonl"
+    path.write_bytes(json.dumps(make_bundles(1)[0]).encode() + b'\n{"a": "\xff"}\n\n')
+    items = list(BatchInput(path))
+    assert [(i.index, i.line, i.label, i.error) for i in items] == [
+        (0, 1, f"{path}:1", None),
+        (1, 2, f"{path}:2", Failure("input", "The line is not UTF-8 text (byte 7 cannot be read); save it as UTF-8.", 2)),
+    ]  # fmt: skip
+    assert BatchInput(path).count() == 2
+
+
+def test_a_failure_spells_out_at_most_20_problems():
+    problems = [Problem(f"children[{i}].sex", "Bad.") for i in range(25)]
+    message = Failure.of(BundleInvalid("The bundle has 25 problems.", problems=problems)).message
+    assert message.startswith("The bundle has 25 problems. children[0].sex: Bad.; children[1].sex: Bad.; ")
+    assert message.endswith("; children[19].sex: Bad.; and 5 more.")

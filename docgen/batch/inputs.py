@@ -17,7 +17,7 @@ from docgen.bundle.load import MAX_BUNDLE_BYTES, read_text
 from docgen.bundle.schema import _CASE_REF
 from docgen.exceptions import InputError
 
-JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
+MAX_PROBLEMS = 20  # validation problems spelt out in one failure message
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,10 @@ class Failure:
         message = error.message
         problems = getattr(error, "problems", None)
         if problems and not (len(problems) == 1 and problems[0].message == message):
-            message += " " + "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in problems)
+            shown = problems[:MAX_PROBLEMS]
+            message += " " + "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in shown)
+            if len(problems) > len(shown):
+                message += f"; and {len(problems) - len(shown)} more."
         return cls(error.kind, message, error.exit_code)
 
 
