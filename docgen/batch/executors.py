@@ -14,11 +14,12 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from docgen.batch.workers import Settings, Task, init_worker, render_chunk
-from docgen.exceptions import InputError
+from docgen.exceptions import InputError, RenderError
 
 log = logging.getLogger("docgen.batch")
 
 Chunk = list[Task]
+MAX_RESTARTS = 3  # times a local pool is rebuilt after a worker died, in one run
 
 
 class LocalExecutor:
@@ -27,7 +28,7 @@ class LocalExecutor:
     Workers are forked from a clean server process (``forkserver``) that has imported docgen
     once, so they start fast and do not inherit the batch's open files or threads. A worker
     that dies (killed, out of memory) breaks the pool: it is rebuilt and the chunks it took down
-    are tried once more.
+    are tried once more. Past ``MAX_RESTARTS`` the batch stops with a RenderError (exit 3).
     """
 
     def __init__(self, settings: Settings, jobs: int) -> None:
@@ -37,6 +38,7 @@ class LocalExecutor:
         self._context.set_forkserver_preload(["docgen.batch.workers"])
         self._pool = self._new_pool()
         self._futures: dict = {}
+        self._restarts = 0
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -53,8 +55,10 @@ class LocalExecutor:
         try:
             future = self._pool.submit(render_chunk, self.settings, chunk)
         except BrokenProcessPool:
-            self._restart([])
-            future = self._pool.submit(render_chunk, self.settings, chunk)
+            self._restart()
+            return self.submit(chunk, attempt)
+        except OSError as e:  # the process server itself is gone
+            raise RenderError(f"Worker processes cannot be started ({e.strerror}); the batch was stopped.") from e
         self._futures[future] = (chunk, attempt)
 
     def next_done(self):
@@ -66,15 +70,22 @@ class LocalExecutor:
         except BrokenProcessPool as e:
             if attempt > 1:
                 return chunk, e
-            self._restart([(chunk, attempt)])
+            self._restart()
+            self.submit(chunk, attempt + 1)
             return self.next_done()
         except Exception as e:  # noqa: BLE001 - reported against the chunk's bundles
             return chunk, e
 
-    def _restart(self, lost: list[tuple[Chunk, int]]) -> None:
+    def _restart(self) -> None:
         """A worker died and took the pool down: start a new one and resubmit what was lost."""
+        self._restarts += 1
+        if self._restarts > MAX_RESTARTS:
+            raise RenderError(
+                f"Worker processes stopped unexpectedly {self._restarts} times; the batch was stopped."
+            )
+        lost = []
         for future, (chunk, attempt) in list(self._futures.items()):
-            if not (future.done() and future.exception() is None):
+            if not (future.done() and not future.cancelled() and future.exception() is None):
                 lost.append((chunk, attempt))
                 del self._futures[future]
         log.debug("a worker process died; resubmitting %d chunks", len(lost))
