@@ -16,7 +16,7 @@ from docgen.bundle.schema import age_on
 from docgen.registry import TemplateInfo
 from docgen.registry.profiles import AuthorityProfile
 from docgen.render.dates import add_working_days, display
-from docgen.render.withhold import Audience, Withheld, apply_withholding
+from docgen.render.withhold import Audience, Withheld, WithheldPerson, WithheldRecord, apply_withholding
 
 REPLY_WORKING_DAYS = 5
 
@@ -129,8 +129,8 @@ def _authority(profile: AuthorityProfile) -> dict:
 
 
 def _person(raw, group: str) -> dict:
-    if isinstance(raw, Withheld):
-        return {"id": "", "group": group, "name": raw, "formal_name": raw, "salutation": "Dear Sir or Madam"}
+    if isinstance(raw, WithheldRecord):
+        return WithheldPerson(raw, group)
     person = dict(raw, group=group)
     name = f"{raw['first_name']} {raw['last_name']}"
     title = raw.get("title")
