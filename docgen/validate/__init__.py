@@ -15,6 +15,7 @@ from docgen.registry import Registry
 from docgen.validate.policy import check_policy
 from docgen.problems import ERROR, WARNING, Problem, from_marshmallow
 from docgen.validate.consistency import check_consistency
+from docgen.validate.withholding import check_withholding
 
 __all__ = ["ValidationReport", "validate", "Problem", "ERROR", "WARNING"]
 
@@ -65,6 +66,8 @@ def validate(raw: RawBundle, registry: Registry, today: date | None = None) -> V
         report.problems.extend(from_marshmallow(e.messages, schema))
         return report
     report.problems.extend(check_consistency(data))
+    if not report.errors:  # withheld paths exist and name people in the bundle
+        report.problems.extend(check_withholding(data))
     profile = None
     try:
         profile = registry.profile(data["authority"])
