@@ -24,6 +24,9 @@ SEMANTIC_CHECKS = [
     "a child has either a UPN or upn_unknown_reason, not both",
     "an assessment is completed on or after it started, and consent names who gave it",
     "withheld paths point at values in the bundle",
+    "a withheld path names a value documents print (a person or their details, free text, an "
+    "address, a date), not an id, code, flag or whole section; a person's own details are not "
+    "withheld from them by name; a withheld value is not left showing elsewhere in the bundle",
     "the authority and the documents requested are registered",
 ]
 
