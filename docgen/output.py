@@ -36,14 +36,20 @@ def target_in(out_dir: Path, filename: str) -> Path:
     return target
 
 
-def write_atomic(target: Path, content: bytes) -> Path:
-    """Write ``content`` to ``target`` via a temporary file and a rename."""
+def write_atomic(target: Path, content: bytes, *, durable: bool = True) -> Path:
+    """Write ``content`` to ``target`` via a temporary file and a rename.
+
+    With ``durable=False`` the file is not flushed to disk before the rename: a reader, or a
+    process killed mid-write, still never sees half a file, but a power cut may leave it empty.
+    A batch uses it and syncs once at the end (and checks files' hashes before trusting them).
+    """
     handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".docgen-", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                stream.flush()
+                os.fsync(stream.fileno())
         os.replace(temp, target)
     except OSError as e:
         Path(temp).unlink(missing_ok=True)
