@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
 from docgen.exceptions import DocgenError, OutputError
 from docgen.pdfout import finish_pdf
+
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\\]")  # control characters, and Windows' separator
 
 
 def prepare_folder(out_dir: Path) -> Path:
@@ -28,7 +32,7 @@ def prepare_folder(out_dir: Path) -> Path:
 
 def target_in(out_dir: Path, filename: str) -> Path:
     """``out_dir/filename``, refusing a name that would land outside the folder."""
-    if not filename or filename != Path(filename).name or filename.startswith("."):
+    if not filename or filename != Path(filename).name or filename.startswith(".") or _UNSAFE.search(filename):
         raise OutputError(f"The file name {filename!r} would escape the output folder.", source=str(out_dir))
     target = (out_dir / filename).resolve()
     if target.parent != out_dir.resolve():
@@ -95,16 +99,28 @@ def _write_one(result, fmt: str, out_dir: Path, content: bytes) -> None:
 def _write_pdfs(results, out_dir: Path, converter, password, *, keep_docx: bool) -> None:
     if not results:
         return
-    work = Path(tempfile.mkdtemp(prefix=".docgen-pdf-", dir=out_dir))
     try:
-        jobs = []
+        work = Path(tempfile.mkdtemp(prefix=".docgen-pdf-", dir=out_dir))
+    except OSError as e:
+        for result in results:
+            result.error = OutputError(f"The PDF could not be prepared ({_reason(e)}).", source=str(out_dir),
+                                       case_ref=result.case_reference)
+        return
+    try:
+        jobs, converting = [], []
         for result in results:
             source = result.outputs.get("docx") if keep_docx else None
             if source is None:
                 source = work / f"{result.stem}.docx"
-                source.write_bytes(result.docx)
+                try:
+                    source.write_bytes(result.docx)
+                except OSError as e:  # a full disk fails this document, not the run
+                    result.error = OutputError(f"The PDF could not be prepared ({_reason(e)}).",
+                                               source=str(out_dir / f"{result.stem}.pdf"), case_ref=result.case_reference)
+                    continue
             jobs.append((source, work / f"{result.stem}.pdf"))
-        for result, outcome in zip(results, converter.convert_many(jobs)):
+            converting.append(result)
+        for result, outcome in zip(converting, converter.convert_many(jobs) if jobs else []):
             try:
                 outcome.raise_for_error()
                 finish_pdf(
@@ -115,10 +131,17 @@ def _write_pdfs(results, out_dir: Path, converter, password, *, keep_docx: bool)
                     password=password,
                 )
                 target = target_in(out_dir, f"{result.stem}.pdf")
-                os.replace(outcome.target, target)
+                try:
+                    os.replace(outcome.target, target)
+                except OSError as e:
+                    raise OutputError(f"The file could not be written ({_reason(e)}).", source=str(target)) from e
                 result.outputs["pdf"] = target
             except DocgenError as e:
                 e.case_ref = result.case_reference
                 result.error = e
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _reason(error: OSError) -> str:
+    return "the disk is full" if error.errno == errno.ENOSPC else (error.strerror or str(error))
