@@ -258,3 +258,120 @@ def render_with(template_path: Path, bundle, registry, recipient=None) -> bytes:
     provenance = Provenance("echo", "Echo", "1.0", "0" * 64, bundle.reference, "Council",
                             datetime(2026, 11, 20, tzinfo=timezone.utc))
     return CompiledTemplate(template_path).render(context, provenance)
+
+
+# -- output folders that cannot take a file: exit 6, nothing half-written -------------------------
+
+SAMPLE_ALL = "worcestershire-early-help-single-focus.json"
+
+
+def render_cli(*args):
+    return CliRunner().invoke(cli, ["render", *map(str, args)])
+
+
+def mount_tmpfs(folder: Path, options: str) -> bool:
+    """A real small or read-only filesystem; needs root (CI runs as root in its container)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True)
+    return done.returncode == 0
+
+
+@pytest.fixture
+def full_folder(tmp_path):
+    folder = tmp_path / "full"
+    if not mount_tmpfs(folder, "size=64k"):
+        pytest.skip("cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN)")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    folder = tmp_path / "read-only"
+    if mount_tmpfs(folder, "ro,size=64k"):
+        yield folder
+        subprocess.run(["umount", str(folder)], check=True)
+    elif os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+    else:
+        pytest.skip("root without CAP_SYS_ADMIN: no way to make a folder read-only")
+
+
+def leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.rglob(".docgen-*")]
+
+
+def test_a_read_only_output_folder_is_exit_6_with_nothing_written(read_only_folder):
+    from conftest import SAMPLES
+
+    result = render_cli(SAMPLES / "valid" / SAMPLE_ALL, "--all", "--out", read_only_folder)
+    assert result.exit_code == 6
+    assert result.stderr.splitlines()[-1] == f"Error: {read_only_folder}: The output folder is read-only."
+    assert list(read_only_folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["docx", "pdf"])
+def test_a_full_disk_fails_the_documents_that_do_not_fit_and_leaves_no_fragments(full_folder, fmt):
+    from conftest import SAMPLES
+
+    result = render_cli(SAMPLES / "valid" / SAMPLE_ALL, "--all", "--format", fmt, "--out", full_folder)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code in (3, 6)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert errors and all("No space left on device" in e or "(the disk is full)" in e for e in errors), errors
+    assert leftovers(full_folder) == []
+    written = sorted(full_folder.iterdir())
+    assert len(written) + len(errors) == 13
+    for path in written:
+        if fmt == "docx":
+            assert docx_text(path.read_bytes())  # complete: python-docx opens it
+        else:
+            from pypdf import PdfReader
+
+            assert len(PdfReader(path).pages) >= 1
+
+
+def test_a_disk_full_while_writing_removes_the_temporary_file(full_folder):
+    blob = os.urandom(100_000)  # does not compress: larger than the 64 KiB filesystem
+    with pytest.raises(OutputError) as caught:
+        write_atomic(full_folder / "big.docx", blob)
+    assert caught.value.message == "The file could not be written (the disk is full)."
+    assert caught.value.exit_code == 6
+    assert list(full_folder.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../evil.docx", "/etc/passwd", "sub/x.docx", "..", ".", "", ".hidden.docx", "x\x00.docx",
+     "a\\..\\b.docx", "a\nb.docx"],
+    ids=["parent", "absolute", "subfolder", "dotdot", "dot", "empty", "hidden", "nul", "backslash", "newline"],
+)
+def test_a_file_name_that_would_escape_the_folder_is_refused(tmp_path, name):
+    with pytest.raises(OutputError) as caught:
+        target_in(tmp_path, name)
+    assert caught.value.message == f"The file name {name!r} would escape the output folder."
+    assert caught.value.exit_code == 6
+
+
+def test_a_symlink_planted_in_the_folder_cannot_redirect_a_document(tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "CASE-1_letter.docx").symlink_to(outside)
+    with pytest.raises(OutputError):
+        target_in(folder, "CASE-1_letter.docx")
+    assert outside.read_text() == "precious"
+
+
+def test_two_documents_with_the_same_name_the_second_fails_the_first_is_written(pipeline, registry, tmp_path):
+    bundle = bundle_of(sample(), registry)
+    first, second = pipeline.render(bundle, ["outcome-letter"])[:2]
+    second.recipient = first.recipient  # same case, document and recipient: the same file name
+    write_documents([first, second], tmp_path)
+    assert first.ok and first.outputs["docx"].name == f"{first.stem}.docx"
+    assert isinstance(second.error, OutputError)
+    assert second.error.message == f"Two documents would both be named {first.stem}."
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{first.stem}.docx"]
