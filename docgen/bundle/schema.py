@@ -16,10 +16,12 @@ from docgen.bundle import codes
 
 SCHEMA_VERSION = "1.0"
 
-# XML 1.0 cannot hold most C0 controls; a tab or newline changes layout. Single-line values
-# allow neither; multi-line text allows newline and tab, which render as a line break and tab.
-_SINGLE_LINE = re.compile(r"^[^\x00-\x1f\x7f\ufffe\uffff\ud800-\udfff]*$")
-_MULTI_LINE = re.compile(r"^[^\x00-\x08\x0b-\x1f\x7f\ufffe\uffff\ud800-\udfff]*$")
+# XML 1.0 cannot hold most C0 controls; a tab or newline changes layout (docxtpl makes a form
+# feed a page break and a bell a new paragraph). Single-line values allow no control character
+# (C0, DEL, C1), line or paragraph separator or bidi override/isolate (which reverse the text
+# after it); multi-line text allows newline and tab, which render as a line break and a tab.
+_SINGLE_LINE = re.compile(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]*$")
+_MULTI_LINE = re.compile(r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]*$")
 _ID = r"^[a-z][a-z0-9_-]{0,31}$"
 _POSTCODE = r"^([A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}|GIR ?0AA)$"
 _PHONE = r"^\+?[0-9][0-9 ()-]{5,20}$"
