@@ -123,3 +123,45 @@ def page_breaks(content: bytes) -> int:
         for name, data in zip_parts(content).items()
         if re.match(r"word/(document|header\d*|footer\d*)\.xml$", name)
     )
+
+
+def _field_for(parts: list):
+    from marshmallow import fields
+
+    from docgen.bundle.schema import BundleSchema
+
+    field, schema = None, BundleSchema()
+    for step in parts:
+        if isinstance(step, int):
+            field = field.inner if isinstance(field, fields.List) else None
+        else:
+            field = schema.fields.get(step) if schema is not None else None
+        if field is None:
+            return None
+        schema = field.schema if isinstance(field, fields.Nested) else None
+    return field
+
+
+def string_paths(data, kind: str, path: str = "", parts: tuple = ()):
+    """Paths of every string in ``data`` the schema takes as free text (``kind="text"``: newline
+    and tab allowed) or as a single line (``kind="line"``)."""
+    from docgen.bundle.schema import _MULTI_LINE, _SINGLE_LINE
+
+    pattern = (_MULTI_LINE if kind == "text" else _SINGLE_LINE).pattern
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from string_paths(value, kind, f"{path}.{key}" if path else key, parts + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from string_paths(value, kind, f"{path}[{index}]", parts + (index,))
+    elif isinstance(data, str):
+        field = _field_for(list(parts))
+        if field is not None and any(getattr(v, "regex", None) is not None and v.regex.pattern == pattern for v in field.validators):
+            yield path, list(parts)
+
+
+def set_at(data, parts: list, value) -> None:
+    target = data
+    for step in parts[:-1]:
+        target = target[step]
+    target[parts[-1]] = value

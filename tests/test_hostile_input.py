@@ -149,7 +149,8 @@ TEXT_MESSAGE = "Control characters other than newline and tab are not allowed."
 
 @pytest.mark.parametrize(
     "char",
-    ["\x00", "\x07", "\x08", "\x0b", "\x0c", "\r", "\x1b", "\x1f", "\x7f", "\ud800", "\udfff", "\ufffe", "\uffff"],
+    ["\x00", "\x07", "\x08", "\x0b", "\x0c", "\r", "\x1b", "\x1f", "\x7f", "\x85", "\x9f", "\u2028", "\u202e",
+     "\ud800", "\udfff", "\ufffe", "\uffff"],
     ids=lambda c: f"U+{ord(c):04X}",
 )
 def test_characters_xml_cannot_hold_or_that_change_layout_are_refused(registry, char):
@@ -375,3 +376,63 @@ def test_two_documents_with_the_same_name_the_second_fails_the_first_is_written(
     assert isinstance(second.error, OutputError)
     assert second.error.message == f"Two documents would both be named {first.stem}."
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{first.stem}.docx"]
+
+
+@pytest.fixture(scope="module")
+def registry_documents(registry):
+    return registry.document_ids()
+
+
+def paragraphs(content: bytes) -> int:
+    return sum(
+        data.decode("utf-8").count("<w:p>") + data.decode("utf-8").count("<w:p ")
+        for name, data in zip_parts(content).items()
+        if name.startswith("word/") and name.endswith(".xml")
+    )
+
+
+@pytest.mark.parametrize("sample_path", VALID_SAMPLE_PATHS := sorted((Path(__file__).parent.parent / "samples" / "valid").glob("*.json")), ids=lambda p: p.stem)
+def test_line_breaks_and_tabs_in_free_text_never_add_pages_or_paragraphs(pipeline, registry, registry_documents, sample_path):
+    """Every registered document, rendered from a sample and from the same sample with a line
+    break, blank line and tab in every free-text value: the same page breaks and paragraphs."""
+    from security_helpers import set_at, string_paths
+
+    plain = json.loads(sample_path.read_text("utf-8"))
+    broken = copy.deepcopy(plain)
+    texts = list(string_paths(broken, "text"))
+    assert texts
+    for _, parts in texts:
+        value = broken
+        for step in parts:
+            value = value[step]
+        set_at(broken, parts, f"First\n\nSecond\tafter a tab\n{value}"[:5000])
+    before = {r.stem: r for r in pipeline.render(bundle_of(plain, registry), registry_documents) if r.ok}
+    after = {r.stem: r for r in pipeline.render(bundle_of(broken, registry), registry_documents) if r.ok}
+    assert before.keys() == after.keys() and before
+    for stem, result in after.items():
+        assert page_breaks(result.docx) == page_breaks(before[stem].docx), stem
+        assert paragraphs(result.docx) == paragraphs(before[stem].docx), stem
+
+
+LAYOUT_CHARACTERS = ["\x0c", "\x07", "\x0b", "\r", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\u202e", "\u2067"]
+
+
+@pytest.mark.parametrize("char", LAYOUT_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+def test_layout_characters_are_refused_in_every_text_and_line_field(registry, char):
+    """Form feed (docxtpl: page break), bell (docxtpl: new paragraph), the other controls, line
+    and paragraph separators and bidi overrides (which reverse the text after them) are refused
+    wherever the bundle has text, so no bundle can make a page break or turn a line around."""
+    from security_helpers import string_paths
+
+    data = sample()
+    paths = [p for p, _ in string_paths(data, "text")] + [p for p, _ in string_paths(data, "line")]
+    from security_helpers import set_at
+
+    for kind in ("text", "line"):
+        for _, parts in string_paths(data, kind):
+            value = data
+            for step in parts:
+                value = value[step]
+            set_at(data, parts, f"{value}{char}x")
+    refused = {path for path, _ in problems_of(data, registry)}
+    assert refused == set(paths)
