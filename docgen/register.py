@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -85,7 +85,7 @@ class Issue:
         return (self.document, self.recipient, self.format)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {name: getattr(self, name) for name in COLUMNS}
 
 
 COLUMNS = tuple(f.name for f in fields(Issue))
