@@ -141,7 +141,11 @@ class BatchSummary:
 
 
 def run_batch(options: BatchOptions, *, on_result: Callable[[BundleResult], None] | None = None) -> BatchSummary:
-    """Run a batch; ``on_result`` is called in the main process after each bundle is recorded."""
+    """Run a batch; ``on_result`` is called in the main process after each bundle is recorded.
+
+    Local workers start from a clean process (multiprocessing's ``forkserver``), so a script
+    calling this must guard its entry point with ``if __name__ == "__main__":``.
+    """
     return _Run(options, on_result).run()
 
 
@@ -430,6 +434,7 @@ class _Run:
             )
             self.register.close()
         if lock is not None:
+            clean_stale(self.out_dir)  # a temporary file an interruption left half-written
             lock.close()
 
 

@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import select
+import signal
 import socket
 import tempfile
 import threading
@@ -106,7 +107,12 @@ def render_chunk(settings: Settings, tasks: list[Task]) -> list[BundleResult]:
 
 
 def init_worker(settings: Settings, batch_pid: int | None = None) -> None:
-    """Initializer of a local worker process: end with the batch, build the pipeline now."""
+    """Initializer of a local worker process: end with the batch, build the pipeline now.
+
+    Ctrl-C reaches every process of the terminal's group; only the batch process acts on it
+    (it lets the chunks in hand finish and closes its reports), so workers ignore it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if batch_pid is not None:
         _exit_with(batch_pid)
     _state(settings)
