@@ -452,3 +452,25 @@ def test_a_failure_spells_out_at_most_20_problems():
     message = Failure.of(BundleInvalid("The bundle has 25 problems.", problems=problems)).message
     assert message.startswith("The bundle has 25 problems. children[0].sex: Bad.; children[1].sex: Bad.; ")
     assert message.endswith("; children[19].sex: Bad.; and 5 more.")
+
+
+def test_ctrl_c_stops_the_batch_cleanly(tmp_path):
+    source = write_jsonl(tmp_path / "cases.jsonl", make_bundles(60, prefix="CTRLC"))
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", "from docgen.cli_batch import batch; batch()",
+               str(source), "--out", str(out), "--jobs", "2"]  # fmt: skip
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(list(out.glob("*.docx"))) < 40:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does, to every process of the group
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and stderr.endswith("Aborted!\n")
+    assert not list(out.rglob("*.part"))
+    with Register(out / ".docgen" / "register.sqlite3") as register:
+        (run_id,) = [p.name for p in (out / "runs").iterdir()]
+        assert register.run(run_id)["status"] == "interrupted"
+    manifest = read_csv(out / "runs" / run_id / "manifest.csv")
+    assert sorted(Path(r["output_path"]).name for r in manifest) == sorted(p.name for p in out.glob("*.docx"))

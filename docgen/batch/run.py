@@ -41,6 +41,8 @@ import math
 import os
 import secrets
 import shutil
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -171,6 +173,7 @@ class _Run:
         self._cases: dict[str, str] = {}  # case reference -> the bundle that gave it first
         self._pending: dict[int, tuple[BundleText, str | None, dict]] = {}
         self._failures: list[tuple[int, int, dict]] = []  # (bundle index, arrival, row)
+        self._recording = self._interrupt_pending = False
 
     # -- the run ----------------------------------------------------------------------------------
     def run(self) -> BatchSummary:
@@ -184,6 +187,7 @@ class _Run:
         started = time.monotonic()
         self._start_executor()  # no LibreOffice, or no scheduler: stop before touching the output
         lock = None
+        previous_handler = _handle_sigint(self._on_sigint)
         try:
             if not options.check:
                 lock = self._open_output()
@@ -196,10 +200,18 @@ class _Run:
             self.summary.interrupted = True
             raise
         finally:
+            _handle_sigint(previous_handler)
             self.executor.close(cancel=self.summary.interrupted)
             self.summary.seconds = time.monotonic() - started
             self._close(lock)
         return self.summary
+
+    def _on_sigint(self, signum, frame) -> None:
+        """Ctrl-C: stop now, unless a bundle is being recorded; then right after it."""
+        if self._recording:
+            self._interrupt_pending = True
+        else:
+            raise KeyboardInterrupt
 
     def _open_output(self):
         out_dir = prepare_folder(Path(self.options.out_dir))
@@ -301,6 +313,16 @@ class _Run:
 
     # -- recording what comes back ------------------------------------------------------------------
     def _record(self, result: BundleResult) -> None:
+        """Write a bundle's files, then its register rows and manifest lines, as one step."""
+        self._recording = True
+        try:
+            self._record_bundle(result)
+        finally:
+            self._recording = False
+        if self._interrupt_pending:
+            raise KeyboardInterrupt
+
+    def _record_bundle(self, result: BundleResult) -> None:
         if result.index not in self._pending:  # a retried task answering twice: keep the first
             log.debug("ignored a second result for bundle %d", result.index)
             return
@@ -436,6 +458,13 @@ class _Run:
         if lock is not None:
             clean_stale(self.out_dir)  # a temporary file an interruption left half-written
             lock.close()
+
+
+def _handle_sigint(handler):
+    """Install ``handler`` for SIGINT and return the one it replaces (main thread only)."""
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, handler)
 
 
 def clean_stale(out_dir: Path) -> int:
