@@ -1,21 +1,22 @@
 """Running a batch: many bundles, several documents each, in parallel, safe to run again.
 
     from docgen.batch import BatchOptions, run_batch
-    summary = run_batch(BatchOptions(Path("cases/"), Path("out/"), formats=("docx",)))
+    summary = run_batch(BatchOptions(Path("cases/"), Path("out/"), fmt="both"))
     print(summary.exit_code, summary.issued, summary.failed_documents)
 
 The main process reads bundles one at a time, sends them in chunks to workers (local processes
 or a Dask cluster) with at most ``capacity * 2`` chunks in flight, and alone writes what comes
 back: each file atomically (a hidden ``.docgen-*.part`` renamed into place), then the file's row
-in the register, then the manifest. Files are not flushed to disk one by one (that would halve
-the speed); the run syncs once at the end. After a power cut mid-run a file may be empty, and
-the next run sees that its hash no longer matches the register and makes it again. A bundle or document that fails is reported in the failures
-report and costs only itself.
+in the register, then the manifest. A bundle or document that fails is reported in the failures
+report and costs only itself. Files are not flushed to disk one by one (that would halve the
+speed); the run syncs once at the end. After a power cut mid-run a file may be empty, and the
+next run sees that its hash no longer matches the register and makes it again.
 
 Running it again skips every document whose bundle content, template version and hash, and
-authority profile are unchanged and whose file is still there with the hash the register recorded; ``force``
-makes them again. A batch killed at any point (even by SIGKILL) leaves only whole files, and the
-next run, after removing stale temporary files, finishes the rest.
+authority profile are unchanged and whose file is still there with the hash the register
+recorded; ``force`` makes them again. A batch killed at any point (even by SIGKILL) leaves only
+whole files, and the next run, after removing stale temporary files, finishes the rest. Ctrl-C
+stops between bundles, so files, register and manifest agree.
 
 Exit codes (:attr:`BatchSummary.exit_code`):
 
@@ -26,9 +27,10 @@ Exit codes (:attr:`BatchSummary.exit_code`):
   was invalid, 4 when templates are missing or need fields, 5 when LibreOffice failed, 6 when
   nothing could be written; 1 when the failures differ.
 
-Errors that stop the whole batch before it starts raise :class:`~docgen.exceptions.DocgenError`:
-an unreadable input or an empty folder (2), an unknown ``--doc`` id (4), an output folder that
-cannot be written or is in use by another batch (6).
+Errors that stop the whole batch raise :class:`~docgen.exceptions.DocgenError`: an unreadable
+input, an empty folder or an unreachable Dask scheduler (2), an unknown ``--doc`` id (4),
+LibreOffice missing for PDF (5), an output folder that cannot be written or is in use by another
+batch (6), local worker processes that keep dying (3, after the documents already written).
 """
 
 from __future__ import annotations
