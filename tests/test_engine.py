@@ -108,6 +108,23 @@ def test_values_come_out_exactly(tmp_path):
         assert value in text
 
 
+def test_docxtpl_literal_tag_markers_in_values_come_out_as_given(tmp_path):
+    """docxtpl turns `}_}` into `}}` after filling (a template's literal tag); values keep them,
+    on the fast path and the docxtpl one, while a template's own `{_{` still prints `{{`."""
+    odd = "Ann }_} {_{ {_% %_} Smith"
+    path = tmp_path / "literal.docx"
+    path.write_bytes(_template(lambda d: d.add_paragraph("{{ title }} and {_{ literal }_}")))
+    fast = docx_text(CompiledTemplate(path).render({"title": odd}, PROVENANCE))
+    assert fast.strip() == f"{odd} and {{{{ literal }}}}"
+    assert _docxtpl_text(path.read_bytes(), {"title": odd}) == fast
+    rich = tmp_path / "rich-literal.docx"
+    rich.write_bytes(_template(lambda d: d.add_paragraph("{{r bold }} {{ title }}")))
+    compiled = CompiledTemplate(rich)
+    assert compiled.uses_docxtpl
+    text = docx_text(compiled.render({"title": odd, "bold": RichText("B", bold=True)}, PROVENANCE))
+    assert text.strip() == f"B {odd}"
+
+
 class CappedRender:
     def __init__(self, path):
         self.compiled = CompiledTemplate(path)

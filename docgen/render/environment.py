@@ -12,11 +12,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from jinja2 import StrictUndefined, Undefined
 from jinja2.utils import missing
 from jinja2.exceptions import UndefinedError
+from markupsafe import Markup, escape
 
 from docgen.render.dates import add_working_days, display
 from docgen.render.context import join_names
@@ -68,6 +70,18 @@ def format_time(value) -> str:
     return display(value).time_text if isinstance(value, datetime) else str(value)
 
 
+# docxtpl reads `{_{`, `}_}`, `{_%` and `%_}` in a filled document as a template's way of writing
+# a literal tag, and turns them into `{{`, `}}`, ... after filling; in a value they are data.
+_DOCXTPL_LITERAL = re.compile(r"(?<=[{}%])_(?=[{}%])")
+
+
+def escape_value(value) -> Markup:
+    """A value as Word XML: escaped, with an underscore between braces written as ``&#95;`` so
+    that docxtpl's literal-tag step leaves it as given (``Ann }_} Smith`` stays so)."""
+    text = escape(value)
+    return Markup(_DOCXTPL_LITERAL.sub("&#95;", text)) if "_" in text else text
+
+
 def working_days(value, days: int):
     """``{{ issue_date|working_days(5) }}``: skips weekends and England and Wales bank holidays."""
     return add_working_days(value, days)
@@ -79,7 +93,9 @@ def tick(value) -> str:
 
 
 def make_environment() -> DocgenSandbox:
-    env = DocgenSandbox(autoescape=True, undefined=FieldUndefined, keep_trailing_newline=True)
+    env = DocgenSandbox(
+        autoescape=True, finalize=escape_value, undefined=FieldUndefined, keep_trailing_newline=True
+    )
     env.filters.update(
         date=format_date, time=format_time, working_days=working_days, tick=tick, names=join_names
     )
