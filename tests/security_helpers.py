@@ -7,6 +7,7 @@ import io
 import json
 import re
 import zipfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -165,3 +166,76 @@ def set_at(data, parts: list, value) -> None:
     for step in parts[:-1]:
         target = target[step]
     target[parts[-1]] = value
+
+
+# -- who may read what, worked out apart from docgen.render.withhold -------------------------------
+
+FAMILY, AGENCY = "family", "agency"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """One withheld entry of the fixture and the unmistakable values it hides."""
+
+    path: str
+    withheld_from: tuple[str, ...]
+    values: tuple[str, ...]
+
+
+def excluded(secret: Secret, data: dict, recipient, audience: str) -> bool:
+    """Whether ``secret`` is withheld from a document's readers (worked out independently)."""
+    family_ids = {p["id"] for p in data.get("children", []) + data.get("family_members", [])}
+    agency_ids = {p["id"] for p in data.get("professionals", [])}
+    kinds = {FAMILY: family_ids | {"family"}, AGENCY: agency_ids | {"professionals"}}
+    who = set(secret.withheld_from)
+    if recipient is not None:
+        group = "family" if recipient.kind == FAMILY else "professionals"
+        return recipient.person_id in who or group in who
+    if audience == "internal":
+        return False
+    readers = kinds[FAMILY] | kinds[AGENCY] if audience == "all" else kinds[audience]
+    return bool(who & readers)
+
+
+
+# Test-only templates that print every person's every detail, for each kind of reader, so the
+# scan is meaningful whatever the registry's own templates happen to print.
+ECHO_PERSON = (
+    "{{ p.formal_name }} | {{ p.date_of_birth if p.date_of_birth is defined else '' }} | "
+    "{% if p.address is defined %}{% for l in p.address.lines %}{{ l }} / {% endfor %}{{ p.address.postcode }}{% endif %} | "
+    "{{ p.phone if p.phone is defined else '' }} | {{ p.email if p.email is defined else '' }} | "
+    "{{ p.school if p.school is defined else '' }} | {{ p.views if p.views is defined else '' }} | "
+    "{{ p.notes if p.notes is defined else '' }}"
+)
+ECHO = [
+    "To: {{ recipient.formal_name if recipient else 'everyone' }}",
+    "{% for p in children %}Child: " + ECHO_PERSON + "{% endfor %}",
+    "{% for p in family_members %}Family: " + ECHO_PERSON + "{% endfor %}",
+    "{% for p in professionals %}Professional: " + ECHO_PERSON + "{% endfor %}",
+]
+ECHO_KINDS = {  # document id: (recipients rule, audience)
+    "zz-echo-letter": ("family-and-agencies", "all"),
+    "zz-echo-family": ("none", "family"),
+    "zz-echo-agency": ("none", "agency"),
+    "zz-echo-all": ("none", "all"),
+    "zz-echo-internal": ("none", "internal"),
+}
+
+
+def make_echo_registry(source: Path, root: Path):
+    """A copy of the registry at ``source`` in ``root``, plus the echo templates."""
+    import shutil
+
+    from docgen.registry import Registry
+
+    shutil.copytree(source, root)
+    for doc_id, (recipients, audience) in ECHO_KINDS.items():
+        make_template(root / "default" / f"{doc_id}.docx", *ECHO)
+        (root / "default" / f"{doc_id}.toml").write_text(
+            f'id = "{doc_id}"\ntitle = "Echo"\nversion = "1.0"\nrecipients = "{recipients}"\n'
+            f'audience = "{audience}"\nletter = false\n',
+            "utf-8",
+        )
+    return Registry(root)
+
+

@@ -31,18 +31,20 @@ from docgen.exceptions import BundleInvalid
 from docgen.output import write_documents
 from docgen.pdfout.letter_check import ADDRESS_BOX_MM, read_words
 from docgen.pipeline import Pipeline
-from security_helpers import bundle_of, for_authority, make_template, personal_values, problems_of, xml_text
+from security_helpers import (
+    ECHO_KINDS,
+    FAMILY,
+    AGENCY,
+    Secret,
+    bundle_of,
+    excluded,
+    for_authority,
+    make_echo_registry,
+    personal_values,
+    problems_of,
+    xml_text,
+)
 
-FAMILY, AGENCY = "family", "agency"
-
-
-@dataclass(frozen=True)
-class Secret:
-    """One withheld entry of the fixture and the unmistakable values it hides."""
-
-    path: str
-    withheld_from: tuple[str, ...]
-    values: tuple[str, ...]
 
 
 def confidential(data: dict) -> tuple[dict, list[Secret]]:
@@ -81,21 +83,6 @@ def confidential(data: dict) -> tuple[dict, list[Secret]]:
         {"path": s.path, "withheld_from": list(s.withheld_from), "reason": "Test of withholding"} for s in secrets
     ]
     return data, secrets
-
-
-def excluded(secret: Secret, data: dict, recipient, audience: str) -> bool:
-    """Whether ``secret`` is withheld from a document's readers (worked out independently)."""
-    family_ids = {p["id"] for p in data.get("children", []) + data.get("family_members", [])}
-    agency_ids = {p["id"] for p in data.get("professionals", [])}
-    kinds = {FAMILY: family_ids | {"family"}, AGENCY: agency_ids | {"professionals"}}
-    who = set(secret.withheld_from)
-    if recipient is not None:
-        group = "family" if recipient.kind == FAMILY else "professionals"
-        return recipient.person_id in who or group in who
-    if audience == "internal":
-        return False
-    readers = kinds[FAMILY] | kinds[AGENCY] if audience == "all" else kinds[audience]
-    return bool(who & readers)
 
 
 # -- rendering everything once ---------------------------------------------------------------------
@@ -140,45 +127,9 @@ def render_all(pipeline, registry, samples, authorities) -> list[Output]:
     return outputs
 
 
-# Test-only templates that print every person's every detail, for each kind of reader, so the
-# scan is meaningful whatever the registry's own templates happen to print.
-ECHO_PERSON = (
-    "{{ p.formal_name }} | {{ p.date_of_birth if p.date_of_birth is defined else '' }} | "
-    "{% if p.address is defined %}{% for l in p.address.lines %}{{ l }} / {% endfor %}{{ p.address.postcode }}{% endif %} | "
-    "{{ p.phone if p.phone is defined else '' }} | {{ p.email if p.email is defined else '' }} | "
-    "{{ p.school if p.school is defined else '' }} | {{ p.views if p.views is defined else '' }} | "
-    "{{ p.notes if p.notes is defined else '' }}"
-)
-ECHO = [
-    "To: {{ recipient.formal_name if recipient else 'everyone' }}",
-    "{% for p in children %}Child: " + ECHO_PERSON + "{% endfor %}",
-    "{% for p in family_members %}Family: " + ECHO_PERSON + "{% endfor %}",
-    "{% for p in professionals %}Professional: " + ECHO_PERSON + "{% endfor %}",
-]
-ECHO_KINDS = {  # document id: (recipients rule, audience)
-    "zz-echo-letter": ("family-and-agencies", "all"),
-    "zz-echo-family": ("none", "family"),
-    "zz-echo-agency": ("none", "agency"),
-    "zz-echo-all": ("none", "all"),
-    "zz-echo-internal": ("none", "internal"),
-}
-
-
 @pytest.fixture(scope="module")
 def echo_registry(registry, tmp_path_factory):
-    """The registry's templates and profiles, plus the echo templates."""
-    from docgen.registry import Registry
-
-    root = tmp_path_factory.mktemp("registry") / "templates"
-    shutil.copytree(registry.root, root)
-    for doc_id, (recipients, audience) in ECHO_KINDS.items():
-        make_template(root / "default" / f"{doc_id}.docx", *ECHO)
-        (root / "default" / f"{doc_id}.toml").write_text(
-            f'id = "{doc_id}"\ntitle = "Echo"\nversion = "1.0"\nrecipients = "{recipients}"\n'
-            f'audience = "{audience}"\nletter = false\n',
-            "utf-8",
-        )
-    return Registry(root)
+    return make_echo_registry(registry.root, tmp_path_factory.mktemp("registry") / "templates")
 
 
 @pytest.fixture(scope="module")
