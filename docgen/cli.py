@@ -19,7 +19,7 @@ import click
 from docgen import __version__
 from docgen.bundle.jsonschema import export_text
 from docgen.cli_support import fail, json_option, reports_errors
-from docgen.exceptions import EXIT_INVALID, EXIT_PARTIAL, EXIT_USAGE, DocgenError, InputError, RenderError
+from docgen.exceptions import EXIT_INVALID, EXIT_USAGE, DocgenError, InputError, RenderError
 from docgen.output import FORMATS, write_documents
 from docgen.pipeline import Pipeline, sha256
 from docgen.registry import Registry
@@ -226,7 +226,7 @@ def schema_export(out: Path) -> None:
     if str(out) == "-":
         click.echo(text, nl=False)
         return
-    from docgen.output import write_atomic
+    from docgen.atomic import write_atomic
 
     out.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(out.resolve(), text.encode("utf-8"))

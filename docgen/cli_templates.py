@@ -21,7 +21,7 @@ from docgen.authoring.scaffold import new_authority
 from docgen.authoring.snapshot import SNAPSHOT_DIR, compare, render_snapshots, update
 from docgen.cli_support import json_option, reports_errors
 from docgen.exceptions import EXIT_INVALID
-from docgen.output import write_atomic
+from docgen.atomic import write_atomic
 from docgen.registry import Registry
 
 templates_dir_option = click.option(

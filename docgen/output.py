@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from docgen.atomic import write_atomic
 from docgen.exceptions import DocgenError, OutputError
 from docgen.pdfout import finish_pdf
 
@@ -37,28 +38,6 @@ def target_in(out_dir: Path, filename: str) -> Path:
     target = (out_dir / filename).resolve()
     if target.parent != out_dir.resolve():
         raise OutputError(f"The file name {filename!r} would escape the output folder.", source=str(out_dir))
-    return target
-
-
-def write_atomic(target: Path, content: bytes, *, durable: bool = True) -> Path:
-    """Write ``content`` to ``target`` via a temporary file and a rename.
-
-    With ``durable=False`` the file is not flushed to disk before the rename: a reader, or a
-    process killed mid-write, still never sees half a file, but a power cut may leave it empty.
-    A batch uses it and syncs once at the end (and checks files' hashes before trusting them).
-    """
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".docgen-", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-            if durable:
-                stream.flush()
-                os.fsync(stream.fileno())
-        os.replace(temp, target)
-    except OSError as e:
-        Path(temp).unlink(missing_ok=True)
-        reason = "the disk is full" if e.errno == errno.ENOSPC else e.strerror
-        raise OutputError(f"The file could not be written ({reason}).", source=str(target)) from e
     return target
 
 

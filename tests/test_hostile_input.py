@@ -20,7 +20,8 @@ from conftest import docx_text
 from docgen.bundle.load import MAX_DEPTH, load, parse
 from docgen.cli import cli
 from docgen.exceptions import BundleInvalid, DocgenError, InputError, OutputError
-from docgen.output import target_in, write_atomic, write_documents
+from docgen.atomic import write_atomic
+from docgen.output import target_in, write_documents
 from docgen.registry import Registry
 from security_helpers import (
     bundle_of,
@@ -436,3 +437,13 @@ def test_layout_characters_are_refused_in_every_text_and_line_field(registry, ch
             set_at(data, parts, f"{value}{char}x")
     refused = {path for path, _ in problems_of(data, registry)}
     assert refused == set(paths)
+
+
+def test_a_file_that_cannot_even_be_started_is_an_output_error(tmp_path):
+    """No temporary file can be made in a folder that is not there: an OutputError naming the
+    file (exit 6), not an OSError traceback from the template tools that write single files."""
+    target = tmp_path / "gone" / "lock.json"
+    with pytest.raises(OutputError) as raised:
+        write_atomic(target, b"{}")
+    assert raised.value.source == str(target)
+    assert raised.value.exit_code == 6

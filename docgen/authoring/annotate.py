@@ -14,7 +14,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from docgen.authoring.locate import open_document, paragraphs
 from docgen.authoring.problems import TemplateProblem
 from docgen.exceptions import OutputError
-from docgen.output import write_atomic
+from docgen.atomic import write_atomic
 
 AUTHOR = "docgen templates check"
 INITIALS = "DG"

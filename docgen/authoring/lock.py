@@ -13,7 +13,7 @@ from pathlib import Path
 
 from docgen.authoring.problems import ERROR, WARNING, TemplateProblem
 from docgen.exceptions import TemplateError
-from docgen.output import write_atomic
+from docgen.atomic import write_atomic
 from docgen.registry import TemplateInfo, load_template_info
 
 LOCK_FILE = "versions.lock.json"

@@ -22,7 +22,7 @@ from docgen.authoring.samples import (
     sample_files,
 )
 from docgen.exceptions import ConvertError, InputError, TemplateError
-from docgen.output import write_atomic
+from docgen.atomic import write_atomic
 from docgen.registry import Registry
 from docgen.render.engine import CompiledTemplate
 

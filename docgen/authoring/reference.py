@@ -127,23 +127,28 @@ def _values(value, steps: list[str]):
 def _example(node: Field, contexts: list[dict]) -> str:
     if node.path in NO_EXAMPLE:
         return ""
-    steps = node.path.replace("[]", ".[]").split(".")
+    return _first_shown(_steps(node.path), contexts)
+
+
+def _person_example(names: list[str], contexts: list[dict]) -> str:
+    for where in ("recipient", "child", "sender", "family_members[]", "professionals[]", "children[]"):
+        shown = _first_shown(_steps(where) + names, contexts)
+        if shown:
+            return shown
+    return ""
+
+
+def _steps(path: str) -> list[str]:
+    return path.replace("[]", ".[]").split(".")
+
+
+def _first_shown(steps: list[str], contexts: list[dict]) -> str:
+    """The first value at ``steps`` in any sample's context that shows as an example."""
     for context in contexts:
         for value in _values(context, steps):
             shown = _show(value)
             if shown:
                 return shown
-    return ""
-
-
-def _person_example(names: list[str], contexts: list[dict]) -> str:
-    for where in ("recipient", "child", "sender", "family_members[]", "professionals[]", "children[]"):
-        steps = where.replace("[]", ".[]").split(".") + names
-        for context in contexts:
-            for value in _values(context, steps):
-                shown = _show(value)
-                if shown:
-                    return shown
     return ""
 
 
@@ -221,7 +226,7 @@ def as_markdown(ref: Reference) -> str:
 
 def write_pages(folder: Path = DOCS_DIR, registry: Registry | None = None) -> list[Path]:
     """One Markdown page per registered document in ``folder``; pages of documents gone are removed."""
-    from docgen.output import write_atomic
+    from docgen.atomic import write_atomic
 
     registry = registry or Registry()
     folder.mkdir(parents=True, exist_ok=True)

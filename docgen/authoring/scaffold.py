@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from docgen.exceptions import InputError
-from docgen.output import write_atomic
+from docgen.atomic import write_atomic
 from docgen.registry import Registry
 from docgen.registry.profiles import PROFILE_FILE
 

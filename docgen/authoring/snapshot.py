@@ -21,7 +21,7 @@ from docgen.authoring.samples import (
     read_sample,
     sample_files,
 )
-from docgen.output import write_atomic
+from docgen.atomic import write_atomic
 from docgen.pipeline import Pipeline
 from docgen.registry import Registry
 

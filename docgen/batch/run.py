@@ -57,7 +57,8 @@ from docgen.batch.progress import Progress
 from docgen.batch.report import RunReport
 from docgen.batch.workers import BundleResult, DocumentResult, Settings, Task
 from docgen.exceptions import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, OutputError, TemplateNotFound
-from docgen.output import prepare_folder, target_in, write_atomic
+from docgen.atomic import write_atomic
+from docgen.output import prepare_folder, target_in
 from docgen.register import STATE_FOLDER, Issue, Register, default_path, now
 from docgen.registry import Registry
 

@@ -26,7 +26,7 @@ from reportlab.pdfgen.canvas import Canvas
 from docgen.forms import wording as w
 from docgen.forms.fieldmap import MAP_SUFFIX, FormInfo, default_root, load_form
 from docgen.forms.pdffields import FORM_ID_FIELD, FORM_VERSION_FIELD, read_fields
-from docgen.output import write_atomic
+from docgen.atomic import write_atomic
 
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
 GREY = Color(0.35, 0.35, 0.35)

@@ -19,7 +19,8 @@ from docgen.exceptions import PdfInputError
 from docgen.forms import wording as w
 from docgen.forms.extract import Extracted, Outcome, extract_many
 from docgen.forms.fieldmap import Forms
-from docgen.output import prepare_folder, target_in, write_atomic
+from docgen.atomic import write_atomic
+from docgen.output import prepare_folder, target_in
 
 FEEDBACK_FORM = "feedback-sheet"
 NO_ANSWER = "No answer"
