@@ -218,7 +218,7 @@ def test_a_corrupt_pdf_is_named(tmp_path, pdfs):
     with pytest.raises(PdfInputError) as raised:
         check_letter(broken)
 
-    assert str(raised.value).startswith(f"{broken}: The file is not a readable PDF")
+    assert str(raised.value).startswith(f"{broken}: The PDF is incomplete (no %%EOF at its end)")
 
 
 def test_command_exits_0_when_every_letter_passes(pdfs):

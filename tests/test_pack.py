@@ -123,7 +123,7 @@ def test_a_corrupt_item_is_named_and_nothing_is_written(letters, tmp_path):
     with pytest.raises(PdfInputError) as raised:
         make_pack([("A", letters["mother"]), ("B", broken)], tmp_path / "pack.pdf")
 
-    assert str(raised.value).startswith(f"{broken}: The file is not a readable PDF")
+    assert str(raised.value).startswith(f"{broken}: The PDF is incomplete (no %%EOF at its end)")
     assert raised.value.exit_code == 7
     assert not (tmp_path / "pack.pdf").exists()
 

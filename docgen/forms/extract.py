@@ -27,9 +27,9 @@ from docgen.forms.pdffields import (
     RADIO,
     TEXT,
     FieldSpec,
-    open_pdf,
     read_fields,
 )
+from docgen.pdfout.pdffile import open_pdf
 
 _KEYWORD = re.compile(r"docgen\.form=(\S+)")
 _LISTED = 8  # field names named in one message
@@ -69,7 +69,7 @@ class Outcome:
 def extract(path: Path, forms: Forms, *, password: str | None = None) -> Extracted:
     """The data of one returned form; PdfInputError if the file is not a readable docgen form."""
     path = Path(path)
-    reader = open_pdf(path, password)
+    reader = open_pdf(path, password, password_option="--password")
     found = read_fields(reader)
     if not found:
         message = "The PDF has no form fields; it is not a docgen form, or was flattened (printed to PDF)."

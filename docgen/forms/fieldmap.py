@@ -30,7 +30,8 @@ from functools import cached_property
 from pathlib import Path
 
 from docgen.exceptions import TemplateError, TemplateNotFound
-from docgen.forms.pdffields import CHECKBOX, HIDDEN_FIELDS, RADIO, FieldSpec, open_pdf, read_fields
+from docgen.forms.pdffields import CHECKBOX, HIDDEN_FIELDS, RADIO, FieldSpec, read_fields
+from docgen.pdfout.pdffile import open_pdf
 from docgen.registry import AUDIENCES
 from docgen.render.withhold import Withheld
 

@@ -24,8 +24,10 @@ from reportlab.lib.utils import simpleSplit
 from docgen.bundle import Bundle
 from docgen.exceptions import DocgenError
 from docgen.forms.fieldmap import FormInfo, Forms, prefill
-from docgen.forms.pdffields import RADIO, open_pdf
-from docgen.output import prepare_folder, target_in, write_atomic
+from docgen.forms.pdffields import RADIO
+from docgen.pdfout.pdffile import open_pdf
+from docgen.atomic import write_atomic
+from docgen.output import prepare_folder, target_in
 from docgen.pipeline import Pipeline
 from docgen.registry import TemplateInfo
 from docgen.render.context import build_context

@@ -1,21 +1,15 @@
-"""Reading a PDF's form fields: opening it safely, and what kind each field is.
+"""Reading a PDF's form fields and what kind each field is (files are opened by
+:func:`docgen.pdfout.pdffile.open_pdf`, which names the file in every failure).
 
 Used both for the committed blank forms (what a form should have) and for the filled forms
-families send back (what they have). Every failure is a PdfInputError naming the file.
+families send back (what they have).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from pypdf import PdfReader
-from pypdf.errors import FileNotDecryptedError, PyPdfError
-
-from docgen.exceptions import InputError, PdfInputError
 
 # Hidden, read-only fields every docgen form carries, so a returned PDF says what it is.
 FORM_ID_FIELD = "docgen_form"
@@ -41,44 +35,6 @@ class FieldSpec:
         )
 
 
-def open_pdf(path: Path, password: str | None = None) -> PdfReader:
-    """A readable, decrypted PDF, or PdfInputError saying plainly what is wrong with the file."""
-    path = Path(path)
-    try:
-        content = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"The file cannot be read ({e.strerror}).", source=str(path)) from e
-    if b"%PDF-" not in content[:1024]:
-        raise PdfInputError("The file is not a PDF (no %PDF- header).", source=str(path))
-    if b"%%EOF" not in content[-1024:]:
-        raise PdfInputError(
-            "The PDF is incomplete (no %%EOF at its end); it may have been cut short.", source=str(path)
-        )
-    try:
-        with _quiet_pypdf():
-            reader = PdfReader(path)
-            if reader.is_encrypted:
-                _decrypt(reader, path, password)
-            len(reader.pages)  # walks the page tree, so a broken one fails here
-            reader.get_fields()
-    except PdfInputError:
-        raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
-        raise PdfInputError("The file is not a readable PDF; it may be damaged.", source=str(path)) from e
-    return reader
-
-
-def _decrypt(reader: PdfReader, path: Path, password: str | None) -> None:
-    if password is None:
-        raise PdfInputError("The PDF is encrypted; give its password with --password.", source=str(path))
-    try:
-        opened = reader.decrypt(password)
-    except (FileNotDecryptedError, NotImplementedError) as e:
-        raise PdfInputError("The PDF is encrypted in a way docgen cannot open.", source=str(path)) from e
-    if not opened:
-        raise PdfInputError("The password given does not open the PDF.", source=str(path))
-
-
 def read_fields(reader: PdfReader) -> dict[str, FieldSpec]:
     """Every terminal form field of the PDF by its full name, with its kind."""
     specs: dict[str, FieldSpec] = {}
@@ -99,15 +55,3 @@ def field_kind(field) -> str:
     if field_type == "/Btn" and not flags & _PUSHBUTTON_FLAG:
         return RADIO if flags & _RADIO_FLAG else CHECKBOX
     return OTHER
-
-
-@contextmanager
-def _quiet_pypdf() -> Iterator[None]:
-    """Hold back pypdf's warnings about a damaged file; the error raised says it instead."""
-    logger = logging.getLogger("pypdf")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)

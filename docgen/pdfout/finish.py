@@ -11,7 +11,7 @@ from pypdf import PdfWriter
 from pypdf.generic import StreamObject
 
 from docgen.exceptions import PdfInputError
-from docgen.pdfout._io import open_pdf, write_atomically
+from docgen.pdfout.pdffile import open_pdf, write_pdf
 
 NS = {
     "x": "adobe:ns:meta/",
@@ -70,7 +70,7 @@ def finish_pdf(
         if writer.pdf_header < "%PDF-1.7":  # AES-256 needs PDF 1.7 (extension level 3)
             writer.pdf_header = "%PDF-1.7"
         writer.encrypt(user_password=password, algorithm="AES-256")
-    return write_atomically(writer, path)
+    return write_pdf(writer, path)
 
 
 def update_xmp(packet: bytes, title: str, author: str, subject: str, keywords: str) -> bytes:

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from docgen.exceptions import ConvertError, PdfInputError
-from docgen.pdfout._io import open_pdf
+from docgen.pdfout.pdffile import open_pdf
 from docgen.pdfout.ink import DPI, ink_reach
 
 MM = 72 / 25.4  # points per millimetre

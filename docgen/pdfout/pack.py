@@ -9,7 +9,7 @@ from pathlib import Path
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
-from docgen.pdfout._io import open_pdf, write_atomically
+from docgen.pdfout.pdffile import open_pdf, write_pdf
 
 A4 = (595.28, 841.89)  # points
 ROWS_PER_PAGE = 40
@@ -62,7 +62,7 @@ def make_pack(items: list[tuple[str, Path]], out: Path, duplex: bool = True) -> 
         if _padding(entry.pages, duplex):
             last = reader.pages[-1].mediabox
             writer.add_blank_page(float(last.width), float(last.height))
-    write_atomically(writer, Path(out))
+    write_pdf(writer, Path(out))
     return Pack(Path(out), entries, len(writer.pages))
 
 
