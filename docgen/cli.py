@@ -18,21 +18,13 @@ import click
 
 from docgen import __version__
 from docgen.bundle.jsonschema import export_text
-from docgen.cli_support import fail, json_option, reports_errors
+from docgen.cli_support import fail, json_option, reports_errors, templates_option
 from docgen.exceptions import EXIT_INVALID, EXIT_USAGE, DocgenError, InputError, RenderError
 from docgen.output import FORMATS, write_documents
 from docgen.pipeline import Pipeline, sha256
 from docgen.registry import Registry
 
 SCHEMA_PATH = Path("schemas") / "case-bundle.schema.json"
-
-templates_option = click.option(
-    "--templates",
-    "templates_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="DOCGEN_TEMPLATES",
-    help="Folder of templates and authority profiles (default: the repository's templates/).",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -12,7 +12,7 @@ import click
 
 from docgen.batch import BatchOptions, BatchSummary, run_batch
 from docgen.batch.run import FORMATS
-from docgen.cli_support import json_option, reports_errors
+from docgen.cli_support import json_option, reports_errors, templates_option
 from docgen.register import REGISTER_ENV, Register, locate
 
 
@@ -33,8 +33,7 @@ from docgen.register import REGISTER_ENV, Register, locate
               help=f"The register database (default: ${REGISTER_ENV}, else OUT/.docgen/register.sqlite3).")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Send the work to a Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: this machine).")
-@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="DOCGEN_TEMPLATES", help="Folder of templates and authority profiles.")
+@templates_option
 @json_option
 @click.pass_context
 @reports_errors

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from docgen.cli_support import json_option, reports_errors
+from docgen.cli_support import json_option, reports_errors, templates_option
 from docgen.exceptions import EXIT_PARTIAL
 from docgen.forms import feedback as feedback_lib
 from docgen.forms.extract import Outcome, extract_many, to_csv
@@ -26,11 +26,6 @@ OUT_DIR = click.Path(file_okay=False, path_type=Path)
 forms_option = click.option(
     "--forms", "forms_dir", type=click.Path(file_okay=False, path_type=Path), envvar=FORMS_ENV,
     help="Folder of fillable forms and their field maps (default: the repository's forms/).",
-)  # fmt: skip
-templates_option = click.option(
-    "--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
-    envvar="DOCGEN_TEMPLATES",
-    help="Folder of templates and authority profiles (default: the repository's templates/).",
 )  # fmt: skip
 password_option = click.option(
     "--password", envvar="DOCGEN_FORM_PASSWORD",

@@ -6,6 +6,8 @@ import functools
 import json
 import sys
 
+from pathlib import Path
+
 import click
 
 from docgen.exceptions import DocgenError
@@ -36,3 +38,10 @@ def reports_errors(command):
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+templates_option = click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="DOCGEN_TEMPLATES",
+    help="Folder of templates and authority profiles (default: the repository's templates/).",
+)

@@ -19,15 +19,10 @@ from docgen.authoring.preview import preview as make_preview
 from docgen.authoring.reference import as_markdown, as_text, reference, write_pages
 from docgen.authoring.scaffold import new_authority
 from docgen.authoring.snapshot import SNAPSHOT_DIR, compare, render_snapshots, update
-from docgen.cli_support import json_option, reports_errors
+from docgen.cli_support import json_option, reports_errors, templates_option
 from docgen.exceptions import EXIT_INVALID
 from docgen.atomic import write_atomic
 from docgen.registry import Registry
-
-templates_dir_option = click.option(
-    "--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path), envvar="DOCGEN_TEMPLATES",
-    help="Folder of templates and authority profiles (default: the repository's templates/).",
-)
 
 
 @click.group()
@@ -41,7 +36,7 @@ def templates() -> None:
 @click.option("--annotate", "annotate_to", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a copy of the (one) template with a Word comment at each problem.")
 @json_option
-@templates_dir_option
+@templates_option
 @reports_errors
 def check_command(paths, strict, annotate_to, as_json, templates_dir):
     """Check Word templates for everything that would break or mislead a document.
@@ -94,7 +89,7 @@ def _summary(report) -> str:
 @click.option("--markdown", is_flag=True, help="Write the list as a Markdown reference page.")
 @click.option("--out", type=click.Path(path_type=Path), help="Write to this file (with --all: folder).")
 @click.option("--all", "all_docs", is_flag=True, help="Every document's Markdown page, into the --out folder.")
-@templates_dir_option
+@templates_option
 @reports_errors
 def fields_command(doc_id, authority, markdown, out, all_docs, templates_dir):
     """List every field a document's template may use, with examples from the samples.
@@ -139,7 +134,7 @@ def fields_command(doc_id, authority, markdown, out, all_docs, templates_dir):
 @click.option("--recipient", help="For documents with one copy per recipient: whose copy, like family-mum.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The file to write: .docx, .pdf, or .png (the first page).")
-@templates_dir_option
+@templates_option
 @reports_errors
 def preview_command(doc_id, authority, sample, recipient, out, templates_dir):
     """Fill a template from a sample bundle to see what it will look like.
@@ -162,7 +157,7 @@ def preview_command(doc_id, authority, sample, recipient, out, templates_dir):
 @click.option("--update", "do_update", is_flag=True, help="Record the documents as they are now.")
 @click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=SNAPSHOT_DIR,
               show_default=True, help="Where the snapshots are kept.")
-@templates_dir_option
+@templates_option
 @reports_errors
 def snapshot_command(do_update, folder, templates_dir):
     """Compare every template filled from the samples with its text snapshot.
@@ -191,7 +186,7 @@ def snapshot_command(do_update, folder, templates_dir):
 
 @templates.command("lock")
 @click.option("--force", is_flag=True, help="Record templates that changed without a new version too.")
-@templates_dir_option
+@templates_option
 @reports_errors
 def lock_command(force, templates_dir):
     """Record each template's version and SHA-256 in templates/versions.lock.json.
@@ -219,7 +214,7 @@ def authority() -> None:
 @authority.command("new")
 @click.argument("slug")
 @click.option("--name", help="The authority's name, like 'North Somerset Council'.")
-@templates_dir_option
+@templates_option
 @reports_errors
 def new_authority_command(slug, name, templates_dir):
     """Start a new authority: a profile to fill in, and a folder for its own templates.
