@@ -60,3 +60,19 @@ def encrypted_copy(source: Path, target: Path, password: str) -> Path:
     with target.open("wb") as out:
         writer.write(out)
     return target
+
+
+def handmade_pdf(target: Path, *objects: bytes) -> Path:
+    """A PDF written object by object (object 1 the catalogue), with a correct xref table, for
+    files no PDF library would make: loops in the page tree or the form's fields."""
+    out = b"%PDF-1.7\n"
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    target.write_bytes(out)
+    return target

@@ -29,7 +29,7 @@ from docgen.forms.pdffields import (
     FieldSpec,
     read_fields,
 )
-from docgen.pdfout.pdffile import open_pdf
+from docgen.pdfout.pdffile import open_pdf, quiet_pypdf
 
 _KEYWORD = re.compile(r"docgen\.form=(\S+)")
 _LISTED = 8  # field names named in one message
@@ -70,11 +70,12 @@ def extract(path: Path, forms: Forms, *, password: str | None = None) -> Extract
     """The data of one returned form; PdfInputError if the file is not a readable docgen form."""
     path = Path(path)
     reader = open_pdf(path, password, password_option="--password")
-    found = read_fields(reader)
+    with quiet_pypdf():  # pypdf would print what it mends in the file ("a already parsed")
+        found = read_fields(reader)
+        raw = reader.get_fields() or {}
     if not found:
         message = "The PDF has no form fields; it is not a docgen form, or was flattened (printed to PDF)."
         raise PdfInputError(message, source=str(path))
-    raw = reader.get_fields() or {}
     form_id = _value_text(raw.get(FORM_ID_FIELD)) or _keyword_form(reader)
     if not form_id:
         message = f"The PDF's form is not a docgen form (it has no {FORM_ID_FIELD} field)."
