@@ -53,7 +53,7 @@ def validate(bundles, strict, as_json, templates_dir):
         pipeline = Pipeline(Registry(templates_dir))
     except DocgenError as e:
         fail(e, as_json=as_json)
-    rows, exit_code, invalid = [], 0, 0
+    rows, exit_code, invalid, unreadable = [], 0, 0, 0
     for source in bundles:
         name = "<stdin>" if source == "-" else source
         try:
@@ -61,6 +61,7 @@ def validate(bundles, strict, as_json, templates_dir):
         except InputError as e:
             rows.append({"file": name, "path": "", "message": e.message, "severity": "error"})
             exit_code = EXIT_USAGE
+            unreadable += 1
             continue
         except DocgenError as e:  # malformed JSON, repeated keys
             report_problems = getattr(e, "problems", [])
@@ -78,7 +79,9 @@ def validate(bundles, strict, as_json, templates_dir):
         for row in rows:
             where = ": ".join(p for p in (row["file"], row["path"]) if p)
             click.echo(f"{where}: {row['severity']}: {row['message']}", err=row["severity"] == "error")
-        click.echo(f"{len(bundles) - invalid} of {len(bundles)} bundles valid.", err=exit_code != 0)
+        valid = len(bundles) - invalid - unreadable
+        unread = f" ({unreadable} could not be read)" if unreadable else ""
+        click.echo(f"{valid} of {len(bundles)} bundles valid{unread}.", err=exit_code != 0)
     sys.exit(exit_code)
 
 

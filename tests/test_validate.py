@@ -138,6 +138,13 @@ def test_unreadable_files_are_usage_errors(tmp_path, content, message):
     result = run(str(path))
     assert result.exit_code == 2
     assert f"{path}: error: {message}\n" in result.stderr
+    assert result.stderr.endswith("0 of 1 bundles valid (1 could not be read).\n")
+
+
+def test_the_summary_counts_unreadable_and_invalid_files_apart_from_valid_ones(tmp_path):
+    result = run(str(BASE_SAMPLE), str(tmp_path / "missing.json"), str(SAMPLES / "invalid" / "bad-values.json"))
+    assert result.exit_code == 2
+    assert result.stderr.endswith("1 of 3 bundles valid (1 could not be read).\n")
 
 
 def test_empty_file_is_invalid(tmp_path):
