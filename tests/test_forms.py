@@ -29,7 +29,7 @@ from docgen.forms import wording as w
 from docgen.forms.build import LAYOUTS, build, differences
 from docgen.forms.pdffields import CHECKBOX, RADIO
 
-SEED = ROOT.parent / "shared" / "seeds" / "003_27eb282bd0029f89.txt"
+SEED = ROOT / "tests" / "fixtures" / "source" / "003-appendices.txt"  # from ../shared/seeds/
 FORM_IDS = ["assessment-agreement", "family-meeting-agreement", "feedback-sheet", "meeting-invitation-list"]
 
 
