@@ -199,6 +199,37 @@ def test_review_cadence_follows_the_authority(tmp_path):
     ]
 
 
+def test_review_cadence_names_the_date_out_of_step_however_the_dates_are_ordered(tmp_path):
+    def out_of_order(data):
+        data["authority"] = "derbyshire"
+        data["plan"]["started"] = "2026-11-02"
+        data["plan"]["review_dates"] = ["2027-06-01", "2026-12-14"]
+
+    path = _variant(tmp_path, out_of_order)
+    assert warnings_of(path) == [
+        ("plan.review_dates[0]", "Reviews here are every 6 weeks; this one is 24 weeks and 1 day after the last."),
+    ]
+
+
+def test_review_dates_on_a_bank_holiday_or_weekend_are_warned_with_the_next_working_day(tmp_path):
+    def holiday_reviews(data):
+        data["plan"]["review_dates"] = ["2026-12-25"]
+        data["reviews"][0]["next_review"] = "2027-01-02"
+
+    path = _variant(tmp_path, holiday_reviews)
+    warnings = warnings_of(path)
+    assert (
+        "plan.review_dates[0]",
+        "25 December 2026 is not a working day (a weekend or a bank holiday in England and Wales); "
+        "the next working day is 29 December 2026.",
+    ) in warnings
+    assert (
+        "reviews[0].next_review",
+        "2 January 2027 is not a working day (a weekend or a bank holiday in England and Wales); "
+        "the next working day is 4 January 2027.",
+    ) in warnings
+
+
 def test_adult_child_and_unqualified_key_worker(tmp_path):
     def change(data):
         data["case"]["plan_type"] = "child_protection"

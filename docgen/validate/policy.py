@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from docgen.bundle.schema import age_on
+from docgen.render.dates import add_working_days, gov_date, is_working_day
 from docgen.registry.profiles import AuthorityProfile
 from docgen.problems import WARNING, Problem
 
@@ -67,19 +68,42 @@ def _key_worker(data: dict) -> Iterator[Problem]:
 
 
 def _review_cadence(data: dict, profile: AuthorityProfile | None) -> Iterator[Problem]:
-    """Each review date falls within the authority's window after the one before it."""
-    window = profile.review_window(data["case"]["plan_type"]) if profile else None
+    """Each review date falls within the authority's window after the one before it, and on a
+    working day."""
     plan = data["plan"]
+    dates = plan.get("review_dates", [])
+    for i, when in enumerate(dates):
+        yield from _on_a_working_day(f"plan.review_dates[{i}]", when)
+    for i, review in enumerate(data.get("reviews", [])):
+        if review.get("next_review"):
+            yield from _on_a_working_day(f"reviews[{i}].next_review", review["next_review"])
+    window = profile.review_window(data["case"]["plan_type"]) if profile else None
     if not window or not plan.get("started"):
         return
     low, high = window
     previous = plan["started"]
-    for i, when in enumerate(sorted(plan.get("review_dates", []))):
+    for i, when in sorted(enumerate(dates), key=lambda item: item[1]):
         weeks = (when - previous).days / 7
         if not low <= weeks <= high:
             expected = f"{low} weeks" if low == high else f"{low}-{high} weeks"
             yield warn(
                 f"plan.review_dates[{i}]",
-                f"Reviews here are every {expected}; this one is {weeks:g} weeks after the last.",
+                f"Reviews here are every {expected}; this one is {_weeks(weeks)} after the last.",
             )
         previous = when
+
+
+def _on_a_working_day(path: str, when: date) -> Iterator[Problem]:
+    if not is_working_day(when):
+        yield warn(
+            path,
+            f"{gov_date(when)} is not a working day (a weekend or a bank holiday in England and "
+            f"Wales); the next working day is {gov_date(add_working_days(when, 1))}.",
+        )
+
+
+def _weeks(weeks: float) -> str:
+    whole, days = divmod(round(weeks * 7), 7)
+    parts = [f"{whole} week{'s' if whole != 1 else ''}"] if whole else []
+    parts += [f"{days} day{'s' if days != 1 else ''}"] if days else []
+    return " and ".join(parts) or "0 weeks"
