@@ -20,8 +20,8 @@ from docgen import __version__
 from docgen.bundle.jsonschema import export_text
 from docgen.cli_support import fail, json_option, reports_errors, templates_option
 from docgen.exceptions import EXIT_INVALID, EXIT_USAGE, DocgenError, InputError, RenderError
-from docgen.output import FORMATS, write_documents
-from docgen.pipeline import Pipeline, sha256
+from docgen.output import FORMATS, write_with_converter, written
+from docgen.pipeline import Pipeline
 from docgen.registry import Registry
 
 SCHEMA_PATH = Path("schemas") / "case-bundle.schema.json"
@@ -116,6 +116,8 @@ def render(bundle, doc_ids, all_docs, out, fmt, pdfa, password, password_file, s
     """
     if bool(doc_ids) == all_docs:
         raise click.UsageError("Give --doc ID (one or more) or --all.")
+    if out == "-" and as_json:
+        raise click.UsageError("--json lists files written to a folder; with --out - the files are the output.")
     pipeline = Pipeline(Registry(templates_dir))
     loaded = pipeline.load(bundle, strict=strict)
     if all_docs:
@@ -128,19 +130,9 @@ def render(bundle, doc_ids, all_docs, out, fmt, pdfa, password, password_file, s
     if out == "-":
         _to_stdout(results, fmt, pdfa, password)
     else:
-        _write(results, Path(out), fmt, pdfa, password)
+        write_with_converter(results, Path(out), fmt=fmt, pdfa=pdfa, password=password)
         _report(results, as_json)
     _exit_for(results)
-
-
-def _write(results, out_dir: Path, fmt: str, pdfa: bool, password: str | None) -> None:
-    if fmt == "docx":
-        write_documents(results, out_dir)
-        return
-    from docgen.convert import Converter  # only PDF output needs LibreOffice
-
-    with Converter(pdfa=pdfa) as converter:
-        write_documents(results, out_dir, fmt=fmt, converter=converter, password=password)
 
 
 def _to_stdout(results, fmt: str, pdfa: bool, password: str | None) -> None:
@@ -148,7 +140,7 @@ def _to_stdout(results, fmt: str, pdfa: bool, password: str | None) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as work:
-        _write(results, Path(work), fmt, pdfa, password)
+        write_with_converter(results, Path(work), fmt=fmt, pdfa=pdfa, password=password)
         files = [path for r in results if r.ok for path in r.outputs.values()]
         for r in results:
             if not r.ok:
@@ -166,22 +158,7 @@ def _to_stdout(results, fmt: str, pdfa: bool, password: str | None) -> None:
 
 def _report(results, as_json: bool) -> None:
     if as_json:
-        rows = []
-        for r in results:
-            row = {
-                "case_reference": r.case_reference,
-                "document": r.doc_id,
-                "recipient": r.recipient.slug if r.recipient else None,
-                "template_version": r.template.version,
-            }
-            if r.ok:
-                rows.extend(
-                    dict(row, format=fmt, path=str(path), sha256=sha256(path.read_bytes()))
-                    for fmt, path in r.outputs.items()
-                )
-            else:
-                rows.append(dict(row, error=r.error.to_dict()))
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(json.dumps([row.to_dict() for row in written(results)], indent=2, ensure_ascii=False))
         return
     for r in results:
         if r.ok:

@@ -7,10 +7,12 @@ a reader (or a batch killed half way) never sees a partial file.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from docgen.atomic import write_atomic
@@ -65,6 +67,61 @@ def write_documents(results, out_dir: Path, *, fmt: str = "docx", converter=None
             _write_one(result, "docx", out_dir, result.docx)
     if fmt in ("pdf", "both"):
         _write_pdfs([r for r in pending if r.ok], out_dir, converter, password, keep_docx=fmt == "both")
+
+
+def write_with_converter(results, out_dir: Path, *, fmt: str = "docx", pdfa: bool = False, password=None) -> None:
+    """:func:`write_documents`, starting (and stopping) LibreOffice when PDFs are asked for."""
+    if fmt == "docx":
+        write_documents(results, out_dir)
+        return
+    from docgen.convert import Converter  # only PDF output needs LibreOffice
+
+    with Converter(pdfa=pdfa) as converter:
+        write_documents(results, out_dir, fmt=fmt, converter=converter, password=password)
+
+
+@dataclass(frozen=True)
+class Written:
+    """One file written, or one document that failed: what ``render --json`` prints."""
+
+    case_reference: str
+    document: str
+    recipient: str | None  # the recipient's kind and id (family-mum), never a name
+    template_version: str
+    format: str | None = None
+    path: Path | None = None
+    sha256: str | None = None
+    error: DocgenError | None = None
+
+    def to_dict(self) -> dict:
+        row = {
+            "case_reference": self.case_reference,
+            "document": self.document,
+            "recipient": self.recipient,
+            "template_version": self.template_version,
+        }
+        if self.error is not None:
+            return dict(row, error=self.error.to_dict())
+        return dict(row, format=self.format, path=str(self.path), sha256=self.sha256)
+
+
+def written(results) -> list[Written]:
+    """Each file the results were written to (with its SHA-256), and each result that failed."""
+    rows = []
+    for r in results:
+        common = dict(
+            case_reference=r.case_reference,
+            document=r.doc_id,
+            recipient=r.recipient.slug if r.recipient else None,
+            template_version=r.template.version,
+        )
+        if not r.ok:
+            rows.append(Written(**common, error=r.error))
+            continue
+        for fmt, path in r.outputs.items():
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            rows.append(Written(**common, format=fmt, path=path, sha256=digest))
+    return rows
 
 
 def _write_one(result, fmt: str, out_dir: Path, content: bytes) -> None:

@@ -1,10 +1,12 @@
-"""docgen's public API: bundle → validate → resolve template → render, for Python callers.
+"""docgen's public API: bundle → validate → resolve template → render → write, for Python callers.
 
     from docgen.pipeline import Pipeline
     pipeline = Pipeline()
-    bundle = pipeline.load("samples/valid/worcestershire-cin.json")
-    for document in pipeline.render(bundle, ["outcome-letter"]):
-        print(document.filename, document.error or len(document.docx))
+    bundle = pipeline.load("samples/valid/worcestershire-child-in-need.json")
+    for document in pipeline.render(bundle, ["outcome-letter"]):   # DOCX bytes in memory
+        print(document.stem, document.error or len(document.docx))
+    for file in pipeline.write(bundle, "out/", ["outcome-letter"], fmt="both"):  # files
+        print(file.document, file.recipient, file.path, file.sha256, file.error)
 
 Writing files (atomically, into a folder) is :mod:`docgen.output`; converting to PDF is
 :mod:`docgen.convert`; batches and the register of issued documents build on this.
@@ -22,6 +24,7 @@ from docgen.bundle import Bundle
 from docgen.bundle.load import load as load_raw
 from docgen.bundle.paths import resolve_path
 from docgen.exceptions import DocgenError, MissingField
+from docgen.output import Written, write_with_converter, written
 from docgen.registry import Registry, TemplateInfo
 from docgen.render.context import Recipient, build_context
 from docgen.render.engine import CompiledTemplate, Provenance
@@ -78,6 +81,17 @@ class Pipeline:
         bundle = self.check(source, stdin=stdin).raise_for_errors(strict)
         log.debug("[%s] bundle valid (%s)", bundle.reference, bundle.source)
         return bundle
+
+    # -- write ------------------------------------------------------------------------------------
+    def write(
+        self, bundle: Bundle, out_dir: str | Path, doc_ids: list[str] | None = None, *,
+        fmt: str = "docx", pdfa: bool = False, password: str | None = None,
+    ) -> list[Written]:
+        """Render and write the documents into ``out_dir`` (DOCX, PDF or both): each file
+        written with its SHA-256, and each document that failed with its error."""
+        results = self.render(bundle, doc_ids)
+        write_with_converter(results, Path(out_dir), fmt=fmt, pdfa=pdfa, password=password)
+        return written(results)
 
     # -- resolve and render ---------------------------------------------------------------------
     def document_ids(self, bundle: Bundle, doc_ids: list[str] | None) -> list[str]:

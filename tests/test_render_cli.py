@@ -107,6 +107,34 @@ def test_invalid_bundle_writes_nothing(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_python_api_writes_files_and_says_what_it_wrote(tmp_path):
+    """Pipeline.write does for Python callers what render --json does: every file with its
+    SHA-256, and each document that failed with its error, the others still written."""
+    from docgen.pipeline import Pipeline
+
+    pipeline = Pipeline()
+    bundle = pipeline.load(SAMPLE)
+    rows = pipeline.write(bundle, tmp_path, ["outcome-letter", "outcome-leter"], fmt="both")
+    files = [r for r in rows if r.error is None]
+    assert [(r.recipient, r.format) for r in files] == [
+        (recipient, fmt) for recipient in ("family-mum", "agency-hv", "agency-teacher") for fmt in ("docx", "pdf")
+    ]
+    for row in files:
+        assert row.path.parent == tmp_path and row.path.suffix == f".{row.format}"
+        assert row.sha256 == hashlib.sha256(row.path.read_bytes()).hexdigest()
+        assert row.to_dict()["path"] == str(row.path)
+    assert "Ms Dora Placeholder" in docx_text((tmp_path / LETTERS[0]).read_bytes())
+    (failed,) = [r for r in rows if r.error is not None]
+    assert failed.document == "outcome-leter" and failed.error.exit_code == 4
+    assert failed.to_dict()["error"]["error"] == "template-not-found"
+
+
+def test_json_with_standard_output_is_a_usage_error(tmp_path):
+    result = render(SAMPLE, "--doc", "outcome-letter", "--out", "-", "--json")
+    assert result.exit_code == 2
+    assert "--json lists files written to a folder" in result.stderr
+
+
 def test_doc_or_all_is_required(tmp_path):
     result = render(SAMPLE, "--out", tmp_path)
     assert result.exit_code == 2
