@@ -119,7 +119,10 @@ def render(bundle, doc_ids, all_docs, out, fmt, pdfa, password, password_file, s
     if out == "-" and as_json:
         raise click.UsageError("--json lists files written to a folder; with --out - the files are the output.")
     pipeline = Pipeline(Registry(templates_dir))
-    loaded = pipeline.load(bundle, strict=strict)
+    report = pipeline.check(bundle)
+    loaded = report.raise_for_errors(strict)
+    for warning in report.warnings:  # e.g. an address too long for the envelope window
+        click.echo(warning.describe(report.source), err=True)
     if all_docs:
         doc_ids, lacking = pipeline.fillable(loaded)
         for doc_id, missing in lacking.items():

@@ -476,27 +476,34 @@ def test_the_builder_builds_every_template_the_same_way_twice(tmp_path):
 
 
 # -- letters in Notify's window, through LibreOffice --------------------------------------------
-LETTER_SAMPLES = ("worcestershire-child-in-need.json", "south-gloucestershire-early-help-taf.json",
-                  "derbyshire-child-protection.json")
+LETTERS = [doc_id for doc_id in PIPELINE.registry.document_ids()
+           if PIPELINE.registry.resolve(doc_id, "worcestershire").letter]
 
 
-def test_letters_put_the_address_and_only_the_address_in_notifys_window(tmp_path):
-    jobs, expected = [], {}
-    for sample in LETTER_SAMPLES:
-        data = raw(sample)
-        people = {p["id"]: p for p in data.get("family_members", []) + data["professionals"]}
-        for result in PIPELINE.render(BUNDLES[sample], ["outcome-letter", "information-request"]):
-            if result.error is None and result.recipient.person_id in ("mum", "hv", "gp"):
-                source = tmp_path / f"{result.stem}.docx"
-                source.write_bytes(result.docx)
-                jobs.append((source, tmp_path / f"{result.stem}.pdf"))
-                person = people[result.recipient.person_id]
-                expected[result.stem] = [f"{person['title']} {person['first_name']} {person['last_name']}",
-                                         *person["address"]["lines"], person["address"]["postcode"]]
-    assert len(jobs) >= 6
+def _address_block(person: dict) -> list[str]:
+    name = " ".join(filter(None, (person.get("title"), person["first_name"], person["last_name"])))
+    return [name, *person["address"]["lines"], person["address"]["postcode"]]
+
+
+def _convert(jobs: list[tuple[Path, Path]]) -> None:
     with Converter(jobs=1) as converter:
         for result in converter.convert_many(jobs):
             result.raise_for_error()
+
+
+def test_every_letter_of_every_sample_puts_the_address_and_only_the_address_in_notifys_window(tmp_path):
+    jobs, expected = [], {}
+    for sample, bundle in BUNDLES.items():
+        data = raw(sample)
+        people = {p["id"]: p for p in data.get("family_members", []) + data["professionals"]}
+        for result in PIPELINE.render(bundle, LETTERS):
+            if result.error is None:
+                source = tmp_path / f"{result.stem}.docx"
+                source.write_bytes(result.docx)
+                jobs.append((source, tmp_path / f"{result.stem}.pdf"))
+                expected[result.stem] = _address_block(people[result.recipient.person_id])
+    assert len(jobs) >= 25 and {"outcome-letter", "information-request"} <= set(LETTERS)
+    _convert(jobs)
     left, top, right, bottom = ADDRESS_BOX_MM
     for source, pdf in jobs:
         assert check_letter(pdf) == [], pdf.name
@@ -508,3 +515,29 @@ def test_letters_put_the_address_and_only_the_address_in_notifys_window(tmp_path
         assert [" ".join(line) for _, line in sorted(lines.items())] == expected[source.stem]
         body = [w for w in words if w.top > bottom and w.left < 120]
         assert min(w.top for w in body) >= 95.0
+
+
+@pytest.mark.parametrize("last_line, fits", [
+    ("Fictionville North Side Example District Area Place Beyond", True),  # seven lines: fits
+    ("Fictionville North Side Example District Area Place Beyond The Hills", False),  # wraps: eight
+])
+def test_validation_warns_of_exactly_the_addresses_that_would_not_fit_the_window(tmp_path, last_line, fits):
+    """The warning's estimate of wrapped lines agrees with LibreOffice's layout at the edge."""
+    data = raw("worcestershire-child-in-need.json")
+    data["family_members"][0]["address"]["lines"] = [
+        "Flat 12, The Very Long Named Example Residential Building",  # wraps onto a second line
+        "Somewhere Over The Long Imaginary Street Name Road",
+        last_line,
+        "Another Place",
+    ]
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(data), "utf-8")
+    report = PIPELINE.check(path)
+    assert [p.path for p in report.warnings] == ([] if fits else ["family_members[0].address"])
+    (letter,) = [r for r in PIPELINE.render(report.raise_for_errors(), ["outcome-letter"])
+                 if r.recipient.person_id == "mum"]
+    source = tmp_path / "letter.docx"
+    source.write_bytes(letter.docx)
+    _convert([(source, tmp_path / "letter.pdf")])
+    codes_found = {p.code for p in check_letter(tmp_path / "letter.pdf")}
+    assert (codes_found == set()) is fits, codes_found

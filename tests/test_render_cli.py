@@ -218,3 +218,14 @@ def test_templates_list_resolves_overrides_per_authority():
     unknown = CliRunner().invoke(cli, ["templates", "list", "--authority", "atlantis"])
     assert unknown.exit_code == 4
     assert unknown.stderr.startswith("Error: Unknown authority 'atlantis'. Known: ")
+
+
+def test_render_prints_the_bundles_warnings_and_still_writes(tmp_path):
+    data = json.loads(SAMPLE.read_text("utf-8"))
+    data["plan"]["review_dates"] = ["2026-12-25"]
+    result = render("-", "--doc", "outcome-letter", "--out", tmp_path, input=json.dumps(data))
+    assert result.exit_code == 0
+    assert "<stdin>: plan.review_dates[0]: warning: 25 December 2026 is not a working day" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(LETTERS)
+    strict = render("-", "--doc", "outcome-letter", "--out", tmp_path / "strict", "--strict", input=json.dumps(data))
+    assert strict.exit_code == 1 and not (tmp_path / "strict").exists()

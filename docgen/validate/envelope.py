@@ -1,0 +1,57 @@
+"""Addresses that fit the envelope window.
+
+A letter's address block is the recipient's name, address lines and postcode, printed in
+10 pt Arial (Liberation Sans, the same widths) 93 mm wide and at most 7 lines tall, inside
+GOV.UK Notify's address box (``docgen.letter_layout``, ``tools/template_kit.py``). A long line
+wraps; when the wrapped block is taller than 7 lines, the postcode is pushed out of the window
+and the letter cannot be posted. That is known from the bundle, so it is said when the bundle
+is validated, not found after printing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from docgen.problems import WARNING, Problem
+
+FONT, FONT_PT = "Helvetica", 10  # Helvetica's widths are Arial's and Liberation Sans's
+WIDTH_PT = 93 / 25.4 * 72
+MAX_LINES = 7  # GOV.UK Notify: 3 to 7 address lines, the last a postcode
+
+
+def check_addresses(data: dict) -> Iterator[Problem]:
+    """A warning for each addressee whose address block would not fit the window."""
+    for group in ("family_members", "professionals"):
+        for i, person in enumerate(data.get(group, [])):
+            address = person.get("address")
+            if not address:
+                continue
+            name = " ".join(filter(None, (person.get("title"), person["first_name"], person["last_name"])))
+            printed = sum(wrapped_lines(text) for text in (name, *address["lines"], address["postcode"]))
+            if printed > MAX_LINES:
+                yield Problem(
+                    f"{group}[{i}].address",
+                    f"With the name and postcode this address takes {printed} lines once long lines "
+                    f"wrap (93 mm at 10 pt); a letter's window holds {MAX_LINES}, so the postcode "
+                    "would fall outside it. Shorten the longest lines or use fewer.",
+                    WARNING,
+                )
+
+
+def wrapped_lines(text: str) -> int:
+    """How many lines ``text`` takes in the address block, wrapped at spaces."""
+    lines, width = 1, 0.0
+    space = stringWidth(" ", FONT, FONT_PT)
+    for word in text.split():
+        size = stringWidth(word, FONT, FONT_PT)
+        if width and width + space + size <= WIDTH_PT:
+            width += space + size
+            continue
+        if width:
+            lines += 1
+        lines += max(math.ceil(size / WIDTH_PT), 1) - 1
+        width = size % WIDTH_PT or (WIDTH_PT if size else 0.0)
+    return lines
