@@ -116,6 +116,10 @@ def render(bundle, doc_ids, all_docs, out, fmt, pdfa, password, password_file, s
     """
     if bool(doc_ids) == all_docs:
         raise click.UsageError("Give --doc ID (one or more) or --all.")
+    if password_file:
+        password = password_file.read().strip()
+    if pdfa and password:
+        raise click.UsageError("PDF/A does not allow encryption: give --pdfa or a password, not both.")
     if out == "-" and as_json:
         raise click.UsageError("--json lists files written to a folder; with --out - the files are the output.")
     pipeline = Pipeline(Registry(templates_dir))
@@ -128,8 +132,6 @@ def render(bundle, doc_ids, all_docs, out, fmt, pdfa, password, password_file, s
         for doc_id, missing in lacking.items():
             click.echo(f"Skipped {doc_id}: the bundle has no {', '.join(missing)}.", err=True)
     results = pipeline.render(loaded, list(doc_ids))
-    if password_file:
-        password = password_file.read().strip()
     if out == "-":
         _to_stdout(results, fmt, pdfa, password)
     else:

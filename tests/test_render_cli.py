@@ -229,3 +229,10 @@ def test_render_prints_the_bundles_warnings_and_still_writes(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(LETTERS)
     strict = render("-", "--doc", "outcome-letter", "--out", tmp_path / "strict", "--strict", input=json.dumps(data))
     assert strict.exit_code == 1 and not (tmp_path / "strict").exists()
+
+
+def test_pdfa_with_a_password_is_a_usage_error_before_any_work(tmp_path):
+    result = render(SAMPLE, "--doc", "outcome-letter", "--format", "pdf", "--pdfa", "--password", "x", "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "PDF/A does not allow encryption" in result.stderr
+    assert not (tmp_path / "out").exists()
