@@ -13,6 +13,7 @@ import click
 from docgen.cli_support import json_option, reports_errors
 from docgen.pdfout import check_letter as check_letter_pdf
 from docgen.pdfout import make_pack
+from docgen.pdfout.pack import in_recipient_order
 
 PDF_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -27,18 +28,25 @@ PDF_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     "--duplex/--no-duplex", default=True, show_default=True,
     help="Start every letter on the front of a sheet, adding blank pages where needed.",
 )  # fmt: skip
+@click.option(
+    "--order", type=click.Choice(["recipient", "given"]), default="recipient", show_default=True,
+    help="recipient: each person's letters together, the family's first (from docgen's file "
+         "names); given: the order of the arguments.",
+)  # fmt: skip
 @reports_errors
-def pack(pdfs: tuple[Path, ...], out: Path, duplex: bool) -> None:
-    """Merge PDFs, in the order given, into one print-ready pack with a contents page.
+def pack(pdfs: tuple[Path, ...], out: Path, duplex: bool, order: str) -> None:
+    """Merge PDFs into one print-ready pack with a contents page, in recipient order.
 
     Each document is listed on the contents page by its file name, with the page it starts on,
     and has a bookmark.
 
     \b
     Example:
-        docgen pack out/*-mother.pdf out/*-father.pdf --out print/pack.pdf
+        docgen pack out/WOR-CIN-0001_*.pdf --out print/pack.pdf
+        docgen pack cover.pdf out/*_family-mum.pdf --order given --out print/mum.pdf
     """
-    made = make_pack([(path.stem, path) for path in pdfs], out, duplex=duplex)
+    paths = in_recipient_order(list(pdfs)) if order == "recipient" else list(pdfs)
+    made = make_pack([(path.stem, path) for path in paths], out, duplex=duplex)
     click.echo(f"Wrote {out}: {len(made.entries)} documents, {made.pages} pages")
 
 

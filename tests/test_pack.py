@@ -168,4 +168,31 @@ def test_pack_command_help_has_an_example():
     result = CliRunner().invoke(pack, ["--help"])
 
     assert result.exit_code == 0
-    assert "  Example:\n      docgen pack out/*-mother.pdf out/*-father.pdf" in result.stdout
+    assert "  Example:\n      docgen pack out/WOR-CIN-0001_*.pdf --out print/pack.pdf" in result.stdout
+
+
+def test_pack_command_puts_each_recipients_letters_together_family_first(letters, tmp_path):
+    """docgen's names are CASEREF_DOCUMENT_RECIPIENT, so a glob sorts by document; the pack
+    groups by recipient (the family's before agencies'), and --order given keeps the glob's."""
+    named = {
+        "WOR-1_information-request_agency-hv": letters["school"],
+        "WOR-1_outcome-letter_agency-hv": letters["father"],
+        "WOR-1_outcome-letter_family-mum": letters["mother"],
+    }
+    for stem, source in named.items():
+        shutil.copy(source, tmp_path / f"{stem}.pdf")
+    files = sorted(str(p) for p in tmp_path.glob("WOR-1_*.pdf"))
+    out = tmp_path / "pack.pdf"
+
+    result = CliRunner().invoke(pack, [*files, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    bookmarks = [item.title for item in PdfReader(out).outline]
+    assert bookmarks == [
+        "WOR-1_outcome-letter_family-mum", "WOR-1_information-request_agency-hv", "WOR-1_outcome-letter_agency-hv",
+    ]
+    starts = [text.splitlines()[0] for text in page_texts(out)[2:] if text]
+    assert starts[0] == "Letter for mother, page 1" and starts[1] == "Letter for school, page 1"
+
+    given = CliRunner().invoke(pack, [*files, "--order", "given", "--out", str(tmp_path / "given.pdf")])
+    assert given.exit_code == 0
+    assert [item.title for item in PdfReader(tmp_path / "given.pdf").outline] == [Path(f).stem for f in files]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,33 @@ class Pack:
     path: Path
     entries: list[PackEntry]
     pages: int
+
+
+# docgen's file names: CASEREF_DOCUMENT_RECIPIENT, the recipient by kind and id (family-mum).
+_NAMED = re.compile(r"^(?P<case>.+)_[a-z0-9-]+_(?P<recipient>(?P<kind>family|agency)-[a-z0-9_-]+)$")
+
+
+def in_recipient_order(paths: list[Path]) -> list[Path]:
+    """``paths`` grouped by case and recipient, so each person's letters are together: cases
+    in the order given, the family's before agencies', each recipient's documents in the order
+    given. Files not named by docgen keep their place among the cases."""
+    first_seen: dict[object, int] = {}
+
+    def key(item: tuple[int, Path]):
+        index, path = item
+        match = _NAMED.match(path.stem)
+        if not match:
+            return (first_seen.setdefault(("file", index), len(first_seen)), 0, 0, index)
+        case, recipient = match["case"], match["recipient"]
+        return (
+            first_seen.setdefault(("case", case), len(first_seen)),
+            0 if match["kind"] == "family" else 1,
+            first_seen.setdefault((case, recipient), len(first_seen)),
+            index,
+        )
+
+    keys = [key(item) for item in enumerate(paths)]  # first_seen fills in the order given
+    return [path for _, path in sorted(zip(keys, paths), key=lambda pair: pair[0])]
 
 
 def make_pack(items: list[tuple[str, Path]], out: Path, duplex: bool = True) -> Pack:
