@@ -151,7 +151,16 @@ class Register:
 
     # -- runs -------------------------------------------------------------------------------------
     def start_run(self, run_id: str, *, input: str, out_dir: str, formats: str) -> None:
+        """Record a run starting. Called with ``out_dir`` locked, so an earlier run into it
+        still marked running was killed: it is marked interrupted, with what it issued."""
         with self._write():
+            self._db.execute(
+                "UPDATE runs SET status = 'interrupted', "
+                "issued = (SELECT COUNT(DISTINCT case_reference || char(0) || document || char(0) || recipient) "
+                "FROM issued WHERE issued.run_id = runs.run_id) "
+                "WHERE status = 'running' AND out_dir = ?",
+                (out_dir,),
+            )
             self._db.execute(
                 "INSERT INTO runs (run_id, started, input, out_dir, formats, status) "
                 "VALUES (?, ?, ?, ?, ?, 'running')",

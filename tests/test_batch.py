@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -372,6 +373,14 @@ def test_a_batch_killed_halfway_finishes_on_the_next_run(tmp_path, pipeline):
         latest[row.output_path] = row.output_sha256
     assert len(latest) == len(expected)
     assert all(hashlib.sha256(Path(p).read_bytes()).hexdigest() == sha for p, sha in latest.items())
+    # The killed run is marked interrupted by the next, with the documents it issued.
+    db = sqlite3.connect(out / ".docgen" / "register.sqlite3")
+    (killed, status, issued), *later = db.execute("SELECT run_id, status, issued FROM runs ORDER BY started").fetchall()
+    assert status == "interrupted" and [s for _, s, _ in later] == ["finished"]
+    assert issued == db.execute(
+        "SELECT COUNT(*) FROM (SELECT DISTINCT case_reference, document, recipient FROM issued WHERE run_id = ?)",
+        (killed,),
+    ).fetchone()[0] > 0
 
 
 def test_progress_prints_plain_lines_when_not_on_a_terminal(capsys):
