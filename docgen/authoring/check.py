@@ -266,7 +266,7 @@ class _TemplateCheck:
                         f'a sentence of {sentence.words} words, over the {words}-word limit for letters to families: "{quoted}"',
                         "split it into shorter sentences",
                     ))
-                elif round(sentence.reading_age) > age:
+                elif _is_sentence(sentence.text) and round(sentence.reading_age) > age:
                     self._add(TemplateProblem.at(
                         paragraph, WARNING, "reading-age",
                         f"a sentence with a reading age of {round(sentence.reading_age)}, over the limit of {age} "
@@ -376,3 +376,8 @@ def _shown(path: Path) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def _is_sentence(text: str) -> bool:
+    """Ends like a sentence: a label, table heading or tick-box line has no reading age to speak of."""
+    return text.rstrip(" \"'”’)").endswith((".", "!", "?"))

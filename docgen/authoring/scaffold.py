@@ -61,10 +61,11 @@ lead = "Lead Professional"
 [review_weeks]
 # early_help_taf = [6, 12]
 
-# Plain English in letters to families (checked by `docgen templates check`).
+# Plain English in letters to families (checked by `docgen templates check`). Reading age is
+# Flesch-Kincaid grade + 5 per sentence, which overstates on single sentences: start at 14.
 [plain_english]
 max_sentence_words = 25
-max_reading_age = 9
+max_reading_age = 14
 """
 
 README = """\
