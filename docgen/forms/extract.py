@@ -27,9 +27,10 @@ from docgen.forms.pdffields import (
     RADIO,
     TEXT,
     FieldSpec,
-    read_fields,
+    field_specs,
+    form_fields,
 )
-from docgen.pdfout.pdffile import open_pdf, quiet_pypdf
+from docgen.pdfout.pdffile import open_pdf
 
 _KEYWORD = re.compile(r"docgen\.form=(\S+)")
 _LISTED = 8  # field names named in one message
@@ -70,9 +71,8 @@ def extract(path: Path, forms: Forms, *, password: str | None = None) -> Extract
     """The data of one returned form; PdfInputError if the file is not a readable docgen form."""
     path = Path(path)
     reader = open_pdf(path, password, password_option="--password")
-    with quiet_pypdf():  # pypdf would print what it mends in the file ("a already parsed")
-        found = read_fields(reader)
-        raw = reader.get_fields() or {}
+    raw = form_fields(reader)
+    found = field_specs(raw)
     if not found:
         message = "The PDF has no form fields; it is not a docgen form, or was flattened (printed to PDF)."
         raise PdfInputError(message, source=str(path))

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from pypdf import PdfReader
 
+from docgen.pdfout.pdffile import quiet_pypdf
+
 # Hidden, read-only fields every docgen form carries, so a returned PDF says what it is.
 FORM_ID_FIELD = "docgen_form"
 FORM_VERSION_FIELD = "docgen_form_version"
@@ -35,10 +37,22 @@ class FieldSpec:
         )
 
 
+def form_fields(reader: PdfReader) -> dict:
+    """The PDF's form fields as pypdf reads them, without pypdf's notes on what it mends in a
+    damaged file ("a already parsed") reaching standard error."""
+    with quiet_pypdf():
+        return reader.get_fields() or {}
+
+
 def read_fields(reader: PdfReader) -> dict[str, FieldSpec]:
     """Every terminal form field of the PDF by its full name, with its kind."""
+    return field_specs(form_fields(reader))
+
+
+def field_specs(fields: dict) -> dict[str, FieldSpec]:
+    """The kind of each field of :func:`form_fields`."""
     specs: dict[str, FieldSpec] = {}
-    for name, field in (reader.get_fields() or {}).items():
+    for name, field in fields.items():
         kind = field_kind(field)
         states = [str(s).lstrip("/") for s in field.get("/_States_", []) or []]
         options = tuple(s for s in states if s != "Off") if kind in (RADIO, CHECKBOX) else ()
