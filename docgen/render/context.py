@@ -128,6 +128,12 @@ def _authority(profile: AuthorityProfile) -> dict:
     }
 
 
+def formal_name(person: dict) -> str:
+    """"Ms Jo Example": how a letter addresses a person of the bundle."""
+    name = f"{person['first_name']} {person['last_name']}"
+    return f"{person['title']} {name}" if person.get("title") else name
+
+
 def _person(raw, group: str) -> dict:
     if isinstance(raw, WithheldRecord):
         return WithheldPerson(raw, group)
@@ -135,7 +141,7 @@ def _person(raw, group: str) -> dict:
     name = f"{raw['first_name']} {raw['last_name']}"
     title = raw.get("title")
     person["name"] = name
-    person["formal_name"] = f"{title} {name}" if title else name
+    person["formal_name"] = formal_name(raw)
     person["salutation"] = f"Dear {title} {raw['last_name']}" if title else f"Dear {name}"
     person["attending_mark"] = {True: "✓", False: "✗"}.get(raw.get("attending"), "")
     return person

@@ -15,11 +15,14 @@ from collections.abc import Iterator
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from docgen.letter_layout import ADDRESS_FONT_PT, FRAME_MM
+from docgen.pdfout.letter_check import ADDRESS_LINES, MM
 from docgen.problems import WARNING, Problem
+from docgen.render.context import formal_name
 
-FONT, FONT_PT = "Helvetica", 10  # Helvetica's widths are Arial's and Liberation Sans's
-WIDTH_PT = 93 / 25.4 * 72
-MAX_LINES = 7  # GOV.UK Notify: 3 to 7 address lines, the last a postcode
+FONT = "Helvetica"  # Helvetica's widths are Arial's and Liberation Sans's
+WIDTH_PT = FRAME_MM["width"] * MM
+MAX_LINES = ADDRESS_LINES[1]
 
 
 def check_addresses(data: dict) -> Iterator[Problem]:
@@ -29,14 +32,15 @@ def check_addresses(data: dict) -> Iterator[Problem]:
             address = person.get("address")
             if not address:
                 continue
-            name = " ".join(filter(None, (person.get("title"), person["first_name"], person["last_name"])))
-            printed = sum(wrapped_lines(text) for text in (name, *address["lines"], address["postcode"]))
+            block = (formal_name(person), *address["lines"], address["postcode"])
+            printed = sum(wrapped_lines(text) for text in block)
             if printed > MAX_LINES:
                 yield Problem(
                     f"{group}[{i}].address",
                     f"With the name and postcode this address takes {printed} lines once long lines "
-                    f"wrap (93 mm at 10 pt); a letter's window holds {MAX_LINES}, so the postcode "
-                    "would fall outside it. Shorten the longest lines or use fewer.",
+                    f"wrap ({FRAME_MM['width']:g} mm at {ADDRESS_FONT_PT} pt); a letter's window holds "
+                    f"{MAX_LINES}, so the postcode would fall outside it. Shorten the longest lines or "
+                    "use fewer.",
                     WARNING,
                 )
 
@@ -44,9 +48,9 @@ def check_addresses(data: dict) -> Iterator[Problem]:
 def wrapped_lines(text: str) -> int:
     """How many lines ``text`` takes in the address block, wrapped at spaces."""
     lines, width = 1, 0.0
-    space = stringWidth(" ", FONT, FONT_PT)
+    space = stringWidth(" ", FONT, ADDRESS_FONT_PT)
     for word in text.split():
-        size = stringWidth(word, FONT, FONT_PT)
+        size = stringWidth(word, FONT, ADDRESS_FONT_PT)
         if width and width + space + size <= WIDTH_PT:
             width += space + size
             continue
