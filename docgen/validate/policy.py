@@ -47,6 +47,7 @@ def check_policy(data: dict, profile: AuthorityProfile | None, today: date) -> I
             yield warn(f"plan.actions[{i}].who", "This action has no owner: say who will do it.")
         if not action.get("by"):
             yield warn(f"plan.actions[{i}].by", "This action has no date: say by when.")
+    yield from _reviews_on_working_days(data)
     yield from _review_cadence(data, profile)
 
 
@@ -67,22 +68,23 @@ def _key_worker(data: dict) -> Iterator[Problem]:
         )
 
 
-def _review_cadence(data: dict, profile: AuthorityProfile | None) -> Iterator[Problem]:
-    """Each review date falls within the authority's window after the one before it, and on a
-    working day."""
-    plan = data["plan"]
-    dates = plan.get("review_dates", [])
-    for i, when in enumerate(dates):
+def _reviews_on_working_days(data: dict) -> Iterator[Problem]:
+    for i, when in enumerate(data["plan"].get("review_dates", [])):
         yield from _on_a_working_day(f"plan.review_dates[{i}]", when)
     for i, review in enumerate(data.get("reviews", [])):
         if review.get("next_review"):
             yield from _on_a_working_day(f"reviews[{i}].next_review", review["next_review"])
+
+
+def _review_cadence(data: dict, profile: AuthorityProfile | None) -> Iterator[Problem]:
+    """Each review date falls within the authority's window after the one before it."""
     window = profile.review_window(data["case"]["plan_type"]) if profile else None
+    plan = data["plan"]
     if not window or not plan.get("started"):
         return
     low, high = window
     previous = plan["started"]
-    for i, when in sorted(enumerate(dates), key=lambda item: item[1]):
+    for i, when in sorted(enumerate(plan.get("review_dates", [])), key=lambda item: item[1]):
         weeks = (when - previous).days / 7
         if not low <= weeks <= high:
             expected = f"{low} weeks" if low == high else f"{low}-{high} weeks"
