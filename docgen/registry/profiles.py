@@ -31,7 +31,7 @@ class TermsSchema(_Strict):
 
 class PlainEnglishSchema(_Strict):
     max_sentence_words = fields.Integer(load_default=25, validate=validate.Range(min=5))
-    max_reading_age = fields.Integer(load_default=9, validate=validate.Range(min=5, max=21))
+    max_reading_age = fields.Integer(load_default=14, validate=validate.Range(min=5, max=21))
 
 
 class ProfileSchema(_Strict):
