@@ -24,12 +24,13 @@ SAMPLE = ROOT / "samples" / "valid" / "worcestershire-child-in-need.json"
 
 
 def make_root(tmp_path: Path) -> Path:
-    """An empty templates folder with the repository's authority profiles."""
+    """An empty templates folder with the repository's authority profiles and their logos."""
     root = tmp_path / "templates"
     (root / "default").mkdir(parents=True)
     for profile in REPO_TEMPLATES.glob("*/authority.toml"):
         (root / profile.parent.name).mkdir(exist_ok=True)
-        shutil.copy(profile, root / profile.parent.name / "authority.toml")
+        for part in (profile, *profile.parent.glob("*.png")):
+            shutil.copy(part, root / profile.parent.name / part.name)
     return root
 
 

@@ -201,6 +201,9 @@ def _authority() -> Field:
         Field("address", "authority.address", "list", "The authority's address lines.", None, True,
               item=Field("address", "authority.address[]", "text", "One address line.", None, True)),
         _leaf(node, "website", "text", "The authority's website.", always=False),
+        _leaf(node, "logo", "picture",
+              "The authority's logo (the PNG its profile names), in the document body only; "
+              "prints nothing for an authority without one."),
         _leaf(node, "submit_plans_to", "text", "Where plans are sent.", always=False),
         _leaf(node, "submit_closures_to", "text", "Where closures are sent.", always=False),
         _leaf(node, "support_after_closure", "text", "Where families find support after closure.", always=False),

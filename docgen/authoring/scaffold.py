@@ -36,7 +36,7 @@ phone = "01632 960000"
 email = "childrens.services@example.org.uk"
 # The website printed on letters.
 # website = "www.example.gov.uk"
-# A logo image, as a file name beside this file.
+# The logo letters print above the name: a PNG (at most 1 MiB) beside this file.
 # logo = "logo.png"
 # How letters close.
 sign_off = "Yours sincerely"

@@ -5,9 +5,12 @@ A profile is ``templates/<slug>/authority.toml``; adding an authority is adding 
 
 from __future__ import annotations
 
+import io
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
@@ -16,6 +19,8 @@ from docgen.exceptions import TemplateError
 from docgen.problems import from_marshmallow
 
 PROFILE_FILE = "authority.toml"
+LOGO_BOX_MM = (60.0, 15.0)  # the letter head's room for a logo above the authority's name
+MAX_LOGO_BYTES = 1024 * 1024
 
 
 class _Strict(Schema):
@@ -59,6 +64,15 @@ class ProfileSchema(_Strict):
 
 
 @dataclass(frozen=True)
+class Logo:
+    """An authority's logo: a PNG, and the size it prints at (fitted to LOGO_BOX_MM)."""
+
+    png: bytes
+    width_mm: float
+    height_mm: float
+
+
+@dataclass(frozen=True)
 class AuthorityProfile:
     slug: str
     name: str
@@ -69,7 +83,7 @@ class AuthorityProfile:
     email: str
     terms: dict
     website: str | None = None
-    logo: Path | None = None
+    logo: Logo | None = None
     sign_off: str = "Yours sincerely"
     review_weeks: dict = field(default_factory=dict)
     submit_plans_to: str | None = None
@@ -98,5 +112,30 @@ def load_profile(folder: Path) -> AuthorityProfile:
         detail = "; ".join(f"{p.path}: {p.message}" for p in problems)
         raise TemplateError(f"The profile has errors: {detail}", source=str(path)) from e
     if "logo" in data:
-        data["logo"] = folder / data["logo"]
+        data["logo"] = load_logo(folder / data["logo"], path)
     return AuthorityProfile(slug=folder.name, **data)
+
+
+def load_logo(path: Path, profile: Path) -> Logo:
+    """The logo named by ``profile``: a PNG of at most 1 MiB, fitted to LOGO_BOX_MM."""
+
+    def refuse(reason: str) -> TemplateError:
+        return TemplateError(f"The logo {path.name!r} {reason}.", source=str(profile))
+
+    if path.parent.resolve() != profile.parent.resolve():
+        raise refuse("must be a file in the authority's own folder")
+    try:
+        png = path.read_bytes()
+    except OSError as e:
+        raise refuse(f"cannot be read ({e.strerror})") from e
+    if len(png) > MAX_LOGO_BYTES:
+        raise refuse(f"is over {MAX_LOGO_BYTES // 1024} KiB")
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            if image.format != "PNG":
+                raise refuse(f"is a {image.format} image; docgen takes PNG")
+            width, height = image.size
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as e:
+        raise refuse("is not a readable PNG image") from e
+    scale = min(LOGO_BOX_MM[0] / width, LOGO_BOX_MM[1] / height)
+    return Logo(png, round(width * scale, 2), round(height * scale, 2))

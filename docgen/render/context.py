@@ -16,6 +16,7 @@ from docgen.bundle.schema import age_on
 from docgen.registry import TemplateInfo
 from docgen.registry.profiles import AuthorityProfile
 from docgen.render.dates import add_working_days, display
+from docgen.render.logo import logo_picture
 from docgen.render.withhold import Audience, Withheld, WithheldPerson, WithheldRecord, apply_withholding
 
 REPLY_WORKING_DAYS = 5
@@ -120,6 +121,7 @@ def _authority(profile: AuthorityProfile) -> dict:
         "phone": profile.phone,
         "email": profile.email,
         "website": profile.website,
+        "logo": logo_picture(profile.logo, f"{profile.name} logo"),
         "sign_off": profile.sign_off,
         "terms": profile.terms,
         "submit_plans_to": profile.submit_plans_to,

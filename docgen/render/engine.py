@@ -26,7 +26,7 @@ from lxml import etree
 from docgen import __version__
 from docgen.exceptions import DocgenError, MissingField, TemplateError, TemplateSecurityError
 from docgen.redact import scrub_error
-from docgen.render import limits, package
+from docgen.render import limits, logo, package
 from docgen.render.environment import make_environment
 from docgen.render.sanitize import SAFE_PARSER, sanitize
 
@@ -41,6 +41,9 @@ _LISTING_CHARS = re.compile("[\t\a\f\n]")
 _DOCPR_ID = re.compile(r'(<wp:docPr\b[^>]*?\bid=")(\d+)(")')
 _CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
 _CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+_LOGO = re.compile(r"\bauthority\.logo\b")
+_DOCUMENT_RELS = "word/_rels/document.xml.rels"
+_EMPTY_RELS = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>'
 
 
 @dataclass(frozen=True)
@@ -90,11 +93,12 @@ class CompiledTemplate:
         self._patcher = DocxTemplate(io.BytesIO(self.blob))
         self.parts: list[_Part] = []
         self.uses_docxtpl = False
+        self.uses_logo = False
         try:
             for name, entry in self.entries.items():
                 if _RENDERED_PART.match(name):
                     self._compile_part(name, package.text_of(entry))
-            self._content_types, self._rels = self._with_custom_properties()
+            self._replaced = self._package_parts()
         except package.PackageError as e:
             raise TemplateError(f"The template is damaged: {e}.", source=self.label) from e
 
@@ -110,6 +114,14 @@ class CompiledTemplate:
         if "{" not in source:
             return
         patched = self._patcher.patch_xml(source)
+        if _LOGO.search(patched):
+            if name != "word/document.xml":
+                raise TemplateError(
+                    "The authority's logo can be printed in the document body only, not in "
+                    f"{name.removeprefix('word/').removesuffix('.xml')}.",
+                    source=self.label,
+                )
+            self.uses_logo = True
         if _NEEDS_DOCXTPL.search(re.sub(r"<[^>]+>", "", source)):
             self.uses_docxtpl = True
         patched = re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
@@ -122,8 +134,10 @@ class CompiledTemplate:
             ) from e
         self.parts.append(_Part(name, prefix, template, suffix))
 
-    def _with_custom_properties(self) -> tuple[package.Entry, package.Entry]:
-        """[Content_Types].xml and _rels/.rels, declaring docProps/custom.xml."""
+    def _package_parts(self) -> dict[str, package.Entry]:
+        """The parts every filled copy replaces: [Content_Types].xml and _rels/.rels declaring
+        docProps/custom.xml, and, when the body prints the authority's logo, the document's
+        relationships and a PNG type for it (:mod:`docgen.render.logo`)."""
         types = package.text_of(self.entries["[Content_Types].xml"])
         if "/docProps/custom.xml" not in types:
             types = types.replace(
@@ -137,10 +151,15 @@ class CompiledTemplate:
                 f'<Relationship Id="rIdDocgenCustom" Type="{_CUSTOM_REL}" '
                 'Target="docProps/custom.xml"/></Relationships>',
             )
-        return (
-            package.compressed("[Content_Types].xml", types.encode("utf-8")),
-            package.compressed("_rels/.rels", rels.encode("utf-8")),
-        )
+        parts = {"_rels/.rels": rels}
+        if self.uses_logo:
+            if 'Extension="png"' not in types:
+                types = types.replace("</Types>", f"{logo.PNG_TYPE}</Types>")
+            entry = self.entries.get(_DOCUMENT_RELS)
+            document_rels = package.text_of(entry) if entry else _EMPTY_RELS
+            parts[_DOCUMENT_RELS] = document_rels.replace("</Relationships>", f"{logo.RELATIONSHIP}</Relationships>")
+        parts["[Content_Types].xml"] = types
+        return {name: package.compressed(name, text.encode("utf-8")) for name, text in parts.items()}
 
     # -- rendering ----------------------------------------------------------------------------
     def render(self, context: dict, provenance: Provenance) -> bytes:
@@ -155,7 +174,7 @@ class CompiledTemplate:
                 if self.uses_docxtpl:
                     return self._render_with_docxtpl(context, provenance)
                 rendered = {part.name: self._render_part(part, context) for part in self.parts}
-            return self._assemble(rendered, provenance)
+            return self._assemble(rendered, provenance, _logo_png(context))
         except DocgenError as e:
             raise scrub_error(e, context)
 
@@ -191,19 +210,20 @@ class CompiledTemplate:
         _check_well_formed(document, self.label, part.name)
         return document.encode("utf-8")
 
-    def _assemble(self, rendered: dict[str, bytes], provenance: Provenance) -> bytes:
+    def _assemble(self, rendered: dict[str, bytes], provenance: Provenance, logo_png: bytes) -> bytes:
         entries = []
         for name, entry in self.entries.items():
-            if name == "[Content_Types].xml":
-                entries.append(self._content_types)
-            elif name == "_rels/.rels":
-                entries.append(self._rels)
+            if name in self._replaced:
+                entries.append(self._replaced[name])
             elif name in rendered:
                 entries.append(package.compressed(name, rendered[name], level=1))
             elif name in ("docProps/core.xml", "docProps/custom.xml"):
                 continue
             else:
                 entries.append(entry)
+        entries.extend(entry for name, entry in self._replaced.items() if name not in self.entries)
+        if self.uses_logo:
+            entries.append(package.compressed(logo.PART, logo_png, level=1))
         entries.append(package.compressed("docProps/core.xml", _core_xml(provenance)))
         entries.append(package.compressed("docProps/custom.xml", _custom_xml(provenance)))
         return package.write_zip(entries)
@@ -218,7 +238,7 @@ class CompiledTemplate:
         template.save(out)
         rendered = package.read_entries(out.getvalue())
         parts = {n: package.text_of(e).encode("utf-8") for n, e in rendered.items() if _RENDERED_PART.match(n)}
-        return self._assemble(parts, provenance)
+        return self._assemble(parts, provenance, _logo_png(context))
 
 
 # What a template can raise while it renders: each becomes a TemplateError naming the template.
@@ -296,3 +316,9 @@ def _custom_xml(p: Provenance) -> bytes:
         'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
         f"{props}</Properties>"
     ).encode("utf-8")
+
+
+def _logo_png(context: dict) -> bytes:
+    """The authority's logo for the package, or a blank pixel when it has none."""
+    picture = context.get("authority", {}).get("logo")
+    return picture.png if isinstance(picture, logo.LogoPicture) else logo.BLANK_PNG
