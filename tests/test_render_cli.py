@@ -71,7 +71,7 @@ def test_provenance_in_document_properties_without_personal_data(tmp_path):
     template = (ROOT / "templates" / "default" / "outcome-letter.docx").read_bytes()
     for expected in (
         'name="docgen.document"><vt:lpwstr>outcome-letter<',
-        'name="docgen.template_version"><vt:lpwstr>1.0<',
+        'name="docgen.template_version"><vt:lpwstr>1.1<',
         f'name="docgen.template_sha256"><vt:lpwstr>{hashlib.sha256(template).hexdigest()}<',
         'name="docgen.case_reference"><vt:lpwstr>WOR-CIN-0001<',
         'name="docgen.version"><vt:lpwstr>0.1.0<',

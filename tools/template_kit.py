@@ -307,8 +307,8 @@ def signature_lines(container, who: str | None = None) -> None:
 def letter_head(doc: DocxDocument) -> None:
     """Page 1 laid out for GOV.UK Notify and a window envelope, as a borderless table.
 
-    Row 1 (6-40.5 mm down) holds the authority's name in the logo area (15-125 mm across, to
-    30 mm down) and the team's contact details from 125 mm across; row 2 (40.5-66 mm) holds
+    Row 1 (6-40.5 mm down) holds the authority's logo (at most 60 x 15 mm, when its profile
+    has one) and name in the logo area (15-125 mm across, to 30 mm down) and the team's contact details from 125 mm across; row 2 (40.5-66 mm) holds
     only the recipient's name and address, 26-119 mm across, inside Notify's address box
     (24.6-120 x 39.5-66.3 mm), with the case reference and date beside it from 125 mm; row 3
     pads to 95 mm, where the body starts.
@@ -330,7 +330,10 @@ def letter_head(doc: DocxDocument) -> None:
     _set_widths(t, widths)
 
     logo = t.cell(0, 0)
-    first_para(logo, "{{ authority.name }}", bold=True, size=14, after=2)
+    first_para(logo, "{%p if authority.logo %}", after=0)
+    para(logo, "{{ authority.logo }}", after=2)
+    tag(logo, "endif")
+    para(logo, "{{ authority.name }}", bold=True, size=14, after=2)
     para(logo, "{{ authority.service }}", size=11, after=0)
 
     contact = t.cell(0, 1)
