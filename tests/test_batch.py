@@ -18,6 +18,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from PIL import Image
 from click.testing import CliRunner
 from pypdf import PdfReader
 
@@ -424,6 +425,24 @@ def test_a_changed_template_or_authority_profile_is_made_again(tmp_path, good):
         (r["case_reference"], r["document"]) for r in manifest
         if by_case[r["case_reference"]]["authority"] == authority or r["document"] == "outcome-letter"
     }  # fmt: skip
+    assert summary["issued"] + summary["skipped"] == first["issued"] and summary["skipped"]
+
+
+def test_a_new_logo_makes_that_authoritys_documents_again(tmp_path, good):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    folder = write_folder(tmp_path / "cases", good)
+    out = tmp_path / "out"
+    args = (folder, "--out", out, "--templates", templates, "--json")
+    first = json.loads(run(*args).stdout)
+    authority = good[0]["authority"]
+    Image.new("RGB", (400, 100), "black").save(templates / authority / "logo.png", "PNG")
+
+    summary = json.loads(run(*args).stdout)
+    manifest = read_csv(Path(summary["reports"]["manifest_csv"]))
+    by_case = {b["case"]["reference"]: b for b in good}
+    remade = {r["case_reference"] for r in manifest if r["status"] == "issued"}
+    assert remade == {ref for ref, b in by_case.items() if b["authority"] == authority}
     assert summary["issued"] + summary["skipped"] == first["issued"] and summary["skipped"]
 
 

@@ -79,7 +79,7 @@ class DocumentResult:
     template: str  # origin/document, e.g. ``default/outcome-letter``
     template_version: str
     template_sha256: str
-    profile_sha256: str  # the authority profile's authority.toml
+    profile_sha256: str  # the authority profile's authority.toml and its logo
     stem: str
     files: dict[str, bytes] = field(default_factory=dict)
     pages: int | None = None  # of the PDF, when one was made
@@ -165,7 +165,11 @@ class _WorkerState:
     def profile_sha256(self, authority: str) -> str:
         if authority not in self._profiles:
             path = self.pipeline.registry.root / authority / PROFILE_FILE
-            self._profiles[authority] = hashlib.sha256(path.read_bytes()).hexdigest()
+            digest = hashlib.sha256(path.read_bytes())
+            logo = self.pipeline.registry.profile(authority).logo
+            if logo:
+                digest.update(logo.png)  # a new logo is a new letter head
+            self._profiles[authority] = digest.hexdigest()
         return self._profiles[authority]
 
     def _document(self, bundle, doc_id: str, profile: str, skip, documents: list[DocumentResult]):
