@@ -10,9 +10,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from PIL import Image, UnidentifiedImageError
 
 from docgen.bundle import codes
 from docgen.exceptions import TemplateError
