@@ -43,7 +43,7 @@ from batch_helpers import make_bundles, samples, write_jsonl  # noqa: E402
 
 from docgen.batch import BatchOptions, run_batch  # noqa: E402
 from docgen.bundle.load import parse  # noqa: E402
-from docgen.convert import export_filter, find_soffice  # noqa: E402
+from docgen.convert import export_filter, export_options, find_soffice  # noqa: E402
 from docgen.pipeline import Pipeline  # noqa: E402
 from docgen.registry import Registry  # noqa: E402
 from docgen.render.context import build_context  # noqa: E402
@@ -135,7 +135,7 @@ def one_soffice_per_document(docs: list[Path], out: Path) -> float:
     soffice = find_soffice()
     profile = (out / "profile").as_uri()
     command = [soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore",
-               "--convert-to", export_filter(pdfa=False), "--outdir", str(out)]  # fmt: skip
+               "--convert-to", export_filter(export_options(pdfa=False)), "--outdir", str(out)]  # fmt: skip
     subprocess.run([*command, str(docs[0])], capture_output=True, check=True)  # makes the profile
     start = time.perf_counter()
     for doc in docs:

@@ -21,7 +21,7 @@ from docx.shared import Mm, Pt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from docgen.convert import Converter, export_filter, find_soffice  # noqa: E402
+from docgen.convert import Converter, export_filter, export_options, find_soffice  # noqa: E402
 
 
 def make_letters(folder: Path, count: int) -> list[Path]:
@@ -52,7 +52,7 @@ def per_process(soffice: str, docs: list[Path], out: Path, profile: Path) -> flo
     """Seconds to convert ``docs`` with one soffice process each."""
     command = [
         soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-        "--convert-to", export_filter(pdfa=False), "--outdir", str(out),
+        "--convert-to", export_filter(export_options(pdfa=False)), "--outdir", str(out),
     ]  # fmt: skip
     subprocess.run([*command, str(docs[0])], capture_output=True, check=True)  # makes the profile
     start = time.perf_counter()

@@ -9,7 +9,7 @@ extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
 
 packages=(python3 python3-venv python3-pip libreoffice-writer-nogui fonts-liberation2
-          fonts-crosextra-carlito poppler-utils)
+          fonts-crosextra-carlito poppler-utils python3-uno)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -1,31 +1,30 @@
-"""Convert DOCX to PDF with warm LibreOffice workers.
+"""The converter: warm LibreOffice workers turning DOCX files into PDFs.
 
-A :class:`Converter` keeps one LibreOffice user profile per worker for its whole life and hands
-each worker many documents per ``soffice --convert-to`` call, so a batch pays LibreOffice's
-start-up a handful of times rather than once per document. Workers run in parallel threads,
-each driving its own ``soffice`` process.
+Each worker holds a cached LibreOffice profile (:mod:`docgen.convert.profiles`) and, where
+LibreOffice's UNO bridge is installed, one LibreOffice kept running for the converter's whole
+life (:mod:`docgen.convert.bridge`); elsewhere it hands many documents to each
+``soffice --convert-to`` call (:mod:`docgen.convert.oneshot`). Workers run in parallel threads.
 
-A worker watches its process: when no document finishes within ``timeout`` seconds, the process
-is killed. The document it was on is retried once on its own in a fresh process, then reported
-failed; the documents after it go on in another process, so none of them is lost.
+A worker watches its LibreOffice: when no document finishes within ``timeout`` seconds, it is
+killed. The document it was on is retried once on its own in a fresh LibreOffice, then
+reported failed; the documents after it go on, so none of them is lost.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import queue
 import shutil
-import signal
-import subprocess
 import tempfile
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from docgen.convert.bridge import UnoBridge, uno_python
+from docgen.convert.oneshot import kill_group, run_soffice
+from docgen.convert.profiles import Profile, claim_profile
 from docgen.exceptions import ConvertError, OutputError
 
 log = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ INSTALL_HINT = (
     "LibreOffice (soffice) was not found; install it with: apt-get install -y "
     "--no-install-recommends libreoffice-writer-nogui fonts-liberation2 fonts-crosextra-carlito"
 )
-POLL_SECONDS = 0.05
+ENGINES = ("auto", "uno", "oneshot")
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ class _Item:
 
 @dataclass(frozen=True)
 class _Run:
-    """What one soffice invocation did: which items it finished, and how it ended."""
+    """What one LibreOffice run did: which items it finished, and how it ended."""
 
     done: set[int]
     failed_writes: dict[int, str]
@@ -84,19 +83,19 @@ def find_soffice(soffice: str | None = None) -> str:
     raise ConvertError(INSTALL_HINT)
 
 
-def export_filter(pdfa: bool) -> str:
-    """The ``--convert-to`` argument: tagged PDF, all fonts embedded, PDF/A-2b when asked."""
-    options: dict[str, dict[str, str]] = {
-        "UseTaggedPDF": {"type": "boolean", "value": "true"},
-        "EmbedStandardFonts": {"type": "boolean", "value": "true"},
-    }
+def export_options(pdfa: bool) -> dict[str, bool | int]:
+    """LibreOffice's PDF export options: tagged PDF, all fonts embedded, PDF/A-2b when asked."""
+    options: dict[str, bool | int] = {"UseTaggedPDF": True, "EmbedStandardFonts": True}
     if pdfa:
-        options["SelectPdfVersion"] = {"type": "long", "value": "2"}
-    return "pdf:writer_pdf_Export:" + json.dumps(options, separators=(",", ":"))
+        options["SelectPdfVersion"] = 2
+    return options
 
 
 class Converter:
     """Warm LibreOffice workers converting DOCX files to PDF; use it as a context manager.
+
+    ``engine`` is "uno" (one LibreOffice kept running per worker), "oneshot" (one
+    ``soffice --convert-to`` per batch of files) or "auto": UNO where it is installed.
 
     Example::
 
@@ -110,15 +109,22 @@ class Converter:
         timeout: float = 60.0,
         pdfa: bool = False,
         soffice: str | None = None,
+        engine: str = "auto",
     ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}")
         self.soffice = find_soffice(soffice)
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.timeout = timeout
         self.pdfa = pdfa
-        self._filter = export_filter(pdfa)
+        self.options = export_options(pdfa)
+        self.engine = engine
+        self._uno_python: str | None = None
         self._workdir: Path | None = None
         self._slots: queue.Queue[int] = queue.Queue()
-        self._running: set[subprocess.Popen] = set()
+        self._profiles: dict[int, Profile] = {}
+        self._bridges: dict[int, UnoBridge] = {}
+        self._running: set = set()
         self._lock = threading.Lock()
         self._counter = 0
 
@@ -129,23 +135,47 @@ class Converter:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    @property
+    def uses_uno(self) -> bool:
+        """True when documents go through a LibreOffice kept running (the UNO bridge)."""
+        self._start()
+        return self._uno_python is not None
+
     def _start(self) -> Path:
         with self._lock:
             if self._workdir is None:
                 self._workdir = Path(tempfile.mkdtemp(prefix="docgen-soffice-"))
+                if self.engine != "oneshot":
+                    self._uno_python = uno_python()
+                    if self._uno_python is None and self.engine == "uno":
+                        raise ConvertError(
+                            "LibreOffice's UNO bridge was not found; install it with: "
+                            "apt-get install -y --no-install-recommends python3-uno"
+                        )
                 for slot in range(self.jobs):
                     self._slots.put(slot)
             return self._workdir
 
     def close(self) -> None:
-        """Stop any LibreOffice process still running and remove the worker profiles."""
+        """Stop every LibreOffice this converter started and release its profiles."""
         with self._lock:
             for proc in list(self._running):
-                _kill(proc)
+                kill_group(proc)
+            bridges, self._bridges = list(self._bridges.values()), {}
+            profiles, self._profiles = list(self._profiles.values()), {}
             workdir, self._workdir = self._workdir, None
             self._slots = queue.Queue()
+        for bridge in bridges:
+            bridge.stop()
+        for profile in profiles:
+            profile.release()
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
+
+    def profile_paths(self) -> list[Path]:
+        """The LibreOffice profile folders this converter holds (for tests and diagnostics)."""
+        with self._lock:
+            return [profile.path for profile in self._profiles.values()]
 
     def convert(self, docx: Path, pdf: Path) -> Path:
         """Convert one document; raise ConvertError (or OutputError) naming it if that fails."""
@@ -189,8 +219,8 @@ class Converter:
             missing = [item for item in pending if item.index not in results]
             if not missing:
                 break
-            # soffice converts in argument order, so the first missing document is the one
-            # it hung or crashed on; the ones after it were never reached.
+            # Documents are converted in order, so the first missing one is the one LibreOffice
+            # hung or crashed on; the ones after it were never reached.
             suspect, pending = missing[0], missing[1:]
             log.debug("retrying %s alone after %s", suspect.source.name, _how_it_ended(run))
             retry = self._invoke(slot, [suspect])
@@ -205,70 +235,90 @@ class Converter:
         with self._lock:
             self._counter += 1
             run_dir = workdir / f"run{self._counter}"
-        in_dir, out_dir = run_dir / "in", run_dir / "out"
-        # Copies with numbered names: two sources called letter.docx cannot collide, and an
-        # odd file name never reaches the command line.
-        inputs = []
+        out_dir = run_dir / "out"
         try:
-            in_dir.mkdir(parents=True)
-            out_dir.mkdir()
-            for item in items:
-                staged = in_dir / f"{item.index:06d}{item.source.suffix.lower()}"
-                shutil.copyfile(item.source, staged)
-                inputs.append(str(staged))
+            out_dir.mkdir(parents=True)
+            if self._uno_python is not None:
+                return self._invoke_bridge(slot, items, out_dir)
+            return self._invoke_soffice(slot, items, run_dir / "in", out_dir)
         except OSError as e:
-            shutil.rmtree(run_dir, ignore_errors=True)
             message = f"Could not stage documents for LibreOffice in {workdir} ({e.strerror})."
             raise ConvertError(message) from e
-        profile = (workdir / f"profile{slot}").as_uri()
-        command = [
-            self.soffice, f"-env:UserInstallation={profile}", "--headless", "--invisible",
-            "--nologo", "--norestore", "--nodefault", "--nolockcheck",
-            "--convert-to", self._filter, "--outdir", str(out_dir), *inputs,
-        ]  # fmt: skip
-        try:
-            killed, returncode = self._watch(command, out_dir)
-            done, failed_writes = set(), {}
-            for item in items:
-                produced = out_dir / f"{item.index:06d}.pdf"
-                if not _looks_complete(produced):
-                    continue
-                try:
-                    _move_atomically(produced, item.target)
-                    done.add(item.index)
-                except OSError as e:
-                    failed_writes[item.index] = f"{item.target}: {e.strerror}"
-            return _Run(done, failed_writes, killed, returncode)
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
 
-    def _watch(self, command: list[str], out_dir: Path) -> tuple[bool, int | None]:
-        """Run soffice; kill it when nothing new appears for ``timeout`` seconds."""
-        proc = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+    def _invoke_bridge(self, slot: int, items: list[_Item], out_dir: Path) -> _Run:
+        done: set[int] = set()
+        failed_writes: dict[int, str] = {}
+        for item in items:
+            produced = out_dir / f"{item.index:06d}.pdf"
+            outcome = self._bridge(slot).convert(item.source, produced, self.options, self.timeout)
+            if outcome.hung or outcome.died:
+                self._stop_bridge(slot)
+                return _Run(done, failed_writes, outcome.hung, outcome.returncode)
+            if outcome.ok and _looks_complete(produced):
+                _place(item, produced, done, failed_writes)
+        return _Run(done, failed_writes, False, None)
+
+    def _invoke_soffice(self, slot: int, items: list[_Item], in_dir: Path, out_dir: Path) -> _Run:
+        # Copies with numbered names: two sources called letter.docx cannot collide, and an
+        # odd file name never reaches the command line.
+        in_dir.mkdir()
+        inputs = []
+        for item in items:
+            staged = in_dir / f"{item.index:06d}{item.source.suffix.lower()}"
+            shutil.copyfile(item.source, staged)
+            inputs.append(str(staged))
+        profile = self._profile(slot)
+        killed, returncode = run_soffice(
+            self.soffice, profile.uri, self.options, inputs, out_dir, self.timeout, self._running
         )
+        done: set[int] = set()
+        failed_writes: dict[int, str] = {}
+        for item in items:
+            produced = out_dir / f"{item.index:06d}.pdf"
+            if _looks_complete(produced):
+                _place(item, produced, done, failed_writes)
+        return _Run(done, failed_writes, killed, returncode)
+
+    def _profile(self, slot: int) -> Profile:
         with self._lock:
-            self._running.add(proc)
+            if slot not in self._profiles:
+                self._profiles[slot] = claim_profile()
+            return self._profiles[slot]
+
+    def _bridge(self, slot: int) -> UnoBridge:
+        with self._lock:
+            bridge = self._bridges.get(slot)
+            self._counter += 1
+            name = f"docgen-{os.getpid()}-{self._counter}"
+        if bridge is not None:
+            return bridge
+        profile = self._profile(slot)
         try:
-            seen, last_progress = 0, time.monotonic()
-            while proc.poll() is None:
-                count = sum(1 for _ in os.scandir(out_dir))
-                now = time.monotonic()
-                if count != seen:
-                    seen, last_progress = count, now
-                elif now - last_progress > self.timeout:
-                    _kill(proc)
-                    return True, proc.returncode
-                time.sleep(POLL_SECONDS)
-            return False, proc.returncode
-        finally:
-            _kill(proc)  # reaps anything soffice left behind in its process group
-            with self._lock:
-                self._running.discard(proc)
+            bridge = UnoBridge(self._uno_python, self.soffice, profile, name)
+        except ConvertError:
+            # A profile left broken by a killed run: start once more from a fresh one.
+            log.debug("LibreOffice did not start with %s; making the profile afresh", profile.path)
+            profile.reset()
+            bridge = UnoBridge(self._uno_python, self.soffice, profile, name)
+        with self._lock:
+            self._bridges[slot] = bridge
+        return bridge
+
+    def _stop_bridge(self, slot: int) -> None:
+        with self._lock:
+            bridge = self._bridges.pop(slot, None)
+        if bridge is not None:
+            bridge.stop()
+
+
+def _place(item: _Item, produced: Path, done: set[int], failed_writes: dict[int, str]) -> None:
+    try:
+        _move_atomically(produced, item.target)
+        done.add(item.index)
+    except OSError as e:
+        failed_writes[item.index] = f"{item.target}: {e.strerror}"
 
 
 def _collect(
@@ -322,11 +372,3 @@ def _move_atomically(produced: Path, target: Path) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()

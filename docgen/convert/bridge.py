@@ -1,0 +1,127 @@
+"""One long-lived LibreOffice driven through its UNO bridge: the fast way to convert.
+
+LibreOffice's UNO bridge imports only in Debian's own Python, so :class:`UnoBridge` runs
+``uno_bridge.py`` there as a child process, which starts ``soffice`` once and converts each
+document asked for over a pipe. Compared with ``soffice --convert-to`` per chunk of files, the
+start-up (about a second) is paid once per worker for the whole run, not once per call.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from docgen.convert.profiles import Profile
+from docgen.exceptions import ConvertError
+
+BRIDGE_SCRIPT = Path(__file__).with_name("uno_bridge.py")
+STARTUP_SECONDS = 120.0
+
+
+@functools.cache
+def uno_python() -> str | None:
+    """A Python that can import LibreOffice's ``uno`` module ($DOCGEN_UNO_PYTHON, else Debian's)."""
+    candidates = [os.environ.get("DOCGEN_UNO_PYTHON"), "/usr/bin/python3", sys.executable]
+    for python in filter(None, candidates):
+        if not shutil.which(python):
+            continue
+        probe = subprocess.run(
+            [python, "-c", "import uno"], capture_output=True, timeout=30, check=False
+        )
+        if probe.returncode == 0:
+            return python
+    return None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one request ended: converted, refused by LibreOffice, hung, or LibreOffice died."""
+
+    ok: bool
+    hung: bool = False
+    died: bool = False
+    returncode: int | None = None
+
+
+class UnoBridge:
+    """A running LibreOffice with its bridge process; :meth:`convert` one document at a time."""
+
+    def __init__(self, python: str, soffice: str, profile: Profile, name: str) -> None:
+        settings = {
+            "soffice": soffice, "profile": profile.uri, "pipe": name,
+            "startup_timeout": STARTUP_SECONDS,
+        }  # fmt: skip
+        self._proc = subprocess.Popen(
+            [python, str(BRIDGE_SCRIPT), json.dumps(settings)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, so killing it takes soffice too
+            text=True,
+        )
+        self._replies: queue.Queue[dict | None] = queue.Queue()
+        threading.Thread(target=self._read_replies, daemon=True).start()
+        ready = self._next_reply(STARTUP_SECONDS)
+        if not ready or not ready.get("ready"):
+            self.stop()
+            reason = (ready or {}).get("error", "LibreOffice did not start")
+            raise ConvertError(f"{reason} (profile {profile.path}).")
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def convert(self, source: Path, target: Path, options: dict, timeout: float) -> Outcome:
+        """Convert ``source`` to ``target`` with the PDF export ``options``."""
+        request = {"source": str(source.resolve()), "target": str(target), "filter": options}
+        try:
+            self._proc.stdin.write(json.dumps(request) + "\n")
+            self._proc.stdin.flush()
+        except OSError:
+            return Outcome(False, died=True, returncode=self._stopped_code())
+        reply = self._next_reply(timeout)
+        if reply is None:
+            if self._proc.poll() is None:  # alive but silent: hung
+                return Outcome(False, hung=True)
+            return Outcome(False, died=True, returncode=self._stopped_code())
+        if reply.get("fatal"):
+            return Outcome(False, died=True, returncode=reply.get("returncode"))
+        return Outcome(bool(reply.get("ok")))
+
+    def stop(self) -> None:
+        """End the bridge and its LibreOffice (the whole process group)."""
+        from docgen.convert.oneshot import kill_group
+
+        try:
+            self._proc.stdin.close()
+        except OSError:
+            pass
+        kill_group(self._proc)
+
+    def _stopped_code(self) -> int | None:
+        try:
+            return self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def _next_reply(self, timeout: float) -> dict | None:
+        try:
+            return self._replies.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def _read_replies(self) -> None:
+        for line in self._proc.stdout:
+            try:
+                self._replies.put(json.loads(line))
+            except ValueError:
+                continue
+        self._replies.put(None)  # the bridge has gone
