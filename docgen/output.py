@@ -159,13 +159,14 @@ def _write_pdfs(results, out_dir: Path, converter, password, *, keep_docx: bool)
         for result, outcome in zip(converting, converter.convert_many(jobs) if jobs else []):
             try:
                 outcome.raise_for_error()
-                finish_pdf(
-                    outcome.target,
-                    title=result.template.title,
-                    author=result.author,
-                    subject=f"{result.doc_id} {result.case_reference}",
-                    password=password,
-                )
+                if password:  # LibreOffice wrote the metadata; only encryption is left to do
+                    finish_pdf(
+                        outcome.target,
+                        title=result.template.title,
+                        author=result.author,
+                        subject=f"{result.doc_id} {result.case_reference}",
+                        password=password,
+                    )
                 target = target_in(out_dir, f"{result.stem}.pdf")
                 try:
                     os.replace(outcome.target, target)

@@ -236,3 +236,21 @@ def test_pdfa_with_a_password_is_a_usage_error_before_any_work(tmp_path):
     assert result.exit_code == 2
     assert "PDF/A does not allow encryption" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_every_pdf_carries_its_metadata_in_the_info_dictionary_and_xmp(tmp_path):
+    from pypdf import PdfReader
+
+    out = tmp_path / "out"
+    result = render(SAMPLE, "--doc", "outcome-letter", "--out", out, "--format", "pdf")
+    assert result.exit_code == 0, result.stderr
+    reader = PdfReader(out / LETTERS[0].replace(".docx", ".pdf"))
+    assert not reader.is_encrypted
+    assert (reader.metadata.title, reader.metadata.author, reader.metadata.subject) == (
+        "Standard Outcome/Closure Letter", "Worcestershire County Council", "outcome-letter WOR-CIN-0001",
+    )
+    xmp = reader.xmp_metadata
+    assert xmp.dc_title == {"x-default": "Standard Outcome/Closure Letter"}
+    assert xmp.dc_creator == ["Worcestershire County Council"]
+    assert xmp.dc_description == {"x-default": "outcome-letter WOR-CIN-0001"}
+    assert "Ms Placeholder" not in reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()

@@ -199,9 +199,7 @@ class _WorkerState:
         return pairs
 
     def convert(self, pairs: list[tuple[DocumentResult, Rendered]]) -> None:
-        """Convert the chunk's documents in one warm LibreOffice call; finish each PDF."""
-        from docgen.pdfout import finish_pdf
-
+        """Convert the chunk's documents in one call to the worker's warm LibreOffice."""
         converter = self.converter()
         with tempfile.TemporaryDirectory(prefix="docgen-batch-") as work:
             jobs, names = [], set()
@@ -213,13 +211,7 @@ class _WorkerState:
                 jobs.append((source, Path(work) / f"{name}.pdf"))
             for (document, item), outcome in zip(pairs, converter.convert_many(jobs)):
                 try:
-                    outcome.raise_for_error()
-                    finish_pdf(
-                        outcome.target,
-                        title=item.template.title,
-                        author=item.author,
-                        subject=f"{item.doc_id} {item.case_reference}",
-                    )
+                    outcome.raise_for_error()  # LibreOffice wrote the PDF's metadata itself
                     pdf = outcome.target.read_bytes()
                     document.files["pdf"] = pdf
                     document.pages = len(PdfReader(io.BytesIO(pdf)).pages)

@@ -84,10 +84,17 @@ def find_soffice(soffice: str | None = None) -> str:
 
 
 def export_options(pdfa: bool) -> dict[str, bool | int]:
-    """LibreOffice's PDF export options: tagged PDF, all fonts embedded, PDF/A-2b when asked."""
+    """LibreOffice's PDF export options: tagged PDF, all fonts embedded, PDF/A-2b when asked.
+
+    Either way LibreOffice writes the title, author and subject from the DOCX's core properties
+    into both the document info and an XMP packet (PDF/UA identification when not PDF/A), so a
+    PDF needs no second pass unless it is to be encrypted.
+    """
     options: dict[str, bool | int] = {"UseTaggedPDF": True, "EmbedStandardFonts": True}
     if pdfa:
         options["SelectPdfVersion"] = 2
+    else:
+        options["PDFUACompliance"] = True
     return options
 
 

@@ -1,0 +1,159 @@
+"""PDF speed: docgen against LibreOffice alone on the same documents, in one run.
+
+    .venv/bin/python benchmarks/pdf_bench.py [--rounds 3] [--per-document 8]
+
+The documents are every document of every sample bundle, filled by docgen once as DOCX. Each
+round runs, one after another on the same files:
+
+- LibreOffice alone: two ``soffice --convert-to`` processes, each converting half the files in
+  one call, with profiles that already exist (the ceiling docgen's PDF path is judged against);
+- docgen's Converter (two workers, started and stopped inside the timing);
+- ``docgen batch samples/valid --format pdf`` end to end (validation, rendering, register);
+- ``docgen render BUNDLE --all --format pdf``, bundle by bundle;
+- one ``soffice`` process per document, on the first ``--per-document`` files (the floor).
+
+It prints the minimum and median PDFs a second of each and their share of LibreOffice alone,
+and checks that docgen's PDFs hold the same text as LibreOffice's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from docgen.convert import Converter, export_filter, export_options, find_soffice  # noqa: E402
+from docgen.pipeline import Pipeline  # noqa: E402
+
+SAMPLES = ROOT / "samples" / "valid"
+DOCGEN = [sys.executable, "-m", "docgen.cli"] if not (ROOT / ".venv/bin/docgen").exists() else [
+    str(ROOT / ".venv/bin/docgen")
+]
+
+
+def fill_samples(folder: Path) -> list[Path]:
+    """Every requested document of every sample as DOCX in ``folder``; their paths."""
+    pipeline = Pipeline()
+    paths = []
+    for sample in sorted(SAMPLES.glob("*.json")):
+        bundle = pipeline.load(sample)
+        for document in pipeline.render(bundle):
+            if document.ok:
+                path = folder / f"{document.stem}.docx"
+                path.write_bytes(document.docx)
+                paths.append(path)
+    return paths
+
+
+def soffice_command(soffice: str, profile: Path, out: Path) -> list[str]:
+    return [
+        soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+        "--nolockcheck", "--convert-to", export_filter(export_options(pdfa=False)), "--outdir", str(out),
+    ]  # fmt: skip
+
+
+def libreoffice_alone(soffice: str, docs: list[Path], out: Path, profiles: list[Path]) -> float:
+    halves = [docs[0::2], docs[1::2]]
+    start = time.perf_counter()
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda n: subprocess.run(
+            [*soffice_command(soffice, profiles[n], out), *map(str, halves[n])],
+            capture_output=True, check=True), range(2)))  # fmt: skip
+    return time.perf_counter() - start
+
+
+def one_process_each(soffice: str, docs: list[Path], out: Path, profile: Path) -> float:
+    start = time.perf_counter()
+    for doc in docs:
+        subprocess.run([*soffice_command(soffice, profile, out), str(doc)], capture_output=True, check=True)
+    return time.perf_counter() - start
+
+
+def converter(docs: list[Path], out: Path) -> float:
+    start = time.perf_counter()
+    with Converter(jobs=2) as warm:
+        results = warm.convert_many([(d, out / f"{d.stem}.pdf") for d in docs])
+    elapsed = time.perf_counter() - start
+    failed = [r.error for r in results if not r.ok]
+    if failed:
+        raise SystemExit(f"{len(failed)} conversions failed: {failed[:3]}")
+    return elapsed
+
+
+def batch(out: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    subprocess.run([*DOCGEN, "batch", str(SAMPLES), "--out", str(out), "--format", "pdf", "--jobs", "2"],
+                   capture_output=True, check=True)  # fmt: skip
+    return time.perf_counter() - start, len(list(out.glob("*.pdf")))
+
+
+def render_each(out: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    for sample in sorted(SAMPLES.glob("*.json")):
+        subprocess.run([*DOCGEN, "render", str(sample), "--all", "--format", "pdf", "--out", str(out)],
+                       capture_output=True, check=False)  # fmt: skip
+    return time.perf_counter() - start, len(list(out.glob("*.pdf")))
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True).stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--per-document", type=int, default=8)
+    args = parser.parse_args()
+    soffice = find_soffice()
+    rates: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="docgen-pdf-bench-") as tmp:
+        work = Path(tmp)
+        (work / "docx").mkdir()
+        docs = fill_samples(work / "docx")
+        profiles = [work / "profile0", work / "profile1"]
+        warmup = work / "warmup"
+        libreoffice_alone(soffice, docs[:2], warmup, profiles)  # makes both profiles, untimed
+        for round_number in range(args.rounds):
+            folders = {name: work / f"{name}{round_number}" for name in
+                       ("alone", "converter", "batch", "render", "each")}  # fmt: skip
+            for folder in folders.values():
+                folder.mkdir()
+            timings = {
+                "LibreOffice alone (2 processes)": (libreoffice_alone(soffice, docs, folders["alone"], profiles), len(docs)),
+                "docgen Converter (2 workers)": (converter(docs, folders["converter"]), len(docs)),
+                "docgen batch --format pdf": batch(folders["batch"]),
+                "docgen render, bundle by bundle": render_each(folders["render"]),
+                "one soffice per document": (
+                    one_process_each(soffice, docs[: args.per_document], folders["each"], profiles[0]),
+                    args.per_document,
+                ),
+            }  # fmt: skip
+            for label, (seconds, count) in timings.items():
+                rates.setdefault(label, []).append(count / seconds)
+            print(f"round {round_number + 1}: " + json.dumps(
+                {label: round(count / seconds, 2) for label, (seconds, count) in timings.items()}))  # fmt: skip
+        differing = [d.stem for d in docs if pdf_text(work / "alone0" / f"{d.stem}.pdf")
+                     != pdf_text(work / "converter0" / f"{d.stem}.pdf")]  # fmt: skip
+        shutil.rmtree(warmup, ignore_errors=True)
+    ceiling = statistics.median(rates["LibreOffice alone (2 processes)"])
+    floor = statistics.median(rates["one soffice per document"])
+    print(f"\n{len(docs)} documents from {len(list(SAMPLES.glob('*.json')))} sample bundles, {args.rounds} rounds")
+    print(f"{'':34} {'min':>8} {'median':>8}  {'of alone':>8}  {'x per-doc':>9}")
+    for label, values in rates.items():
+        median = statistics.median(values)
+        print(f"{label:34} {min(values):8.2f} {median:8.2f}  {median / ceiling:8.0%}  {median / floor:8.1f}x")
+    print("same text as LibreOffice alone: " + ("every document" if not differing else f"NOT {differing}"))
+
+
+if __name__ == "__main__":
+    main()
