@@ -126,11 +126,25 @@ def test_soffice_killed_mid_batch_loses_no_document(tmp_path):
         finished_before_kill = _kill_soffice_after_first_pdf(converter, tmp_path / "out")
         worker.join(timeout=300)
 
-    assert 1 <= finished_before_kill < 6, "soffice finished before the test could kill it"
+    assert finished_before_kill >= 1, "soffice was never seen converting"
     assert [r.ok for r in results] == [True] * 6
-    assert max(r.attempts for r in results) == 2  # the document it was on went again, alone
+    assert all(r.attempts <= 2 for r in results)
     for n, (_, target) in enumerate(jobs):
         assert f"Long document {n}" in PdfReader(target).pages[0].extract_text()
+
+
+def test_the_document_libreoffice_died_on_goes_again_alone(tmp_path):
+    sources = [make_docx(tmp_path / f"in/doc{n}.docx", f"Stoat page {n}") for n in range(3)]
+    with Converter(jobs=1, timeout=60) as converter:
+        converter.convert(sources[0], tmp_path / "warm.pdf")
+        for profile in converter.profile_paths():
+            for pid in _soffice_pids(profile):
+                os.kill(pid, signal.SIGKILL)  # dies before the next document reaches it
+        results = converter.convert_many([(s, tmp_path / f"out/{s.stem}.pdf") for s in sources])
+
+    assert [(r.ok, r.attempts) for r in results] == [(True, 2), (True, 1), (True, 1)]
+    for n in range(3):
+        assert f"Stoat page {n}" in pdf_text(tmp_path / f"out/doc{n}.pdf")
 
 
 def _kill_soffice_after_first_pdf(converter: Converter, out: Path) -> int:
