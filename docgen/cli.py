@@ -18,7 +18,7 @@ import click
 
 from docgen import __version__
 from docgen.bundle.jsonschema import export_text
-from docgen.cli_support import fail, json_option, reports_errors, templates_option
+from docgen.cli_support import fail, json_option, pdf_options, pdf_password, reports_errors, templates_option
 from docgen.exceptions import EXIT_INVALID, EXIT_USAGE, DocgenError, InputError, RenderError
 from docgen.output import FORMATS, write_with_converter, written
 from docgen.pipeline import Pipeline
@@ -91,11 +91,7 @@ def validate(bundles, strict, as_json, templates_dir):
 @click.option("--all", "all_docs", is_flag=True, help="Every registered document.")
 @click.option("--out", "out", required=True, help="Output folder, or - for standard output.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="docx", show_default=True)
-@click.option("--pdfa", is_flag=True, help="PDF/A-2b for the case record.")
-@click.option("--password", envvar="DOCGEN_PDF_PASSWORD",
-              help="Encrypt PDFs with AES-256 (prefer --password-file or $DOCGEN_PDF_PASSWORD: "
-                   "a password on the command line is visible to other users).")
-@click.option("--password-file", type=click.File("r"), help="Encrypt PDFs with the password in this file.")
+@pdf_options
 @click.option("--strict", is_flag=True, help="Refuse a bundle with policy warnings.")
 @json_option
 @templates_option
@@ -116,10 +112,7 @@ def render(bundle, doc_ids, all_docs, out, fmt, pdfa, password, password_file, s
     """
     if bool(doc_ids) == all_docs:
         raise click.UsageError("Give --doc ID (one or more) or --all.")
-    if password_file:
-        password = password_file.read().strip()
-    if pdfa and password:
-        raise click.UsageError("PDF/A does not allow encryption: give --pdfa or a password, not both.")
+    password = pdf_password(fmt, pdfa, password, password_file)
     if out == "-" and as_json:
         raise click.UsageError("--json lists files written to a folder; with --out - the files are the output.")
     pipeline = Pipeline(Registry(templates_dir))

@@ -12,7 +12,7 @@ import click
 
 from docgen.batch import BatchOptions, BatchSummary, run_batch
 from docgen.batch.run import FORMATS
-from docgen.cli_support import json_option, reports_errors, templates_option
+from docgen.cli_support import json_option, pdf_options, pdf_password, reports_errors, templates_option
 from docgen.register import REGISTER_ENV, Register, locate
 
 
@@ -31,14 +31,15 @@ from docgen.register import REGISTER_ENV, Register, locate
 @click.option("--strict", is_flag=True, help="Treat policy warnings as errors.")
 @click.option("--register", type=click.Path(dir_okay=False, path_type=Path),
               help=f"The register database (default: ${REGISTER_ENV}, else OUT/.docgen/register.sqlite3).")
+@pdf_options
 @click.option("--scheduler", metavar="ADDRESS",
               help="Send the work to a Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: this machine).")
 @templates_option
 @json_option
 @click.pass_context
 @reports_errors
-def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, register, scheduler,
-          templates_dir, as_json):  # fmt: skip
+def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, register, pdfa, password,
+          password_file, scheduler, templates_dir, as_json):  # fmt: skip
     """Make the documents of many case bundles: a folder of *.json files or a JSON Lines file.
 
     Documents are written to OUT as CASEREF_DOCUMENT[_RECIPIENT].docx/.pdf and recorded in the
@@ -54,13 +55,16 @@ def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, re
     Example:
         docgen batch cases/ --out out/ --format both --jobs 4
         docgen batch cases.jsonl --check
+        docgen batch cases/ --out record/ --format pdf --pdfa
         docgen batch cases/ --out out/ --scheduler tcp://10.0.0.5:8786
     """
     if out_dir is None and not check:
         raise click.UsageError("Give --out DIR, or --check for a dry run.")
+    password = pdf_password(fmt, pdfa, password, password_file)
     summary = run_batch(BatchOptions(
         input=input_path, out_dir=out_dir, fmt=fmt, doc_ids=doc_ids, jobs=jobs, check=check,
         force=force, strict=strict, register=register, scheduler=scheduler, templates=templates_dir,
+        pdfa=pdfa, password=password,
     ))  # fmt: skip
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))

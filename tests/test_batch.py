@@ -502,3 +502,45 @@ def test_ctrl_c_stops_the_batch_cleanly(tmp_path):
         assert register.run(run_id)["status"] == "interrupted"
     manifest = read_csv(out / "runs" / run_id / "manifest.csv")
     assert sorted(Path(r["output_path"]).name for r in manifest) == sorted(p.name for p in out.glob("*.docx"))
+
+
+def test_pdfs_encrypted_with_a_password_or_pdfa_and_a_rerun_remakes_the_other_kind(tmp_path, good):
+    folder = write_folder(tmp_path / "cases", good[:1])
+    out = tmp_path / "out"
+    secret = tmp_path / "password.txt"
+    secret.write_text("correct horse\n")
+    reference = good[0]["case"]["reference"]
+
+    locked = run(folder, "--out", out, "--format", "pdf", "--jobs", "1", "--doc", "outcome-letter",
+                 "--password-file", secret, "--json")
+    assert locked.exit_code == 0, locked.output
+    pdfs = sorted(out.glob("*.pdf"))
+    assert pdfs and not list(out.glob("*.docx"))
+    rows = read_csv(Path(json.loads(locked.stdout)["reports"]["manifest_csv"]))
+    for pdf in pdfs:
+        reader = PdfReader(pdf)
+        assert reader.is_encrypted and reference.encode() not in pdf.read_bytes()
+        assert reader.decrypt("correct horse")
+        assert reference in reader.pages[0].extract_text()
+        assert int(next(r for r in rows if r["output_path"] == str(pdf))["pages"]) == len(reader.pages)
+
+    archival = run(folder, "--out", out, "--format", "pdf", "--jobs", "1", "--doc", "outcome-letter",
+                   "--pdfa", "--json")
+    assert archival.exit_code == 0, archival.output
+    assert json.loads(archival.stdout)["issued"] == len(pdfs)  # not skipped as issued before
+    for pdf in pdfs:
+        reader = PdfReader(pdf)
+        assert not reader.is_encrypted
+        assert b"<pdfaid:part>2</pdfaid:part>" in reader.xmp_metadata.stream.get_data()
+
+    again = run(folder, "--out", out, "--format", "pdf", "--jobs", "1", "--doc", "outcome-letter", "--pdfa", "--json")
+    assert json.loads(again.stdout)["skipped"] == len(pdfs)
+
+
+@pytest.mark.parametrize("fmt", ["docx", "both"])
+def test_a_batch_refuses_a_password_with_docx_output(tmp_path, good, fmt):
+    folder = write_folder(tmp_path / "cases", good[:1])
+    result = run(folder, "--out", tmp_path / "out", "--format", fmt, "--password", "x")
+    assert result.exit_code == 2
+    assert f"Error: --format {fmt} writes DOCX files, which cannot be encrypted" in result.stderr
+    assert not (tmp_path / "out").exists()

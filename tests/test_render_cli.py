@@ -192,10 +192,10 @@ def test_pdf_output_with_metadata_and_password(tmp_path):
     secret = tmp_path / "password.txt"
     secret.write_text("correct horse\n")
     out = tmp_path / "out"
-    result = render(SAMPLE, "--doc", "outcome-letter", "--out", out, "--format", "both", "--password-file", secret)
+    result = render(SAMPLE, "--doc", "outcome-letter", "--out", out, "--format", "pdf", "--password-file", secret)
     assert result.exit_code == 0, result.stderr
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(LETTERS + [n.replace(".docx", ".pdf") for n in LETTERS])
+    assert names == sorted(n.replace(".docx", ".pdf") for n in LETTERS)  # no open DOCX beside them
     reader = PdfReader(out / LETTERS[0].replace(".docx", ".pdf"))
     assert reader.is_encrypted
     assert reader.decrypt("correct horse")
@@ -204,6 +204,17 @@ def test_pdf_output_with_metadata_and_password(tmp_path):
     assert reader.metadata.title == "Standard Outcome/Closure Letter"
     assert reader.metadata.author == "Worcestershire County Council"
     assert reader.metadata.subject == "outcome-letter WOR-CIN-0001"
+    assert reader.xmp_metadata.dc_title == {"x-default": "Standard Outcome/Closure Letter"}
+
+
+@pytest.mark.parametrize("fmt", ["docx", "both"])
+def test_a_password_with_docx_output_is_refused_before_any_work(tmp_path, fmt):
+    result = render(SAMPLE, "--doc", "outcome-letter", "--out", tmp_path / "out", "--format", fmt,
+                    "--password", "correct horse")
+    assert result.exit_code == 2
+    assert (f"Error: --format {fmt} writes DOCX files, which cannot be encrypted: "
+            "use --format pdf with a password.") in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_templates_list_resolves_overrides_per_authority():

@@ -51,6 +51,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from pypdf import PdfReader
+
 from docgen.batch.executors import DaskExecutor, LocalExecutor
 from docgen.batch.inputs import BatchInput, BundleText, Failure, content_hash
 from docgen.batch.progress import Progress
@@ -86,6 +88,8 @@ class BatchOptions:
     register: Path | None = None  # default: $DOCGEN_REGISTER, else <out>/.docgen/register.sqlite3
     scheduler: str | None = None  # a Dask scheduler address; default: local processes
     templates: Path | None = None
+    pdfa: bool = False  # PDF/A-2b
+    password: str | None = None  # encrypt PDFs with AES-256 (PDF output only, not with pdfa)
     today: date | None = None
     chunk_size: int | None = None
     pdf_timeout: float = 60.0
@@ -255,6 +259,8 @@ class _Run:
             strict=options.strict,
             dry_run=options.check,
             pdf_timeout=options.pdf_timeout,
+            pdfa=options.pdfa,
+            password=options.password,
         )
         if options.scheduler:
             self.executor = DaskExecutor(settings, options.scheduler, self.summary.run_id,
@@ -310,9 +316,23 @@ class _Run:
         for key, issue in self.register.latest_for_bundle(bundle_sha).items():
             path = Path(issue.output_path)
             in_place = path.parent == self.out_dir and _file_sha256(path) == issue.output_sha256
-            if issue.format in self.formats and in_place:
+            if issue.format in self.formats and in_place and self._same_kind(issue, path):
                 kept[key] = issue
         return kept
+
+    def _same_kind(self, issue: Issue, path: Path) -> bool:
+        """Whether a PDF issued before is the kind asked for now: a run with a password must not
+        keep an open PDF (nor a run with --pdfa a plain one), and the other way round."""
+        if issue.format != "pdf":
+            return True
+        try:
+            reader = PdfReader(path)
+            encrypted = reader.is_encrypted
+            archival = not encrypted and b"pdfaid" in (reader.xmp_metadata.stream.get_data()
+                                                         if reader.xmp_metadata else b"")  # fmt: skip
+        except Exception:  # an unreadable file is made again  # noqa: BLE001
+            return False
+        return encrypted == bool(self.options.password) and archival == self.options.pdfa
 
     # -- recording what comes back ------------------------------------------------------------------
     def _record(self, result: BundleResult) -> None:

@@ -57,6 +57,8 @@ class Settings:
     strict: bool = False
     dry_run: bool = False  # render to check, return no bytes, convert nothing
     pdf_timeout: float = 60.0
+    pdfa: bool = False
+    password: str | None = field(default=None, repr=False)  # AES-256 for PDFs; kept out of logs
 
 
 @dataclass(frozen=True)
@@ -219,10 +221,11 @@ class _WorkerState:
                         title=item.template.title,
                         author=item.author,
                         subject=f"{item.doc_id} {item.case_reference}",
+                        password=self.settings.password,
                     )
                     pdf = outcome.target.read_bytes()
                     document.files["pdf"] = pdf
-                    document.pages = len(PdfReader(io.BytesIO(pdf)).pages)
+                    document.pages = len(PdfReader(io.BytesIO(pdf), password=self.settings.password).pages)
                     if "docx" not in self.settings.formats:
                         del document.files["docx"]
                 except DocgenError as e:
@@ -234,7 +237,7 @@ class _WorkerState:
         if self._converter is None:
             from docgen.convert import Converter
 
-            self._converter = Converter(jobs=1, timeout=self.settings.pdf_timeout)
+            self._converter = Converter(jobs=1, timeout=self.settings.pdf_timeout, pdfa=self.settings.pdfa)
             self._converter.__enter__()
             # Local workers end through multiprocessing's exit hooks, Dask workers through atexit.
             mp_util.Finalize(self, self.close, exitpriority=10)
