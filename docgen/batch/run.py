@@ -41,14 +41,13 @@ import itertools
 import logging
 import math
 import os
-import secrets
 import shutil
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -61,7 +60,7 @@ from docgen.batch.workers import BundleResult, DocumentResult, Settings, Task
 from docgen.exceptions import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, OutputError, TemplateNotFound
 from docgen.atomic import write_atomic
 from docgen.output import prepare_folder, target_in
-from docgen.register import STATE_FOLDER, Issue, Register, default_path, now
+from docgen.register import STATE_FOLDER, Issue, Register, default_path, new_run_id, now
 from docgen.registry import Registry
 
 log = logging.getLogger("docgen.batch")
@@ -156,11 +155,6 @@ def run_batch(options: BatchOptions, *, on_result: Callable[[BundleResult], None
     calling this must guard its entry point with ``if __name__ == "__main__":``.
     """
     return _Run(options, on_result).run()
-
-
-def new_run_id() -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{secrets.token_hex(3)}"
 
 
 class _Run:

@@ -13,7 +13,6 @@ templates are parsed once per worker, and, for PDF, one warm LibreOffice
 from __future__ import annotations
 
 import atexit
-import hashlib
 import io
 import logging
 import os
@@ -36,7 +35,6 @@ from docgen.bundle.load import parse
 from docgen.exceptions import EXIT_INVALID, DocgenError
 from docgen.pipeline import Pipeline, Rendered
 from docgen.registry import Registry
-from docgen.registry.profiles import PROFILE_FILE
 from docgen.render.recipients import recipients_for
 from docgen.validate import validate
 
@@ -126,7 +124,6 @@ class _WorkerState:
         registry = Registry(settings.templates) if settings.templates else Registry()
         self.pipeline = Pipeline(registry, today=settings.today)
         self._converter = None
-        self._profiles: dict[str, str] = {}
 
     def run(self, tasks: list[Task]) -> list[BundleResult]:
         results, pending_pdfs = [], []
@@ -151,7 +148,7 @@ class _WorkerState:
             )
             result.case_reference = bundle.reference
             log.debug("[%s] bundle valid (%s)", bundle.reference, text.label)
-            profile = self.profile_sha256(bundle.authority)
+            profile = self.pipeline.profile_sha256(bundle.authority)
             for doc_id in self.pipeline.document_ids(bundle, list(self.settings.doc_ids)):
                 rendered.extend(self._document(bundle, doc_id, profile, task.skip, result.documents))
         except DocgenError as e:
@@ -163,16 +160,6 @@ class _WorkerState:
         if result.error:
             result.documents, rendered = [], []
         return result, rendered
-
-    def profile_sha256(self, authority: str) -> str:
-        if authority not in self._profiles:
-            path = self.pipeline.registry.root / authority / PROFILE_FILE
-            digest = hashlib.sha256(path.read_bytes())
-            logo = self.pipeline.registry.profile(authority).logo
-            if logo:
-                digest.update(logo.png)  # a new logo is a new letter head
-            self._profiles[authority] = digest.hexdigest()
-        return self._profiles[authority]
 
     def _document(self, bundle, doc_id: str, profile: str, skip, documents: list[DocumentResult]):
         """Render one document for each of its recipients, leaving out those already issued."""
