@@ -222,6 +222,14 @@ class Register:
             latest[issue.key] = issue
         return latest
 
+    def knows(self, output_path: str, output_sha256: str | None) -> bool:
+        """Whether a file with this path and content was issued (by a batch or by render)."""
+        row = self._db.execute(
+            "SELECT 1 FROM issued WHERE output_path = ? AND output_sha256 = ? LIMIT 1",
+            (output_path, output_sha256),
+        ).fetchone()
+        return row is not None
+
     def history(self, case_reference: str) -> list[Issue]:
         """Every document issued for a case, oldest first."""
         rows = self._db.execute(

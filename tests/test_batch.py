@@ -544,3 +544,25 @@ def test_a_batch_refuses_a_password_with_docx_output(tmp_path, good, fmt):
     assert result.exit_code == 2
     assert f"Error: --format {fmt} writes DOCX files, which cannot be encrypted" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_replacing_a_file_docgen_did_not_issue_is_said(tmp_path, good, pipeline):
+    folder = write_folder(tmp_path / "cases", good[:1])
+    out = tmp_path / "out"
+    out.mkdir()
+    reference = good[0]["case"]["reference"]
+    stem = min(s for s in expected_stems(pipeline, good[:1]) if "_outcome-letter" in s)
+    foreign = out / f"{stem}.docx"
+    foreign.write_bytes(b"a letter someone edited by hand")
+
+    result = run(folder, "--out", out, "--doc", "outcome-letter", "--jobs", "1", "--json")
+    assert result.exit_code == 0, result.output
+    assert (f"Warning: [{reference}] replaced {foreign}, which the register does not list as issued."
+            in result.stderr)  # fmt: skip
+    assert result.stderr.count("Warning: ") == 1
+    assert json.loads(result.stdout)["replaced"] == 1
+    assert reference in docx_text(foreign.read_bytes())
+
+    again = run(folder, "--out", out, "--doc", "outcome-letter", "--jobs", "1", "--force", "--json")
+    assert again.exit_code == 0 and "Warning: " not in again.stderr  # its own files: re-issued quietly
+    assert json.loads(again.stdout)["replaced"] == 0

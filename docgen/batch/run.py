@@ -110,6 +110,7 @@ class BatchSummary:
     skipped: int = 0  # issued before from the same bundle and template, file unchanged
     failed_documents: int = 0
     files: int = 0  # files written
+    replaced: int = 0  # files already in the folder, not issued by docgen, that this run replaced
     seconds: float = 0.0
     reports: dict[str, Path] = field(default_factory=dict)
     failures: list[dict] = field(default_factory=list)
@@ -140,6 +141,7 @@ class BatchSummary:
             "skipped": self.skipped,
             "failed_documents": self.failed_documents,
             "files": self.files,
+            "replaced": self.replaced,
             "seconds": round(self.seconds, 3),
             "documents_per_second": round(self.rate, 1),
             "exit_code": self.exit_code,
@@ -388,7 +390,9 @@ class _Run:
                 if name in self._taken:
                     raise OutputError(f"Two documents would both be named {name}.", source=str(self.out_dir))
                 content = document.files[fmt]
-                target = write_atomic(target_in(self.out_dir, name), content, durable=False)
+                target = target_in(self.out_dir, name)
+                self._warn_if_foreign(target, result.case_reference)
+                write_atomic(target, content, durable=False)
             except OutputError as e:
                 errors.append(Failure.of(e))
                 continue
@@ -414,6 +418,13 @@ class _Run:
         if not errors:
             self.summary.issued += 1
         return issues, errors
+
+    def _warn_if_foreign(self, target: Path, case: str | None) -> None:
+        """Say so before replacing a file the register does not know (a form, a hand-edited
+        letter, another tool's file); re-issuing docgen's own files is what a batch is for."""
+        if target.exists() and not self.register.knows(str(target), _file_sha256(target)):
+            self.summary.replaced += 1
+            self.progress.note(f"Warning: [{case}] replaced {target}, which the register does not list as issued.")
 
     def _keep(self, document: DocumentResult, previous: dict) -> None:
         self.summary.skipped += 1
