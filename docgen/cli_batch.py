@@ -73,8 +73,29 @@ def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, re
     ctx.exit(summary.exit_code)
 
 
+def headline(summary: BatchSummary) -> str:
+    """What a batch came to, in one line: the failures first, and only those there were."""
+    verb = "rendered" if summary.checked else "issued"
+    made = summary.issued + summary.skipped
+    documents = _count(made, "document")
+    before = f" ({summary.skipped} by an earlier run)" if summary.skipped and not summary.checked else ""
+    if not summary.failures:
+        return f"All {documents} {verb}{before}, from {_count(summary.bundles, 'bundle')}; no failures."
+    failed = []
+    if summary.failed_bundles:
+        failed.append(f"{summary.failed_bundles} of {_count(summary.bundles, 'bundle')} could not be used")
+    if summary.failed_documents:
+        failed.append(f"{summary.failed_documents} of {_count(summary.documents, 'document')} failed")
+    rest = f"{documents} {verb}{before}" if made else f"no documents {verb}"
+    return f"{' and '.join(failed).capitalize()}; {rest}."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def summary_table(summary: BatchSummary) -> str:
-    """The table printed when a batch ends."""
+    """What is printed when a batch ends: the headline, the counts, and where the reports are."""
     verb = "rendered" if summary.checked else "issued"
     valid = summary.bundles - summary.failed_bundles
     rows = [
@@ -84,17 +105,14 @@ def summary_table(summary: BatchSummary) -> str:
     ]
     if not summary.checked:
         rows.append(("files", summary.files, f"written to {summary.out_dir}"))
-    lines = [f"{'Checked' if summary.checked else 'Batch'} {summary.run_id} in {summary.seconds:.1f} s "
+    lines = [headline(summary),
+             f"{'Checked' if summary.checked else 'Batch'} {summary.run_id} in {summary.seconds:.1f} s "
              f"({summary.rate:.1f} documents/s)"]  # fmt: skip
     lines += [f"  {name:<10} {count:>7}  {detail}" for name, count, detail in rows]
-    if summary.failures:
-        lines.append(f"{summary.failed_documents} of {summary.documents} documents failed; "
-                     f"{summary.failed_bundles} of {summary.bundles} bundles failed.")  # fmt: skip
-    else:
-        lines.append(f"All {summary.documents} documents {verb} or already issued; no failures.")
-    for name, label in (("manifest_csv", "Manifest"), ("failures_csv", "Failures")):
-        if name in summary.reports:
-            lines.append(f"{label}: {summary.reports[name]}")
+    if "manifest_csv" in summary.reports:
+        lines.append(f"Manifest: {summary.reports['manifest_csv']}")
+    if summary.failures and "failures_csv" in summary.reports:
+        lines.append(f"Failures: {summary.reports['failures_csv']}")
     return "\n".join(lines)
 
 

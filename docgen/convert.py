@@ -12,6 +12,7 @@ failed; the documents after it go on in another process, so none of them is lost
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -35,6 +36,9 @@ INSTALL_HINT = (
     "--no-install-recommends libreoffice-writer-nogui fonts-liberation2 fonts-crosextra-carlito"
 )
 POLL_SECONDS = 0.05
+WORKDIR_PREFIX = "docgen-soffice-"  # in the system's temporary folder: profiles, staged documents
+IN_USE = ".in-use"  # locked while its converter lives; a workdir whose lock is free was left by a killed one
+UNLOCKED_GRACE_SECONDS = 600  # a workdir with no lock file may be one being made right now
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,7 @@ class Converter:
         self.pdfa = pdfa
         self._filter = export_filter(pdfa)
         self._workdir: Path | None = None
+        self._in_use = None  # the open, locked IN_USE file of the workdir
         self._slots: queue.Queue[int] = queue.Queue()
         self._running: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
@@ -129,10 +134,22 @@ class Converter:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    @property
+    def workdir(self) -> Path:
+        """This converter's private temporary folder (removed by :meth:`close`, or, if the process
+        is killed, by the next converter to start), for callers' own temporary files."""
+        return self._start()
+
     def _start(self) -> Path:
         with self._lock:
             if self._workdir is None:
-                self._workdir = Path(tempfile.mkdtemp(prefix="docgen-soffice-"))
+                removed = remove_stale_workdirs()
+                if removed:
+                    log.info("removed %d LibreOffice work folders left by killed runs", removed)
+                self._workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
+                self._in_use = open(self._workdir / IN_USE, "w")  # noqa: SIM115 - held while in use
+                fcntl.flock(self._in_use, fcntl.LOCK_EX)
+                (self._workdir / "tmp").mkdir()
                 for slot in range(self.jobs):
                     self._slots.put(slot)
             return self._workdir
@@ -146,6 +163,7 @@ class Converter:
             self._slots = queue.Queue()
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
+            self._in_use.close()
 
     def convert(self, docx: Path, pdf: Path) -> Path:
         """Convert one document; raise ConvertError (or OutputError) naming it if that fails."""
@@ -227,7 +245,7 @@ class Converter:
             "--convert-to", self._filter, "--outdir", str(out_dir), *inputs,
         ]  # fmt: skip
         try:
-            killed, returncode = self._watch(command, out_dir)
+            killed, returncode = self._watch(command, out_dir, workdir / "tmp")
             done, failed_writes = set(), {}
             for item in items:
                 produced = out_dir / f"{item.index:06d}.pdf"
@@ -242,10 +260,12 @@ class Converter:
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
 
-    def _watch(self, command: list[str], out_dir: Path) -> tuple[bool, int | None]:
-        """Run soffice; kill it when nothing new appears for ``timeout`` seconds."""
+    def _watch(self, command: list[str], out_dir: Path, temp: Path) -> tuple[bool, int | None]:
+        """Run soffice; kill it when nothing new appears for ``timeout`` seconds. Its own
+        temporary files (``lu*.tmp``) go into ``temp``, inside the workdir, so they go with it."""
         proc = subprocess.Popen(
             command,
+            env={**os.environ, "TMPDIR": str(temp)},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -269,6 +289,31 @@ class Converter:
             _kill(proc)  # reaps anything soffice left behind in its process group
             with self._lock:
                 self._running.discard(proc)
+
+
+def remove_stale_workdirs() -> int:
+    """Remove the work folders (LibreOffice profiles, staged documents) of converters that were
+    killed: this user's whose in-use lock nobody holds. Returns how many were removed."""
+    stale = [w for w in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*") if _is_stale(w)]
+    for workdir in stale:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return len(stale)
+
+
+def _is_stale(workdir: Path) -> bool:
+    try:
+        if workdir.is_symlink() or not workdir.is_dir() or workdir.stat().st_uid != os.getuid():
+            return False
+        with open(workdir / IN_USE) as in_use:
+            fcntl.flock(in_use, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free: its converter is gone
+            return True
+    except FileNotFoundError:  # no lock file: an older docgen's folder, or one being made now
+        try:
+            return time.time() - workdir.stat().st_mtime >= UNLOCKED_GRACE_SECONDS
+        except OSError:
+            return False
+    except OSError:  # locked (BlockingIOError): in use
+        return False
 
 
 def _collect(

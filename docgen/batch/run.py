@@ -496,12 +496,17 @@ def _handle_sigint(handler):
 
 
 def clean_stale(out_dir: Path) -> int:
-    """Remove temporary files an interrupted run left in ``out_dir`` (and its run folders)."""
+    """Remove temporary files an interrupted run left in ``out_dir`` (and its run folders), and
+    the run folders a killed run left with no report in them."""
     removed = 0
-    places = [out_dir, *(p for p in (out_dir / RUNS_FOLDER).glob("*") if p.is_dir())]
-    for folder in places:
+    run_folders = [p for p in (out_dir / RUNS_FOLDER).glob("*") if p.is_dir() and not p.is_symlink()]
+    for folder in [out_dir, *run_folders]:
         for temp in folder.glob(".docgen-*.part"):
             temp.unlink(missing_ok=True)
+            removed += 1
+    for folder in run_folders:
+        if not any(folder.iterdir()):
+            folder.rmdir()
             removed += 1
     for work in out_dir.glob(".docgen-pdf-*"):
         if work.is_dir():

@@ -192,7 +192,8 @@ class _WorkerState:
         from docgen.pdfout import finish_pdf
 
         converter = self.converter()
-        with tempfile.TemporaryDirectory(prefix="docgen-batch-") as work:
+        # Inside the converter's folder, so a killed worker's documents go with its profile.
+        with tempfile.TemporaryDirectory(prefix="docgen-batch-", dir=converter.workdir) as work:
             jobs, names = [], set()
             for n, (document, _) in enumerate(pairs):
                 name = document.stem if document.stem not in names else f"{document.stem}-{n}"
