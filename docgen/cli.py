@@ -212,7 +212,7 @@ class _RenderReport:
                 click.echo(f"Skipped {doc_id}: the bundle has no {', '.join(missing)}.", err=True)
 
     def written(self) -> None:
-        """Print each file written, as soon as it is."""
+        """Print each file written (text mode; --json lists them at the end)."""
         if not self.as_json:
             for r in self.results:
                 for path in r.outputs.values():
