@@ -8,6 +8,7 @@ failed, the others were written; 4 template missing or broken, or a field the bu
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import sys
@@ -18,10 +19,11 @@ import click
 
 from docgen import __version__
 from docgen.bundle.jsonschema import export_text
-from docgen.cli_support import fail, json_option, reports_errors, templates_option
-from docgen.exceptions import EXIT_INVALID, EXIT_USAGE, DocgenError, InputError, RenderError
+from docgen.cli_support import fail, json_option, pdf_options, pdf_password, reports_errors, templates_option
+from docgen.exceptions import EXIT_INVALID, EXIT_USAGE, DocgenError, InputError, MissingField, RenderError
 from docgen.output import FORMATS, write_with_converter, written
 from docgen.pipeline import Pipeline
+from docgen.register import REGISTER_ENV, default_path
 from docgen.registry import Registry
 
 SCHEMA_PATH = Path("schemas") / "case-bundle.schema.json"
@@ -87,69 +89,83 @@ def validate(bundles, strict, as_json, templates_dir):
 
 @cli.command()
 @click.argument("bundle")
-@click.option("--doc", "doc_ids", multiple=True, metavar="ID", help="Document id; repeat for several.")
-@click.option("--all", "all_docs", is_flag=True, help="Every registered document.")
+@click.option("--doc", "doc_ids", multiple=True, metavar="ID",
+              help="Document id; repeat for several (default: the bundle's documents_requested).")
+@click.option("--all", "all_docs", is_flag=True, help="Every document the bundle has the sections for.")
 @click.option("--out", "out", required=True, help="Output folder, or - for standard output.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="docx", show_default=True)
-@click.option("--pdfa", is_flag=True, help="PDF/A-2b for the case record.")
-@click.option("--password", envvar="DOCGEN_PDF_PASSWORD",
-              help="Encrypt PDFs with AES-256 (prefer --password-file or $DOCGEN_PDF_PASSWORD: "
-                   "a password on the command line is visible to other users).")
-@click.option("--password-file", type=click.File("r"), help="Encrypt PDFs with the password in this file.")
+@pdf_options
+@click.option("--register", type=click.Path(dir_okay=False, path_type=Path),
+              help=f"The register to record what was issued in (default: ${REGISTER_ENV}, "
+                   "else ./.docgen/register.sqlite3).")  # fmt: skip
+@click.option("--no-record", is_flag=True, help="A preview: record nothing in the register.")
 @click.option("--strict", is_flag=True, help="Refuse a bundle with policy warnings.")
 @json_option
 @templates_option
-@reports_errors
-def render(bundle, doc_ids, all_docs, out, fmt, pdfa, password, password_file, strict, as_json, templates_dir):
+def render(bundle, doc_ids, all_docs, out, fmt, pdfa, password, password_file, register, no_record, strict,
+           as_json, templates_dir):  # fmt: skip
     """Fill documents from one case bundle (a path, or - for standard input).
 
-    Writes one file per document and recipient, named CASEREF_DOCUMENT[_RECIPIENT], and
-    prints their paths (with --json: document, recipient, path and SHA-256). A document that
+    Writes one file per document and recipient, named CASEREF_DOCUMENT[_RECIPIENT], prints
+    their paths, and records each in the register, as a batch does (--no-record for a
+    preview). Without --doc or --all it fills the bundle's documents_requested. A document that
     fails writes nothing; the others still complete and the exit code is 3. --all fills every
-    document the bundle has the sections for, and says which it skipped and why.
+    document the bundle has the sections for, and says which it skipped and why. A file already
+    there under the same name is replaced, and said so. With --json, one JSON object on standard
+    output, on success and on failure (see the README).
 
+    \b
     Example:
-
         docgen render samples/valid/worcestershire-child-in-need.json --doc outcome-letter --out out/
         docgen render case.json --all --format both --out out/ --json
         docgen render - --doc outcome-letter --out - < case.json > letters.zip
     """
-    if bool(doc_ids) == all_docs:
-        raise click.UsageError("Give --doc ID (one or more) or --all.")
-    if password_file:
-        password = password_file.read().strip()
-    if pdfa and password:
-        raise click.UsageError("PDF/A does not allow encryption: give --pdfa or a password, not both.")
-    if out == "-" and as_json:
-        raise click.UsageError("--json lists files written to a folder; with --out - the files are the output.")
-    pipeline = Pipeline(Registry(templates_dir))
-    report = pipeline.check(bundle)
-    loaded = report.raise_for_errors(strict)
-    for warning in report.warnings:  # e.g. an address too long for the envelope window
-        click.echo(warning.describe(report.source), err=True)
-    if all_docs:
-        doc_ids, lacking = pipeline.fillable(loaded)
-        for doc_id, missing in lacking.items():
-            click.echo(f"Skipped {doc_id}: the bundle has no {', '.join(missing)}.", err=True)
-    results = pipeline.render(loaded, list(doc_ids))
-    if out == "-":
-        _to_stdout(results, fmt, pdfa, password)
-    else:
-        write_with_converter(results, Path(out), fmt=fmt, pdfa=pdfa, password=password)
-        _report(results, as_json)
-    _exit_for(results)
+    report = _RenderReport(as_json)
+    try:
+        password = pdf_password(fmt, pdfa, password, password_file)
+        if doc_ids and all_docs:
+            raise click.UsageError("Give --doc ID (one or more) or --all, not both.")
+        if out == "-" and as_json:
+            raise click.UsageError("--json lists files written to a folder; with --out - the files are the output.")
+        pipeline = Pipeline(Registry(templates_dir))
+        checked = pipeline.check(bundle)
+        report.case_reference = checked.case_reference
+        report.warn(checked.warnings, checked.source)  # e.g. an address too long for the envelope window
+        loaded = checked.raise_for_errors(strict)
+        if all_docs:
+            doc_ids, lacking = pipeline.fillable(loaded)
+            report.skip(lacking)
+            if not doc_ids:
+                raise MissingField("The bundle has the sections of no document; nothing was written.",
+                                   source=checked.source, case_ref=loaded.reference)  # fmt: skip
+        results = report.results = pipeline.render(loaded, list(doc_ids) or None)
+        if not no_record:
+            report.register = register or default_path(Path("."))
+        record = functools.partial(pipeline.record, loaded, results, report.register, password=password)
+        if out == "-":
+            _to_stdout(results, fmt, pdfa, password, report, None if no_record else record)
+        else:
+            write_with_converter(results, Path(out), fmt=fmt, pdfa=pdfa, password=password)
+            report.written()
+            if not no_record and any(r.ok for r in results):
+                report.run_id = record(out_dir=str(Path(out).resolve()))
+    except click.UsageError as e:
+        if not as_json:
+            raise
+        report.error = {"error": "usage", "message": e.message, "source": None, "path": None,
+                        "case_reference": None, "exit_code": e.exit_code}  # fmt: skip
+    except DocgenError as e:
+        report.error = e
+    report.finish()
 
 
-def _to_stdout(results, fmt: str, pdfa: bool, password: str | None) -> None:
-    """One file as itself; several as a zip."""
+def _to_stdout(results, fmt: str, pdfa: bool, password: str | None, report, record) -> None:
+    """One file as itself; several as a zip; none, nothing (never an empty zip)."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as work:
         write_with_converter(results, Path(work), fmt=fmt, pdfa=pdfa, password=password)
         files = [path for r in results if r.ok for path in r.outputs.values()]
-        for r in results:
-            if not r.ok:
-                click.echo(f"Error: {r.error}", err=True)
         if len(files) == 1:
             sys.stdout.buffer.write(files[0].read_bytes())
         elif files:
@@ -159,28 +175,90 @@ def _to_stdout(results, fmt: str, pdfa: bool, password: str | None) -> None:
                     archive.write(path, path.name)
             sys.stdout.buffer.write(buffer.getvalue())
         sys.stdout.buffer.flush()
+        if record and files:
+            report.run_id = record(out_dir="-", to_stdout=True)
 
 
-def _report(results, as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps([row.to_dict() for row in written(results)], indent=2, ensure_ascii=False))
-        return
-    for r in results:
-        if r.ok:
-            for path in r.outputs.values():
-                click.echo(str(path))
-        else:
-            click.echo(f"Error: {r.error}", err=True)
+class _RenderReport:
+    """What ``render`` tells its user: as lines (paths on standard output, the rest on standard
+    error) or, with ``--json``, as one object on standard output, whether it succeeded or not:
 
+    ``{"case_reference", "exit_code", "files": [...], "failures": [...], "skipped": [{"document",
+    "missing"}], "warnings": [{"file", "path", "message", "severity"}], "register": {"path",
+    "run_id"} or null, "error": null or {"error", "message", "source", "path", "case_reference",
+    "exit_code", ...}}``
+    """
 
-def _exit_for(results) -> None:
-    failed = [r for r in results if not r.ok]
-    if not failed:
-        return
-    if len(failed) == len(results):
-        sys.exit(failed[0].error.exit_code)
-    click.echo(f"{len(failed)} of {len(results)} documents failed.", err=True)
-    sys.exit(RenderError.exit_code)
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.case_reference: str | None = None
+        self.results: list = []
+        self.warnings: list[dict] = []
+        self.skipped: list[dict] = []
+        self.register: Path | None = None
+        self.run_id: str | None = None
+        self.error: DocgenError | dict | None = None
+
+    def warn(self, problems, source: str) -> None:
+        for problem in problems:
+            self.warnings.append({"file": source, **problem.to_dict()})
+            if not self.as_json:
+                click.echo(problem.describe(source), err=True)
+
+    def skip(self, lacking: dict[str, list[str]]) -> None:
+        for doc_id, missing in lacking.items():
+            self.skipped.append({"document": doc_id, "missing": missing})
+            if not self.as_json:
+                click.echo(f"Skipped {doc_id}: the bundle has no {', '.join(missing)}.", err=True)
+
+    def written(self) -> None:
+        """Print each file written (text mode; --json lists them at the end)."""
+        if not self.as_json:
+            for r in self.results:
+                for path in r.outputs.values():
+                    click.echo(str(path))
+
+    def _notes(self) -> None:
+        """Each file that replaced one already there, and each document that failed."""
+        for r in self.results:
+            for path in r.replaced:
+                click.echo(f"Warning: replaced {path}, which was already there.", err=True)
+            if not r.ok:
+                click.echo(f"Error: {r.error}", err=True)
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None:
+            return self.error["exit_code"] if isinstance(self.error, dict) else self.error.exit_code
+        failed = [r for r in self.results if not r.ok]
+        if not failed:
+            return 0
+        return failed[0].error.exit_code if len(failed) == len(self.results) else RenderError.exit_code
+
+    def finish(self) -> None:
+        if self.as_json:
+            rows = [row.to_dict() for row in written(self.results)]
+            error = self.error.to_dict() if isinstance(self.error, DocgenError) else self.error
+            click.echo(json.dumps({
+                "case_reference": self.case_reference,
+                "exit_code": self.exit_code,
+                "files": [row for row in rows if "error" not in row],
+                "failures": [row for row in rows if "error" in row],
+                "skipped": self.skipped,
+                "warnings": self.warnings,
+                "register": {"path": str(self.register), "run_id": self.run_id} if self.run_id else None,
+                "error": error,
+            }, indent=2, ensure_ascii=False))  # fmt: skip
+            sys.exit(self.exit_code)
+        self._notes()
+        if self.error is not None:
+            fail(self.error)
+        if self.run_id:
+            click.echo(f"Recorded in {self.register} as run {self.run_id}.", err=True)
+        failed = [r for r in self.results if not r.ok]
+        if failed and len(failed) < len(self.results):
+            click.echo(f"{len(failed)} of {len(self.results)} documents failed.", err=True)
+        sys.exit(self.exit_code)
 
 
 @cli.group()

@@ -12,7 +12,7 @@ import click
 
 from docgen.batch import BatchOptions, BatchSummary, run_batch
 from docgen.batch.run import FORMATS
-from docgen.cli_support import json_option, reports_errors, templates_option
+from docgen.cli_support import json_option, pdf_options, pdf_password, reports_errors, templates_option
 from docgen.register import REGISTER_ENV, Register, locate
 
 
@@ -31,14 +31,15 @@ from docgen.register import REGISTER_ENV, Register, locate
 @click.option("--strict", is_flag=True, help="Treat policy warnings as errors.")
 @click.option("--register", type=click.Path(dir_okay=False, path_type=Path),
               help=f"The register database (default: ${REGISTER_ENV}, else OUT/.docgen/register.sqlite3).")
+@pdf_options
 @click.option("--scheduler", metavar="ADDRESS",
               help="Send the work to a Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: this machine).")
 @templates_option
 @json_option
 @click.pass_context
 @reports_errors
-def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, register, scheduler,
-          templates_dir, as_json):  # fmt: skip
+def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, register, pdfa, password,
+          password_file, scheduler, templates_dir, as_json):  # fmt: skip
     """Make the documents of many case bundles: a folder of *.json files or a JSON Lines file.
 
     Documents are written to OUT as CASEREF_DOCUMENT[_RECIPIENT].docx/.pdf and recorded in the
@@ -54,13 +55,16 @@ def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, re
     Example:
         docgen batch cases/ --out out/ --format both --jobs 4
         docgen batch cases.jsonl --check
+        docgen batch cases/ --out record/ --format pdf --pdfa
         docgen batch cases/ --out out/ --scheduler tcp://10.0.0.5:8786
     """
     if out_dir is None and not check:
         raise click.UsageError("Give --out DIR, or --check for a dry run.")
+    password = pdf_password(fmt, pdfa, password, password_file)
     summary = run_batch(BatchOptions(
         input=input_path, out_dir=out_dir, fmt=fmt, doc_ids=doc_ids, jobs=jobs, check=check,
         force=force, strict=strict, register=register, scheduler=scheduler, templates=templates_dir,
+        pdfa=pdfa, password=password,
     ))  # fmt: skip
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
@@ -69,8 +73,29 @@ def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, re
     ctx.exit(summary.exit_code)
 
 
+def headline(summary: BatchSummary) -> str:
+    """What a batch came to, in one line: the failures first, and only those there were."""
+    verb = "rendered" if summary.checked else "issued"
+    made = summary.issued + summary.skipped
+    documents = _count(made, "document")
+    before = f" ({summary.skipped} by an earlier run)" if summary.skipped and not summary.checked else ""
+    if not summary.failures:
+        return f"All {documents} {verb}{before}, from {_count(summary.bundles, 'bundle')}; no failures."
+    failed = []
+    if summary.failed_bundles:
+        failed.append(f"{summary.failed_bundles} of {_count(summary.bundles, 'bundle')} could not be used")
+    if summary.failed_documents:
+        failed.append(f"{summary.failed_documents} of {_count(summary.documents, 'document')} failed")
+    rest = f"{documents} {verb}{before}" if made else f"no documents {verb}"
+    return f"{' and '.join(failed).capitalize()}; {rest}."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def summary_table(summary: BatchSummary) -> str:
-    """The table printed when a batch ends."""
+    """What is printed when a batch ends: the headline, the counts, and where the reports are."""
     verb = "rendered" if summary.checked else "issued"
     valid = summary.bundles - summary.failed_bundles
     rows = [
@@ -80,17 +105,14 @@ def summary_table(summary: BatchSummary) -> str:
     ]
     if not summary.checked:
         rows.append(("files", summary.files, f"written to {summary.out_dir}"))
-    lines = [f"{'Checked' if summary.checked else 'Batch'} {summary.run_id} in {summary.seconds:.1f} s "
+    lines = [headline(summary),
+             f"{'Checked' if summary.checked else 'Batch'} {summary.run_id} in {summary.seconds:.1f} s "
              f"({summary.rate:.1f} documents/s)"]  # fmt: skip
     lines += [f"  {name:<10} {count:>7}  {detail}" for name, count, detail in rows]
-    if summary.failures:
-        lines.append(f"{summary.failed_documents} of {summary.documents} documents failed; "
-                     f"{summary.failed_bundles} of {summary.bundles} bundles failed.")  # fmt: skip
-    else:
-        lines.append(f"All {summary.documents} documents {verb} or already issued; no failures.")
-    for name, label in (("manifest_csv", "Manifest"), ("failures_csv", "Failures")):
-        if name in summary.reports:
-            lines.append(f"{label}: {summary.reports[name]}")
+    if "manifest_csv" in summary.reports:
+        lines.append(f"Manifest: {summary.reports['manifest_csv']}")
+    if summary.failures and "failures_csv" in summary.reports:
+        lines.append(f"Failures: {summary.reports['failures_csv']}")
     return "\n".join(lines)
 
 

@@ -76,7 +76,9 @@ def list_forms(as_json: bool, forms_dir: Path | None) -> None:
 def fill(bundle: str, form_ids: tuple[str, ...], out: Path, as_json: bool, forms_dir, templates_dir) -> None:
     """Pre-fill forms with what a case bundle knows: names, dates, the case reference.
 
-    Writes CASEREF_FORM.pdf into the output folder for each form; every field stays fillable.
+    Writes CASEREF_FORM_form.pdf into the output folder for each form (distinct from the flat
+    CASEREF_FORM.pdf render makes); every field stays fillable. A file already there under that
+    name is replaced, and said so.
     Values withheld from the form's readers show as the authority's "withheld" wording.
 
     \b
@@ -88,6 +90,8 @@ def fill(bundle: str, form_ids: tuple[str, ...], out: Path, as_json: bool, forms
     loaded = pipeline.load(bundle)
     written = fill_forms(pipeline, loaded, Forms(forms_dir), list(form_ids), out)
     for item in written:
+        if item.replaced:
+            click.echo(f"Warning: replaced {item.path}, which was already there.", err=True)
         for note in item.left_off:
             click.echo(
                 f"Warning: [{item.case_reference}] {item.form.form_id}: {note}; add the rest by hand.",
@@ -96,7 +100,8 @@ def fill(bundle: str, form_ids: tuple[str, ...], out: Path, as_json: bool, forms
     if as_json:
         rows = [
             {"case_reference": item.case_reference, "form": item.form.form_id, "version": item.form.version,
-             "path": str(item.path), "prefilled": sorted(item.values), "left_off": item.left_off}
+             "path": str(item.path), "prefilled": sorted(item.values), "left_off": item.left_off,
+             "replaced": item.replaced}
             for item in written
         ]  # fmt: skip
         click.echo(json.dumps(rows, indent=2))

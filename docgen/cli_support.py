@@ -44,3 +44,34 @@ templates_option = click.option(
     envvar="DOCGEN_TEMPLATES",
     help="Folder of templates and authority profiles (default: the repository's templates/).",
 )
+
+
+def pdf_options(command):
+    """``--pdfa``, ``--password`` and ``--password-file``, shared by ``render`` and ``batch``."""
+    command = click.option("--password-file", type=click.File("r"),
+                           help="Encrypt PDFs with the password in this file.")(command)  # fmt: skip
+    command = click.option(
+        "--password", envvar="DOCGEN_PDF_PASSWORD",
+        help="Encrypt PDFs with AES-256 (prefer --password-file or $DOCGEN_PDF_PASSWORD: "
+             "a password on the command line is visible to other users).",
+    )(command)  # fmt: skip
+    return click.option("--pdfa", is_flag=True, help="PDF/A-2b for the case record.")(command)
+
+
+def pdf_password(fmt: str, pdfa: bool, password: str | None, password_file) -> str | None:
+    """The password to encrypt PDFs with, refusing combinations that would leave a copy open.
+
+    docgen encrypts PDFs only, so a password with DOCX output would put an unencrypted copy
+    beside the encrypted one: that is a usage error, as is PDF/A (which forbids encryption).
+    """
+    if password_file:
+        password = password_file.read().strip()
+    if not password:
+        return None
+    if fmt != "pdf":
+        raise click.UsageError(
+            f"--format {fmt} writes DOCX files, which cannot be encrypted: use --format pdf with a password."
+        )
+    if pdfa:
+        raise click.UsageError("PDF/A does not allow encryption: give --pdfa or a password, not both.")
+    return password

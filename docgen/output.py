@@ -92,6 +92,7 @@ class Written:
     path: Path | None = None
     sha256: str | None = None
     error: DocgenError | None = None
+    replaced: bool = False  # a file was already there under this name, and this one replaced it
 
     def to_dict(self) -> dict:
         row = {
@@ -102,7 +103,7 @@ class Written:
         }
         if self.error is not None:
             return dict(row, error=self.error.to_dict())
-        return dict(row, format=self.format, path=str(self.path), sha256=self.sha256)
+        return dict(row, format=self.format, path=str(self.path), sha256=self.sha256, replaced=self.replaced)
 
 
 def written(results) -> list[Written]:
@@ -120,13 +121,15 @@ def written(results) -> list[Written]:
             continue
         for fmt, path in r.outputs.items():
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            rows.append(Written(**common, format=fmt, path=path, sha256=digest))
+            rows.append(Written(**common, format=fmt, path=path, sha256=digest, replaced=path in r.replaced))
     return rows
 
 
 def _write_one(result, fmt: str, out_dir: Path, content: bytes) -> None:
     try:
-        result.outputs[fmt] = write_atomic(target_in(out_dir, f"{result.stem}.{fmt}"), content)
+        target = target_in(out_dir, f"{result.stem}.{fmt}")
+        _note_replacing(result, target)
+        result.outputs[fmt] = write_atomic(target, content)
     except OutputError as e:
         e.case_ref = result.case_reference
         result.error = e
@@ -168,6 +171,7 @@ def _write_pdfs(results, out_dir: Path, converter, password, *, keep_docx: bool)
                         password=password,
                     )
                 target = target_in(out_dir, f"{result.stem}.pdf")
+                _note_replacing(result, target)
                 try:
                     os.replace(outcome.target, target)
                 except OSError as e:
@@ -178,6 +182,13 @@ def _write_pdfs(results, out_dir: Path, converter, password, *, keep_docx: bool)
                 result.error = e
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _note_replacing(result, target: Path) -> None:
+    """Remember that writing ``target`` replaces a file already there (another run's, a form,
+    someone's edit), so the caller can say so rather than replace it silently."""
+    if target.exists():
+        result.replaced.append(target)
 
 
 def _reason(error: OSError) -> str:

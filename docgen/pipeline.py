@@ -20,12 +20,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from pypdf import PdfReader
+
 from docgen.bundle import Bundle
 from docgen.bundle.load import load as load_raw
 from docgen.bundle.paths import resolve_path
 from docgen.exceptions import DocgenError, MissingField
 from docgen.output import Written, write_with_converter, written
+from docgen.register import Issue, Register, new_run_id, now
 from docgen.registry import Registry, TemplateInfo
+from docgen.registry.profiles import PROFILE_FILE
 from docgen.render.context import Recipient, build_context
 from docgen.render.engine import CompiledTemplate, Provenance
 from docgen.render.recipients import recipients_for
@@ -45,6 +49,7 @@ class Rendered:
     docx: bytes | None = None
     error: DocgenError | None = None
     outputs: dict[str, Path] = field(default_factory=dict)  # format -> written path
+    replaced: list[Path] = field(default_factory=list)  # files already there that writing replaced
 
     @property
     def doc_id(self) -> str:
@@ -70,6 +75,7 @@ class Pipeline:
         self.registry = registry or Registry()
         self.today = today
         self._compiled: dict[tuple[Path, str], CompiledTemplate] = {}
+        self._profile_hashes: dict[str, str] = {}
 
     # -- bundle and validate --------------------------------------------------------------------
     def check(self, source: str | Path, *, stdin=None) -> ValidationReport:
@@ -92,6 +98,61 @@ class Pipeline:
         results = self.render(bundle, doc_ids)
         write_with_converter(results, Path(out_dir), fmt=fmt, pdfa=pdfa, password=password)
         return written(results)
+
+    # -- record -----------------------------------------------------------------------------------
+    def record(
+        self, bundle: Bundle, results: list[Rendered], register: str | Path, *, out_dir: str,
+        password: str | None = None, to_stdout: bool = False,
+    ) -> str:
+        """Record every file written for ``results`` in the register, as one run; return its id.
+
+        The rows are those a batch writes (see :mod:`docgen.register`), so ``docgen history``
+        lists both and a batch skips what was issued here. Files sent to standard output are
+        recorded with the path ``-``. ``password`` opens encrypted PDFs to count their pages.
+        """
+        run_id = new_run_id()
+        issues = [
+            self._issue(run_id, bundle, result, fmt, path, password, to_stdout)
+            for result in results if result.ok for fmt, path in result.outputs.items()
+        ]  # fmt: skip
+        formats = ",".join(sorted({issue.format for issue in issues}))
+        with Register(Path(register)) as reg:
+            reg.record_run(run_id, issues, input=bundle.source, out_dir=out_dir, formats=formats,
+                           failed=sum(1 for r in results if not r.ok))  # fmt: skip
+        log.debug("[%s] recorded %d files as run %s", bundle.reference, len(issues), run_id)
+        return run_id
+
+    def _issue(self, run_id, bundle, result: Rendered, fmt, path: Path, password, to_stdout) -> Issue:
+        content = path.read_bytes()
+        pdf = result.outputs.get("pdf")
+        pages = len(PdfReader(pdf, password=password).pages) if pdf else None
+        template = result.template
+        return Issue(
+            run_id=run_id,
+            case_reference=bundle.reference,
+            document=result.doc_id,
+            recipient=result.recipient.slug if result.recipient else "",
+            format=fmt,
+            template=f"{template.origin}/{template.doc_id}",
+            template_version=template.version,
+            template_sha256=template.sha256,
+            profile_sha256=self.profile_sha256(bundle.authority),
+            bundle_sha256=bundle.sha256,
+            output_path="-" if to_stdout else str(path),
+            output_sha256=sha256(content),
+            pages=pages,
+            issued_at=now(),
+        )
+
+    def profile_sha256(self, authority: str) -> str:
+        """The hash of the authority's profile and logo: what its documents were filled with."""
+        if authority not in self._profile_hashes:
+            digest = hashlib.sha256((self.registry.root / authority / PROFILE_FILE).read_bytes())
+            logo = self.registry.profile(authority).logo
+            if logo:
+                digest.update(logo.png)  # a new logo is a new letter head
+            self._profile_hashes[authority] = digest.hexdigest()
+        return self._profile_hashes[authority]
 
     # -- resolve and render ---------------------------------------------------------------------
     def document_ids(self, bundle: Bundle, doc_ids: list[str] | None) -> list[str]:

@@ -6,13 +6,14 @@ was written and the SHA-256 of what was written, when, and by which batch run. R
 is in place, a bundle's rows in one transaction, so the register never lists a file that was not
 written. No personal data: recipients are named by their id in the bundle (``family-mum``).
 
-Where it lives: ``--register PATH``, else ``$DOCGEN_REGISTER``, else
-``<output folder>/.docgen/register.sqlite3``.
+Where it lives: ``--register PATH``, else ``$DOCGEN_REGISTER``, else, for a batch,
+``<output folder>/.docgen/register.sqlite3`` and, for ``docgen render``, ``./.docgen/register.sqlite3``.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
@@ -96,6 +97,12 @@ def now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def new_run_id() -> str:
+    """A run's id: when it started, and a random part so two runs in one second differ."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
 def default_path(out_dir: Path) -> Path:
     """``$DOCGEN_REGISTER``, else ``<out_dir>/.docgen/register.sqlite3``."""
     if os.environ.get(REGISTER_ENV):
@@ -175,17 +182,33 @@ class Register:
                 (now(), status, issued, skipped, failed, run_id),
             )
 
+    def record_run(self, run_id: str, issues: list[Issue], *, input: str, out_dir: str, formats: str,
+                   failed: int) -> None:  # fmt: skip
+        """Record a whole run at once, finished, with its issues: what ``docgen render`` does after
+        its files are in place. Unlike :meth:`start_run` it leaves other runs' status alone."""
+        issued = len({(i.document, i.recipient) for i in issues})
+        with self._write():
+            self._db.execute(
+                "INSERT INTO runs (run_id, started, finished, input, out_dir, formats, status, issued, failed) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'finished', ?, ?)",
+                (run_id, now(), now(), input, out_dir, formats, issued, failed),
+            )
+            self._insert(issues)
+
     # -- issues -----------------------------------------------------------------------------------
     def record(self, issues: list[Issue]) -> None:
         """Add ``issues`` in one transaction: all of them or, if interrupted, none."""
         if not issues:
             return
-        placeholders = ", ".join("?" for _ in COLUMNS)
         with self._write():
-            self._db.executemany(
-                f"INSERT INTO issued ({', '.join(COLUMNS)}) VALUES ({placeholders})",
-                [tuple(getattr(issue, c) for c in COLUMNS) for issue in issues],
-            )
+            self._insert(issues)
+
+    def _insert(self, issues: list[Issue]) -> None:
+        placeholders = ", ".join("?" for _ in COLUMNS)
+        self._db.executemany(
+            f"INSERT INTO issued ({', '.join(COLUMNS)}) VALUES ({placeholders})",
+            [tuple(getattr(issue, c) for c in COLUMNS) for issue in issues],
+        )
 
     def latest_for_bundle(self, bundle_sha256: str) -> dict[tuple[str, str, str], Issue]:
         """The last issue of each document, recipient and format made from this bundle content."""
@@ -198,6 +221,14 @@ class Register:
             issue = Issue(**dict(row))
             latest[issue.key] = issue
         return latest
+
+    def knows(self, output_path: str, output_sha256: str | None) -> bool:
+        """Whether a file with this path and content was issued (by a batch or by render)."""
+        row = self._db.execute(
+            "SELECT 1 FROM issued WHERE output_path = ? AND output_sha256 = ? LIMIT 1",
+            (output_path, output_sha256),
+        ).fetchone()
+        return row is not None
 
     def history(self, case_reference: str) -> list[Issue]:
         """Every document issued for a case, oldest first."""

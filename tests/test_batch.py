@@ -114,7 +114,10 @@ def test_a_folder_with_bad_bundles_writes_the_good_ones_and_reports_the_rest(mix
     assert f"Error: {mixed_folder / 'bad-json.json'}: Malformed JSON at line 2, column 16" in result.stderr
     assert f"Error: {mixed_folder / 'invalid-field.json'} [BAD-00000]: The bundle has 1 problem." in result.stderr
     count = len(expected_stems(pipeline, good))
-    assert f"0 of {count} documents failed; 3 of 6 bundles failed." in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"3 of 6 bundles could not be used; {count} documents issued."
+    assert "documents failed" not in result.stdout  # no "0 of N documents failed"
+    assert lines[-2:] == [f"Manifest: {run_folder(out) / 'manifest.csv'}", f"Failures: {run_folder(out) / 'failures.csv'}"]
 
 
 def test_the_manifest_lists_every_file_with_its_hash_and_the_register_agrees(mixed_folder, tmp_path, good, registry):
@@ -246,7 +249,7 @@ def test_check_without_out_and_exit_codes_when_nothing_can_be_made(tmp_path):
     folder = write_folder(tmp_path / "cases", broken)
     result = run(folder, "--check")
     assert result.exit_code == 1
-    assert "0 of 0 documents failed; 2 of 2 bundles failed." in result.stdout
+    assert result.stdout.splitlines()[0] == "2 of 2 bundles could not be used; no documents rendered."
 
     result = run(folder, "--out", tmp_path / "out")
     assert result.exit_code == 1
@@ -364,6 +367,7 @@ def test_a_batch_killed_halfway_finishes_on_the_next_run(tmp_path, pipeline):
     assert summary["skipped"] >= len(done_before) - 20
     assert sorted(p.stem for p in out.glob("*.docx")) == sorted(expected)
     assert not list(out.rglob("*.part"))
+    assert [p.name for p in (out / "runs").iterdir()] == [summary["run_id"]]  # not the killed run's, empty
     for path in out.glob("*.docx"):
         docx.Document(path)
     with Register(out / ".docgen" / "register.sqlite3") as register:
@@ -502,3 +506,89 @@ def test_ctrl_c_stops_the_batch_cleanly(tmp_path):
         assert register.run(run_id)["status"] == "interrupted"
     manifest = read_csv(out / "runs" / run_id / "manifest.csv")
     assert sorted(Path(r["output_path"]).name for r in manifest) == sorted(p.name for p in out.glob("*.docx"))
+
+
+def test_pdfs_encrypted_with_a_password_or_pdfa_and_a_rerun_remakes_the_other_kind(tmp_path, good):
+    folder = write_folder(tmp_path / "cases", good[:1])
+    out = tmp_path / "out"
+    secret = tmp_path / "password.txt"
+    secret.write_text("correct horse\n")
+    reference = good[0]["case"]["reference"]
+
+    locked = run(folder, "--out", out, "--format", "pdf", "--jobs", "1", "--doc", "outcome-letter",
+                 "--password-file", secret, "--json")
+    assert locked.exit_code == 0, locked.output
+    pdfs = sorted(out.glob("*.pdf"))
+    assert pdfs and not list(out.glob("*.docx"))
+    rows = read_csv(Path(json.loads(locked.stdout)["reports"]["manifest_csv"]))
+    for pdf in pdfs:
+        reader = PdfReader(pdf)
+        assert reader.is_encrypted and reference.encode() not in pdf.read_bytes()
+        assert reader.decrypt("correct horse")
+        assert reference in reader.pages[0].extract_text()
+        assert int(next(r for r in rows if r["output_path"] == str(pdf))["pages"]) == len(reader.pages)
+
+    archival = run(folder, "--out", out, "--format", "pdf", "--jobs", "1", "--doc", "outcome-letter",
+                   "--pdfa", "--json")
+    assert archival.exit_code == 0, archival.output
+    assert json.loads(archival.stdout)["issued"] == len(pdfs)  # not skipped as issued before
+    for pdf in pdfs:
+        reader = PdfReader(pdf)
+        assert not reader.is_encrypted
+        assert b"<pdfaid:part>2</pdfaid:part>" in reader.xmp_metadata.stream.get_data()
+
+    again = run(folder, "--out", out, "--format", "pdf", "--jobs", "1", "--doc", "outcome-letter", "--pdfa", "--json")
+    assert json.loads(again.stdout)["skipped"] == len(pdfs)
+
+
+@pytest.mark.parametrize("fmt", ["docx", "both"])
+def test_a_batch_refuses_a_password_with_docx_output(tmp_path, good, fmt):
+    folder = write_folder(tmp_path / "cases", good[:1])
+    result = run(folder, "--out", tmp_path / "out", "--format", fmt, "--password", "x")
+    assert result.exit_code == 2
+    assert f"Error: --format {fmt} writes DOCX files, which cannot be encrypted" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_replacing_a_file_docgen_did_not_issue_is_said(tmp_path, good, pipeline):
+    folder = write_folder(tmp_path / "cases", good[:1])
+    out = tmp_path / "out"
+    out.mkdir()
+    reference = good[0]["case"]["reference"]
+    stem = min(s for s in expected_stems(pipeline, good[:1]) if "_outcome-letter" in s)
+    foreign = out / f"{stem}.docx"
+    foreign.write_bytes(b"a letter someone edited by hand")
+
+    result = run(folder, "--out", out, "--doc", "outcome-letter", "--jobs", "1", "--json")
+    assert result.exit_code == 0, result.output
+    assert (f"Warning: [{reference}] replaced {foreign}, which the register does not list as issued."
+            in result.stderr)  # fmt: skip
+    assert result.stderr.count("Warning: ") == 1
+    assert json.loads(result.stdout)["replaced"] == 1
+    assert reference in docx_text(foreign.read_bytes())
+
+    again = run(folder, "--out", out, "--doc", "outcome-letter", "--jobs", "1", "--force", "--json")
+    assert again.exit_code == 0 and "Warning: " not in again.stderr  # its own files: re-issued quietly
+    assert json.loads(again.stdout)["replaced"] == 0
+
+
+def test_a_clean_run_says_so_first_and_names_no_failures_file(tmp_path, good):
+    folder = write_folder(tmp_path / "cases", good[:1])
+    out = tmp_path / "out"
+    result = run(folder, "--out", out, "--doc", "outcome-letter", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    count = len(list(out.glob("*.docx")))
+    assert lines[0] == f"All {count} documents issued, from 1 bundle; no failures."
+    assert lines[-1] == f"Manifest: {run_folder(out) / 'manifest.csv'}"
+    assert "Failures" not in result.stdout
+    again = run(folder, "--out", out, "--doc", "outcome-letter", "--jobs", "1")
+    assert again.stdout.splitlines()[0] == f"All {count} documents issued ({count} by an earlier run), from 1 bundle; no failures."
+
+
+def test_document_failures_lead_the_summary(tmp_path, good):
+    folder = write_folder(tmp_path / "cases", good[:2])  # the second has no closure for the letter
+    result = run(folder, "--out", tmp_path / "out", "--doc", "outcome-letter", "--jobs", "1")
+    assert result.exit_code == 3, result.output
+    made = len(list((tmp_path / "out").glob("*.docx")))
+    assert result.stdout.splitlines()[0] == f"1 of {made + 1} documents failed; {made} documents issued."

@@ -373,9 +373,12 @@ def test_what_the_render_command_prints_names_no_one(tmp_path):
     data, _ = confidential(json.loads(sample.read_text("utf-8")))
     path = tmp_path / "case.json"
     path.write_text(json.dumps(data), "utf-8")
-    result = CliRunner().invoke(cli, ["render", str(path), "--all", "--out", str(tmp_path / "out"), "--json"])
+    register = tmp_path / "register.sqlite3"
+    result = CliRunner().invoke(cli, ["render", str(path), "--all", "--out", str(tmp_path / "out"), "--json",
+                                      "--register", str(register)])
     assert result.exit_code in (0, 3), result.output
-    printed = result.stdout + result.stderr
+    assert json.loads(result.stdout)["register"]["path"] == str(register)
+    printed = result.stdout + result.stderr + register.read_bytes().decode("latin-1")
     assert data["case"]["reference"] in printed
     for value in personal_values(data):
         assert value not in printed, value

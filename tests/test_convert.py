@@ -332,3 +332,52 @@ def test_profiles_are_kept_for_the_next_run_and_never_shared(tmp_path, monkeypat
         later.convert(source, tmp_path / "a3.pdf")
         assert later.profile_paths() == [tmp_path / "cache/libreoffice/profile0"]
     assert oct((tmp_path / "cache/libreoffice").stat().st_mode & 0o777) == "0o700"
+
+
+@pytest.fixture
+def system_temp(tmp_path, monkeypatch) -> Path:
+    """A temporary folder of its own, for this process and the LibreOffice it starts."""
+    import tempfile
+
+    folder = tmp_path / "system-temp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    return folder
+
+
+def test_a_converter_leaves_nothing_in_the_temporary_folder(system_temp, tmp_path):
+    source = make_docx(tmp_path / "letter.docx", "Okapi marker")
+    with Converter(jobs=1) as converter:
+        converter.convert(source, tmp_path / "letter.pdf")
+        (workdir,) = system_temp.iterdir()
+        assert workdir.name.startswith("docgen-soffice-") and converter.workdir == workdir
+    assert "Okapi marker" in pdf_text(tmp_path / "letter.pdf")
+    assert list(system_temp.iterdir()) == []  # LibreOffice's own lu*.tmp files included
+
+
+def test_work_folders_of_killed_converters_are_removed_by_the_next_one(system_temp, tmp_path):
+    import fcntl
+
+    killed = system_temp / "docgen-soffice-killed"
+    (killed / "profile0").mkdir(parents=True)
+    (killed / ".in-use").touch()  # nobody holds its lock: its process is gone
+    (killed / "docgen-batch-x").mkdir()
+    (killed / "docgen-batch-x" / "CASE_outcome-letter.docx").write_bytes(b"a child's letter")
+    old = system_temp / "docgen-soffice-from-an-older-docgen"
+    old.mkdir()
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    fresh = system_temp / "docgen-soffice-being-made"
+    fresh.mkdir()
+    alive = system_temp / "docgen-soffice-alive"
+    alive.mkdir()
+    (alive / ".in-use").touch()
+    other = system_temp / "not-docgens"
+    other.mkdir()
+
+    with open(alive / ".in-use") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with Converter(jobs=1) as converter:
+            converter.workdir  # starting is when it tidies up
+            left = sorted(p.name for p in system_temp.iterdir() if p != converter.workdir)
+    assert left == ["docgen-soffice-alive", "docgen-soffice-being-made", "not-docgens"]

@@ -38,7 +38,7 @@ def returned(tmp_path_factory) -> list[Path]:
     folder = tmp_path_factory.mktemp("returned")
     result = invoke(forms_cli, ["fill", SAMPLE, "--form", "feedback-sheet", "--out", folder])
     assert result.exit_code == 0, result.output
-    blank = folder / "WOR-CIN-0001_feedback-sheet.pdf"
+    blank = folder / "WOR-CIN-0001_feedback-sheet_form.pdf"
     return [family_fills(blank, folder / f"sheet-{i}.pdf", answers) for i, answers in enumerate(SHEETS, 1)]
 
 
@@ -134,7 +134,7 @@ def test_other_forms_and_broken_files_are_left_out(returned, tmp_path):
     folder.mkdir()
     result = invoke(forms_cli, ["fill", SAMPLE, "--form", "family-meeting-agreement", "--out", folder])
     assert result.exit_code == 0, result.output
-    agreement = folder / "WOR-CIN-0001_family-meeting-agreement.pdf"
+    agreement = folder / "WOR-CIN-0001_family-meeting-agreement_form.pdf"
     scan = folder / "scan.pdf"
     scan.write_bytes(b"\xff\xd8\xff\xe0 a JPEG saved as .pdf")
     result = report(returned[0], agreement, scan, returned[1], "--out", tmp_path / "report")

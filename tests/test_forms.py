@@ -50,7 +50,7 @@ def prefilled(tmp_path_factory) -> Path:
         args += ["--form", form_id]
     result = fill(*args)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [str(out / f"WOR-CIN-0001_{f}.pdf") for f in FORM_IDS]
+    assert result.stdout.splitlines() == [str(out / f"WOR-CIN-0001_{f}_form.pdf") for f in FORM_IDS]
     assert result.stderr == ""
     return out
 
@@ -146,7 +146,7 @@ def test_each_form_prints_its_wording(form_id, texts):
 
 # -- fill ---------------------------------------------------------------------------------------
 def test_fill_prefills_the_feedback_sheet(prefilled):
-    path = prefilled / "WOR-CIN-0001_feedback-sheet.pdf"
+    path = prefilled / "WOR-CIN-0001_feedback-sheet_form.pdf"
     values = field_values(path)
     assert values["case_reference"] == "WOR-CIN-0001"
     assert values["family"] == "Placeholder"
@@ -158,7 +158,7 @@ def test_fill_prefills_the_feedback_sheet(prefilled):
 
 
 def test_fill_prefills_the_meeting_invitation_list(prefilled):
-    path = prefilled / "WOR-CIN-0001_meeting-invitation-list.pdf"
+    path = prefilled / "WOR-CIN-0001_meeting-invitation-list_form.pdf"
     values = field_values(path)
     assert values["children_names"] == "Poppy Placeholder and Alfie Placeholder"
     assert values["children_dob"] == "12 April 2017; 30 August 2020"
@@ -189,7 +189,7 @@ def test_fill_prefills_the_meeting_invitation_list(prefilled):
 
 
 def test_fill_prefills_the_agreements(prefilled):
-    family = field_values(prefilled / "WOR-CIN-0001_family-meeting-agreement.pdf")
+    family = field_values(prefilled / "WOR-CIN-0001_family-meeting-agreement_form.pdf")
     assert family["children_names"] == "Poppy Placeholder and Alfie Placeholder"
     assert [family["name_1"], family["name_2"], family["name_3"]] == [
         "Dora Placeholder",
@@ -197,12 +197,12 @@ def test_fill_prefills_the_agreements(prefilled):
         "",
     ]
     assert family["signature_1"] == ""
-    assessment = field_values(prefilled / "WOR-CIN-0001_assessment-agreement.pdf")
+    assessment = field_values(prefilled / "WOR-CIN-0001_assessment-agreement_form.pdf")
     assert assessment["name_1"] == "Dora Placeholder"  # the one who gave consent
     assert assessment["name_2"] == ""
     assert assessment["leaflet_child_in_need"] == "/Yes"
     assert assessment["leaflet_section_47"] == "/Off"
-    assert "Dora Placeholder" in pdftotext(prefilled / "WOR-CIN-0001_assessment-agreement.pdf")
+    assert "Dora Placeholder" in pdftotext(prefilled / "WOR-CIN-0001_assessment-agreement_form.pdf")
 
 
 def test_fill_respects_withholding(tmp_path):
@@ -214,12 +214,12 @@ def test_fill_respects_withholding(tmp_path):
         source, "--form", "family-meeting-agreement", "--form", "meeting-invitation-list", "--out", tmp_path
     )
     assert result.exit_code == 0, result.output
-    family = tmp_path / "WOR-CIN-0001_family-meeting-agreement.pdf"
+    family = tmp_path / "WOR-CIN-0001_family-meeting-agreement_form.pdf"
     assert field_values(family)["name_2"] == "Edna withheld"
     assert "Makebelieve" not in pdftotext(family)
     # The invitation list is kept on the case record, where nothing is withheld.
     assert (
-        field_values(tmp_path / "WOR-CIN-0001_meeting-invitation-list.pdf")["family_name_2"]
+        field_values(tmp_path / "WOR-CIN-0001_meeting-invitation-list_form.pdf")["family_name_2"]
         == "Edna Makebelieve"
     )
 
@@ -236,7 +236,7 @@ def test_fill_warns_when_people_do_not_fit_the_rows(tmp_path):
         "Warning: [WOR-CIN-0001] meeting-invitation-list: family_members: 7, the form has rows for 6; "
         "add the rest by hand.\n"
     )
-    values = field_values(tmp_path / "WOR-CIN-0001_meeting-invitation-list.pdf")
+    values = field_values(tmp_path / "WOR-CIN-0001_meeting-invitation-list_form.pdf")
     assert values["family_name_6"] == "Aunt3 Makebelieve"
 
 
@@ -245,9 +245,31 @@ def test_fill_json_lists_what_was_prefilled(tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == [{
         "case_reference": "WOR-CIN-0001", "form": "feedback-sheet", "version": "1.0",
-        "path": str(tmp_path / "WOR-CIN-0001_feedback-sheet.pdf"),
-        "prefilled": ["case_reference", "family"], "left_off": [],
+        "path": str(tmp_path / "WOR-CIN-0001_feedback-sheet_form.pdf"),
+        "prefilled": ["case_reference", "family"], "left_off": [], "replaced": False,
     }]  # fmt: skip
+
+
+def test_a_filled_form_and_the_rendered_document_keep_their_own_files(tmp_path, monkeypatch):
+    """forms fill and render wrote the same name once, each silently replacing the other."""
+    from pypdf import PdfReader
+
+    from docgen.cli import cli
+
+    monkeypatch.setenv("DOCGEN_REGISTER", str(tmp_path / "register.sqlite3"))
+    assert fill(SAMPLE, "--form", "feedback-sheet", "--out", tmp_path).exit_code == 0
+    flat = invoke(cli, ["render", SAMPLE, "--doc", "feedback-sheet", "--format", "pdf", "--out", tmp_path])
+    assert flat.exit_code == 0, flat.output
+    assert "Warning: replaced" not in flat.stderr
+    form, printed = tmp_path / "WOR-CIN-0001_feedback-sheet_form.pdf", tmp_path / "WOR-CIN-0001_feedback-sheet.pdf"
+    assert sorted(p.name for p in tmp_path.glob("*.pdf")) == [printed.name, form.name]
+    assert len(PdfReader(form).get_fields()) == len(field_values(FORMS / "feedback-sheet.pdf"))
+    assert not PdfReader(printed).get_fields()
+
+    again = fill(SAMPLE, "--form", "feedback-sheet", "--out", tmp_path, "--json")
+    assert again.exit_code == 0
+    assert again.stderr == f"Warning: replaced {form}, which was already there.\n"
+    assert json.loads(again.stdout)[0]["replaced"] is True
 
 
 def test_fill_an_unknown_form_writes_nothing(tmp_path):
@@ -321,7 +343,7 @@ FEEDBACK_ANSWERS = {
 
 def test_feedback_round_trip(prefilled, tmp_path):
     returned = family_fills(
-        prefilled / "WOR-CIN-0001_feedback-sheet.pdf", tmp_path / "returned.pdf", FEEDBACK_ANSWERS
+        prefilled / "WOR-CIN-0001_feedback-sheet_form.pdf", tmp_path / "returned.pdf", FEEDBACK_ANSWERS
     )
     result = extract(returned, "--json")
     assert result.exit_code == 0, result.output
@@ -377,7 +399,7 @@ def _answers_for(form_id: str, prefilled_values: dict) -> tuple[dict, dict]:
 
 @pytest.mark.parametrize("form_id", FORM_IDS)
 def test_every_form_round_trips(prefilled, tmp_path, form_id):
-    source = prefilled / f"WOR-CIN-0001_{form_id}.pdf"
+    source = prefilled / f"WOR-CIN-0001_{form_id}_form.pdf"
     to_set, expected = _answers_for(form_id, field_values(source))
     returned = family_fills(source, tmp_path / f"{form_id}.pdf", to_set)
     result = extract(returned, "--json")
@@ -389,9 +411,9 @@ def test_every_form_round_trips(prefilled, tmp_path, form_id):
 
 def test_extract_csv_has_a_row_per_form(prefilled, tmp_path):
     returned = family_fills(
-        prefilled / "WOR-CIN-0001_feedback-sheet.pdf", tmp_path / "a.pdf", FEEDBACK_ANSWERS
+        prefilled / "WOR-CIN-0001_feedback-sheet_form.pdf", tmp_path / "a.pdf", FEEDBACK_ANSWERS
     )
-    blank = prefilled / "WOR-CIN-0001_feedback-sheet.pdf"
+    blank = prefilled / "WOR-CIN-0001_feedback-sheet_form.pdf"
     result = extract(returned, blank, "--csv")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
@@ -404,10 +426,10 @@ def test_extract_csv_has_a_row_per_form(prefilled, tmp_path):
 
 
 def test_extract_text_output(prefilled):
-    result = extract(prefilled / "WOR-CIN-0001_assessment-agreement.pdf")
+    result = extract(prefilled / "WOR-CIN-0001_assessment-agreement_form.pdf")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == f"{prefilled / 'WOR-CIN-0001_assessment-agreement.pdf'}: assessment-agreement v1.0"
+    assert lines[0] == f"{prefilled / 'WOR-CIN-0001_assessment-agreement_form.pdf'}: assessment-agreement v1.0"
     assert "  name_1: Dora Placeholder" in lines
     assert "  leaflet_child_in_need: ticked" in lines
     assert "  leaflet_section_47: not ticked" in lines
@@ -415,7 +437,7 @@ def test_extract_text_output(prefilled):
 
 
 def test_extract_json_and_csv_together_is_a_usage_error(prefilled):
-    result = extract(prefilled / "WOR-CIN-0001_feedback-sheet.pdf", "--json", "--csv")
+    result = extract(prefilled / "WOR-CIN-0001_feedback-sheet_form.pdf", "--json", "--csv")
     assert result.exit_code == 2
     assert "Give --json or --csv, not both." in result.stderr
 
@@ -497,7 +519,7 @@ BAD_INPUTS = {
 @pytest.mark.parametrize("kind", BAD_INPUTS)
 def test_bad_input_is_named_with_exit_code_7(prefilled, tmp_path, kind):
     make, message = BAD_INPUTS[kind]
-    bad = make(prefilled / "WOR-CIN-0001_feedback-sheet.pdf", tmp_path / f"{kind}.pdf")
+    bad = make(prefilled / "WOR-CIN-0001_feedback-sheet_form.pdf", tmp_path / f"{kind}.pdf")
     result = extract(bad)
     assert result.exit_code == 7
     assert result.stdout == ""
@@ -519,7 +541,7 @@ def test_a_wrong_kind_of_field_is_named(tmp_path):
 
 def test_encrypted_form_opens_with_its_password(prefilled, tmp_path):
     locked = encrypted_copy(
-        prefilled / "WOR-CIN-0001_feedback-sheet.pdf", tmp_path / "locked.pdf", "kept-secret"
+        prefilled / "WOR-CIN-0001_feedback-sheet_form.pdf", tmp_path / "locked.pdf", "kept-secret"
     )
     result = extract(locked, "--password", "kept-secret", "--json")
     assert result.exit_code == 0, result.output
@@ -531,7 +553,7 @@ def test_encrypted_form_opens_with_its_password(prefilled, tmp_path):
 
 def test_good_files_are_still_reported_when_others_fail(prefilled, tmp_path):
     good = family_fills(
-        prefilled / "WOR-CIN-0001_feedback-sheet.pdf", tmp_path / "good.pdf", FEEDBACK_ANSWERS
+        prefilled / "WOR-CIN-0001_feedback-sheet_form.pdf", tmp_path / "good.pdf", FEEDBACK_ANSWERS
     )
     junk = tmp_path / "junk.pdf"
     junk.write_text("not a pdf")
@@ -597,7 +619,7 @@ def test_long_text_is_drawn_wrapped_and_kept_whole(tmp_path):
     source.write_text(json.dumps(bundle), "utf-8")
     result = fill(source, "--form", "meeting-invitation-list", "--out", tmp_path)
     assert result.exit_code == 0, result.output
-    path = tmp_path / "WOR-CIN-0001_meeting-invitation-list.pdf"
+    path = tmp_path / "WOR-CIN-0001_meeting-invitation-list_form.pdf"
     assert field_values(path)["reason"] == reason
     text = pdftotext(path, "-raw")
     assert "with the health review before the next meeting in the new year." in text
@@ -606,7 +628,7 @@ def test_long_text_is_drawn_wrapped_and_kept_whole(tmp_path):
 
 
 def test_chosen_buttons_are_drawn_chosen_without_asking_viewers_to_redraw(prefilled):
-    reader = PdfReader(prefilled / "WOR-CIN-0001_meeting-invitation-list.pdf")
+    reader = PdfReader(prefilled / "WOR-CIN-0001_meeting-invitation-list_form.pdf")
     need_appearances = reader.trailer["/Root"]["/AcroForm"].get("/NeedAppearances")
     assert need_appearances is None or need_appearances.value is False
     states = {

@@ -268,7 +268,7 @@ SAMPLE_ALL = "worcestershire-early-help-single-focus.json"
 
 
 def render_cli(*args):
-    return CliRunner().invoke(cli, ["render", *map(str, args)])
+    return CliRunner().invoke(cli, ["render", *map(str, args), "--no-record"])
 
 
 def mount_tmpfs(folder: Path, options: str) -> bool:

@@ -142,3 +142,27 @@ def test_an_encrypted_pdf_is_refused(plain):
     assert str(raised.value) == (
         f"{plain}: The PDF is encrypted; give docgen the unencrypted file."
     )
+
+
+def test_a_plain_pdf_gets_an_xmp_packet_agreeing_with_its_info(plain):
+    assert PdfReader(plain).xmp_metadata is None  # LibreOffice writes XMP only for PDF/A
+
+    finish_pdf(plain, **DETAILS, keywords="outcome")
+
+    reader = PdfReader(plain)
+    xmp = reader.xmp_metadata
+    assert xmp.dc_title == {"x-default": "Outcome letter"}
+    assert xmp.dc_creator == ["Worcestershire County Council"]
+    assert xmp.dc_description == {"x-default": "Outcome letter, case WCC-2026-0042"}
+    assert xmp.pdf_keywords == "outcome"
+    assert xmp.pdf_producer == reader.metadata.producer and "LibreOffice" in xmp.pdf_producer
+    stream = reader.trailer["/Root"]["/Metadata"].get_object()
+    assert (stream["/Type"], stream["/Subtype"]) == ("/Metadata", "/XML")
+    assert b"pdfaid" not in stream.get_data()  # a plain PDF does not claim to be PDF/A
+
+
+def test_an_encrypted_pdf_keeps_its_xmp(plain):
+    finish_pdf(plain, **DETAILS, password="correct horse")
+
+    opened = PdfReader(plain, password="correct horse")
+    assert opened.xmp_metadata.dc_title == {"x-default": "Outcome letter"}

@@ -24,6 +24,14 @@ LETTERS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path, monkeypatch):
+    """render records into ./.docgen/register.sqlite3 unless told otherwise: keep it out of the repository."""
+    monkeypatch.delenv("DOCGEN_REGISTER", raising=False)
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+
+
 def render(*args, input=None):
     return CliRunner().invoke(cli, ["render", *map(str, args)], input=input)
 
@@ -47,15 +55,21 @@ def test_outcome_letter_per_recipient_with_their_address(tmp_path):
 
 
 def test_json_lists_each_file_with_its_hash(tmp_path):
-    result = render(SAMPLE, "--doc", "outcome-letter", "--out", tmp_path, "--json")
+    result = render(SAMPLE, "--doc", "outcome-letter", "--out", tmp_path / "out", "--json")
     assert result.exit_code == 0
-    rows = json.loads(result.stdout)
+    assert result.stderr == ""
+    report = json.loads(result.stdout)
+    assert (report["case_reference"], report["exit_code"], report["error"]) == ("WOR-CIN-0001", 0, None)
+    assert (report["failures"], report["skipped"], report["warnings"]) == ([], [], [])
+    assert report["register"]["path"] == ".docgen/register.sqlite3"
+    rows = report["files"]
     assert [r["recipient"] for r in rows] == ["family-mum", "agency-hv", "agency-teacher"]
     for row in rows:
         content = Path(row["path"]).read_bytes()
         assert row["sha256"] == hashlib.sha256(content).hexdigest()
         assert row["document"] == "outcome-letter"
         assert row["case_reference"] == "WOR-CIN-0001"
+        assert row["replaced"] is False
 
 
 def test_provenance_in_document_properties_without_personal_data(tmp_path):
@@ -129,22 +143,108 @@ def test_python_api_writes_files_and_says_what_it_wrote(tmp_path):
     assert failed.to_dict()["error"]["error"] == "template-not-found"
 
 
-def test_json_with_standard_output_is_a_usage_error(tmp_path):
+def test_json_with_standard_output_is_a_usage_error_in_the_same_json_shape(tmp_path):
     result = render(SAMPLE, "--doc", "outcome-letter", "--out", "-", "--json")
     assert result.exit_code == 2
-    assert "--json lists files written to a folder" in result.stderr
+    assert result.stderr == ""
+    report = json.loads(result.stdout)
+    assert report["error"] == {
+        "error": "usage", "message": "--json lists files written to a folder; with --out - the files are the output.",
+        "source": None, "path": None, "case_reference": None, "exit_code": 2,
+    }  # fmt: skip
+    assert (report["exit_code"], report["files"], report["register"]) == (2, [], None)
 
 
-def test_doc_or_all_is_required(tmp_path):
-    result = render(SAMPLE, "--out", tmp_path)
-    assert result.exit_code == 2
-    assert "Give --doc ID (one or more) or --all." in result.stderr
+def test_an_invalid_bundle_with_json_is_one_object_on_standard_output(tmp_path):
+    bad = SAMPLES / "invalid" / "bad-values.json"
+    result = render(bad, "--doc", "outcome-letter", "--out", tmp_path / "out", "--json")
+    assert result.exit_code == 1
+    assert result.stderr == ""
+    report = json.loads(result.stdout)
+    assert report["case_reference"] == "INV-0002" and report["exit_code"] == 1
+    assert report["error"]["error"] == "invalid-bundle" and report["error"]["source"] == str(bad)
+    assert len(report["error"]["problems"]) == 6
+    assert (report["files"], report["failures"], report["register"]) == ([], [], None)
+    assert not (tmp_path / "out").exists() and not Path(".docgen").exists()
+
+
+def test_without_doc_or_all_the_bundles_documents_requested_are_made(tmp_path):
+    data = json.loads(SAMPLE.read_text("utf-8"))
+    data["documents_requested"] = ["outcome-letter", "prompt-sheet"]
+    result = render("-", "--out", tmp_path / "out", input=json.dumps(data))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        LETTERS + ["WOR-CIN-0001_prompt-sheet.docx"])
+    both = render(SAMPLE, "--doc", "outcome-letter", "--all", "--out", tmp_path / "both")
+    assert both.exit_code == 2 and "Give --doc ID (one or more) or --all, not both." in both.stderr
+
+
+def test_standard_output_gets_nothing_when_no_document_could_be_made(tmp_path):
+    result = CliRunner().invoke(cli, ["render", str(SAMPLE), "--doc", "outcome-leter", "--out", "-"])
+    assert result.exit_code == 4
+    assert result.stdout_bytes == b""  # not an empty zip
+    assert "No template for document 'outcome-leter'" in result.stderr
+    assert not Path(".docgen").exists()  # nothing issued, nothing recorded
+
+
+def test_render_records_in_the_register_and_history_shows_it(tmp_path, monkeypatch):
+    result = render(SAMPLE, "--doc", "outcome-letter", "--out", tmp_path / "out")
+    assert result.exit_code == 0
+    run_id = result.stderr.split(" as run ")[1].rstrip(".\n")
+    assert result.stderr.endswith(f"Recorded in .docgen/register.sqlite3 as run {run_id}.\n")
+    history = CliRunner().invoke(cli, ["history", "WOR-CIN-0001", "--json"])  # ./.docgen by default
+    assert history.exit_code == 0, history.output
+    issues = json.loads(history.stdout)
+    assert [(i["document"], i["recipient"], i["format"], i["run_id"]) for i in issues] == [
+        ("outcome-letter", r, "docx", run_id) for r in ("family-mum", "agency-hv", "agency-teacher")]
+    for issue, name in zip(issues, LETTERS):
+        path = tmp_path / "out" / name
+        assert issue["output_path"] == str(path)
+        assert issue["output_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert issue["template"] == "default/outcome-letter"
+        assert issue["bundle_sha256"] and issue["profile_sha256"] and issue["pages"] is None
+
+    piped = render("-", "--doc", "outcome-letter", "--out", "-", input=SAMPLE.read_bytes())
+    assert piped.exit_code == 0
+    with zipfile.ZipFile(io.BytesIO(piped.stdout_bytes)) as archive:
+        sent = {name: hashlib.sha256(archive.read(name)).hexdigest() for name in archive.namelist()}
+    later = json.loads(CliRunner().invoke(cli, ["history", "WOR-CIN-0001", "--json"]).stdout)[3:]
+    assert [(i["output_path"], i["output_sha256"]) for i in later] == [("-", sent[name]) for name in LETTERS]
+
+    elsewhere = tmp_path / "elsewhere.sqlite3"
+    monkeypatch.setenv("DOCGEN_REGISTER", str(elsewhere))
+    assert render(SAMPLE, "--doc", "outcome-letter", "--out", tmp_path / "env").exit_code == 0
+    assert len(json.loads(CliRunner().invoke(cli, ["history", "WOR-CIN-0001", "--json"]).stdout)) == 3
+    flag = tmp_path / "flag.sqlite3"
+    assert render(SAMPLE, "--doc", "outcome-letter", "--out", tmp_path / "f", "--register", flag).exit_code == 0
+    assert flag.exists()
+
+
+def test_no_record_is_a_preview_that_leaves_no_trace(tmp_path):
+    result = render(SAMPLE, "--doc", "outcome-letter", "--out", tmp_path / "out", "--no-record", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["register"] is None
+    assert len(list((tmp_path / "out").iterdir())) == 3
+    assert not Path(".docgen").exists()
+
+
+def test_a_file_already_there_is_replaced_and_said_so(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / LETTERS[0]).write_bytes(b"someone else's file")
+    result = render(SAMPLE, "--doc", "outcome-letter", "--out", out)
+    assert result.exit_code == 0
+    assert f"Warning: replaced {out / LETTERS[0]}, which was already there.\n" in result.stderr
+    assert result.stderr.count("Warning: replaced") == 1
+    assert "Ms Dora Placeholder" in docx_text((out / LETTERS[0]).read_bytes())
+    report = json.loads(render(SAMPLE, "--doc", "outcome-letter", "--out", out, "--json").stdout)
+    assert [row["replaced"] for row in report["files"]] == [True, True, True]
 
 
 def test_unknown_document_is_a_template_error(tmp_path):
     result = render(SAMPLE, "--doc", "outcome-leter", "--out", tmp_path, "--json")
     assert result.exit_code == 4
-    (row,) = json.loads(result.stdout)
+    (row,) = json.loads(result.stdout)["failures"]
     assert row["error"]["error"] == "template-not-found"
     assert row["error"]["case_reference"] == "WOR-CIN-0001"
     assert row["error"]["message"].startswith("No template for document 'outcome-leter'. Known: ")
@@ -192,10 +292,10 @@ def test_pdf_output_with_metadata_and_password(tmp_path):
     secret = tmp_path / "password.txt"
     secret.write_text("correct horse\n")
     out = tmp_path / "out"
-    result = render(SAMPLE, "--doc", "outcome-letter", "--out", out, "--format", "both", "--password-file", secret)
+    result = render(SAMPLE, "--doc", "outcome-letter", "--out", out, "--format", "pdf", "--password-file", secret)
     assert result.exit_code == 0, result.stderr
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(LETTERS + [n.replace(".docx", ".pdf") for n in LETTERS])
+    assert names == sorted(n.replace(".docx", ".pdf") for n in LETTERS)  # no open DOCX beside them
     reader = PdfReader(out / LETTERS[0].replace(".docx", ".pdf"))
     assert reader.is_encrypted
     assert reader.decrypt("correct horse")
@@ -204,6 +304,19 @@ def test_pdf_output_with_metadata_and_password(tmp_path):
     assert reader.metadata.title == "Standard Outcome/Closure Letter"
     assert reader.metadata.author == "Worcestershire County Council"
     assert reader.metadata.subject == "outcome-letter WOR-CIN-0001"
+    assert reader.xmp_metadata.dc_title == {"x-default": "Standard Outcome/Closure Letter"}
+    issues = json.loads(CliRunner().invoke(cli, ["history", "WOR-CIN-0001", "--json"]).stdout)
+    assert [(i["format"], i["pages"]) for i in issues][0] == ("pdf", len(reader.pages))  # read with the password
+
+
+@pytest.mark.parametrize("fmt", ["docx", "both"])
+def test_a_password_with_docx_output_is_refused_before_any_work(tmp_path, fmt):
+    result = render(SAMPLE, "--doc", "outcome-letter", "--out", tmp_path / "out", "--format", fmt,
+                    "--password", "correct horse")
+    assert result.exit_code == 2
+    assert (f"Error: --format {fmt} writes DOCX files, which cannot be encrypted: "
+            "use --format pdf with a password.") in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_templates_list_resolves_overrides_per_authority():
@@ -223,10 +336,10 @@ def test_templates_list_resolves_overrides_per_authority():
 def test_render_prints_the_bundles_warnings_and_still_writes(tmp_path):
     data = json.loads(SAMPLE.read_text("utf-8"))
     data["plan"]["review_dates"] = ["2026-12-25"]
-    result = render("-", "--doc", "outcome-letter", "--out", tmp_path, input=json.dumps(data))
+    result = render("-", "--doc", "outcome-letter", "--out", tmp_path / "out", input=json.dumps(data))
     assert result.exit_code == 0
     assert "<stdin>: plan.review_dates[0]: warning: 25 December 2026 is not a working day" in result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(LETTERS)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(LETTERS)
     strict = render("-", "--doc", "outcome-letter", "--out", tmp_path / "strict", "--strict", input=json.dumps(data))
     assert strict.exit_code == 1 and not (tmp_path / "strict").exists()
 
@@ -254,3 +367,18 @@ def test_every_pdf_carries_its_metadata_in_the_info_dictionary_and_xmp(tmp_path)
     assert xmp.dc_creator == ["Worcestershire County Council"]
     assert xmp.dc_description == {"x-default": "outcome-letter WOR-CIN-0001"}
     assert "Ms Placeholder" not in reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+
+
+def test_a_batch_sharing_the_register_skips_what_render_issued(tmp_path, monkeypatch):
+    from docgen.cli_batch import batch
+
+    monkeypatch.setenv("DOCGEN_REGISTER", str(tmp_path / "shared.sqlite3"))
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    shutil.copy(SAMPLE, cases)
+    assert render(SAMPLE, "--doc", "outcome-letter", "--out", tmp_path / "out").exit_code == 0
+    result = CliRunner().invoke(batch, [str(cases), "--out", str(tmp_path / "out"), "--doc", "outcome-letter",
+                                        "--json", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["issued"], summary["skipped"]) == (0, 3)

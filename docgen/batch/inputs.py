@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from docgen.bundle.load import MAX_BUNDLE_BYTES, read_text
+from docgen.bundle.load import MAX_BUNDLE_BYTES, content_sha256, read_text
 from docgen.bundle.schema import _CASE_REF
 from docgen.exceptions import InputError
 
@@ -141,10 +141,9 @@ def content_hash(text: str) -> tuple[str, str | None]:
         data = json.loads(text)
     except (ValueError, RecursionError):
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), None
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     reference = None
     if isinstance(data, dict) and isinstance(data.get("case"), dict):
         value = data["case"].get("reference")
         # Only a well-formed reference: whatever else the field holds could be personal data.
         reference = value if isinstance(value, str) and re.match(_CASE_REF, value) else None
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest(), reference
+    return content_sha256(data), reference

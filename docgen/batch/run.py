@@ -41,15 +41,16 @@ import itertools
 import logging
 import math
 import os
-import secrets
 import shutil
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
+
+from pypdf import PdfReader
 
 from docgen.batch.executors import DaskExecutor, LocalExecutor
 from docgen.batch.inputs import BatchInput, BundleText, Failure, content_hash
@@ -59,7 +60,7 @@ from docgen.batch.workers import BundleResult, DocumentResult, Settings, Task
 from docgen.exceptions import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, OutputError, TemplateNotFound
 from docgen.atomic import write_atomic
 from docgen.output import prepare_folder, target_in
-from docgen.register import STATE_FOLDER, Issue, Register, default_path, now
+from docgen.register import STATE_FOLDER, Issue, Register, default_path, new_run_id, now
 from docgen.registry import Registry
 
 log = logging.getLogger("docgen.batch")
@@ -86,6 +87,8 @@ class BatchOptions:
     register: Path | None = None  # default: $DOCGEN_REGISTER, else <out>/.docgen/register.sqlite3
     scheduler: str | None = None  # a Dask scheduler address; default: local processes
     templates: Path | None = None
+    pdfa: bool = False  # PDF/A-2b
+    password: str | None = None  # encrypt PDFs with AES-256 (PDF output only, not with pdfa)
     today: date | None = None
     chunk_size: int | None = None
     pdf_timeout: float = 60.0
@@ -107,6 +110,7 @@ class BatchSummary:
     skipped: int = 0  # issued before from the same bundle and template, file unchanged
     failed_documents: int = 0
     files: int = 0  # files written
+    replaced: int = 0  # files already in the folder, not issued by docgen, that this run replaced
     seconds: float = 0.0
     reports: dict[str, Path] = field(default_factory=dict)
     failures: list[dict] = field(default_factory=list)
@@ -137,6 +141,7 @@ class BatchSummary:
             "skipped": self.skipped,
             "failed_documents": self.failed_documents,
             "files": self.files,
+            "replaced": self.replaced,
             "seconds": round(self.seconds, 3),
             "documents_per_second": round(self.rate, 1),
             "exit_code": self.exit_code,
@@ -152,11 +157,6 @@ def run_batch(options: BatchOptions, *, on_result: Callable[[BundleResult], None
     calling this must guard its entry point with ``if __name__ == "__main__":``.
     """
     return _Run(options, on_result).run()
-
-
-def new_run_id() -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{secrets.token_hex(3)}"
 
 
 class _Run:
@@ -255,6 +255,8 @@ class _Run:
             strict=options.strict,
             dry_run=options.check,
             pdf_timeout=options.pdf_timeout,
+            pdfa=options.pdfa,
+            password=options.password,
         )
         if options.scheduler:
             self.executor = DaskExecutor(settings, options.scheduler, self.summary.run_id,
@@ -310,9 +312,23 @@ class _Run:
         for key, issue in self.register.latest_for_bundle(bundle_sha).items():
             path = Path(issue.output_path)
             in_place = path.parent == self.out_dir and _file_sha256(path) == issue.output_sha256
-            if issue.format in self.formats and in_place:
+            if issue.format in self.formats and in_place and self._same_kind(issue, path):
                 kept[key] = issue
         return kept
+
+    def _same_kind(self, issue: Issue, path: Path) -> bool:
+        """Whether a PDF issued before is the kind asked for now: a run with a password must not
+        keep an open PDF (nor a run with --pdfa a plain one), and the other way round."""
+        if issue.format != "pdf":
+            return True
+        try:
+            reader = PdfReader(path)
+            encrypted = reader.is_encrypted
+            archival = not encrypted and b"pdfaid" in (reader.xmp_metadata.stream.get_data()
+                                                         if reader.xmp_metadata else b"")  # fmt: skip
+        except Exception:  # an unreadable file is made again  # noqa: BLE001
+            return False
+        return encrypted == bool(self.options.password) and archival == self.options.pdfa
 
     # -- recording what comes back ------------------------------------------------------------------
     def _record(self, result: BundleResult) -> None:
@@ -374,7 +390,9 @@ class _Run:
                 if name in self._taken:
                     raise OutputError(f"Two documents would both be named {name}.", source=str(self.out_dir))
                 content = document.files[fmt]
-                target = write_atomic(target_in(self.out_dir, name), content, durable=False)
+                target = target_in(self.out_dir, name)
+                self._warn_if_foreign(target, result.case_reference)
+                write_atomic(target, content, durable=False)
             except OutputError as e:
                 errors.append(Failure.of(e))
                 continue
@@ -400,6 +418,13 @@ class _Run:
         if not errors:
             self.summary.issued += 1
         return issues, errors
+
+    def _warn_if_foreign(self, target: Path, case: str | None) -> None:
+        """Say so before replacing a file the register does not know (a form, a hand-edited
+        letter, another tool's file); re-issuing docgen's own files is what a batch is for."""
+        if target.exists() and not self.register.knows(str(target), _file_sha256(target)):
+            self.summary.replaced += 1
+            self.progress.note(f"Warning: [{case}] replaced {target}, which the register does not list as issued.")
 
     def _keep(self, document: DocumentResult, previous: dict) -> None:
         self.summary.skipped += 1
@@ -471,12 +496,17 @@ def _handle_sigint(handler):
 
 
 def clean_stale(out_dir: Path) -> int:
-    """Remove temporary files an interrupted run left in ``out_dir`` (and its run folders)."""
+    """Remove temporary files an interrupted run left in ``out_dir`` (and its run folders), and
+    the run folders a killed run left with no report in them."""
     removed = 0
-    places = [out_dir, *(p for p in (out_dir / RUNS_FOLDER).glob("*") if p.is_dir())]
-    for folder in places:
+    run_folders = [p for p in (out_dir / RUNS_FOLDER).glob("*") if p.is_dir() and not p.is_symlink()]
+    for folder in [out_dir, *run_folders]:
         for temp in folder.glob(".docgen-*.part"):
             temp.unlink(missing_ok=True)
+            removed += 1
+    for folder in run_folders:
+        if not any(folder.iterdir()):
+            folder.rmdir()
             removed += 1
     for work in out_dir.glob(".docgen-pdf-*"):
         if work.is_dir():

@@ -13,7 +13,6 @@ templates are parsed once per worker, and, for PDF, one warm LibreOffice
 from __future__ import annotations
 
 import atexit
-import hashlib
 import io
 import logging
 import os
@@ -36,7 +35,6 @@ from docgen.bundle.load import parse
 from docgen.exceptions import EXIT_INVALID, DocgenError
 from docgen.pipeline import Pipeline, Rendered
 from docgen.registry import Registry
-from docgen.registry.profiles import PROFILE_FILE
 from docgen.render.recipients import recipients_for
 from docgen.validate import validate
 
@@ -57,6 +55,8 @@ class Settings:
     strict: bool = False
     dry_run: bool = False  # render to check, return no bytes, convert nothing
     pdf_timeout: float = 60.0
+    pdfa: bool = False
+    password: str | None = field(default=None, repr=False)  # AES-256 for PDFs; kept out of logs
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,6 @@ class _WorkerState:
         registry = Registry(settings.templates) if settings.templates else Registry()
         self.pipeline = Pipeline(registry, today=settings.today)
         self._converter = None
-        self._profiles: dict[str, str] = {}
 
     def run(self, tasks: list[Task]) -> list[BundleResult]:
         results, pending_pdfs = [], []
@@ -149,7 +148,7 @@ class _WorkerState:
             )
             result.case_reference = bundle.reference
             log.debug("[%s] bundle valid (%s)", bundle.reference, text.label)
-            profile = self.profile_sha256(bundle.authority)
+            profile = self.pipeline.profile_sha256(bundle.authority)
             for doc_id in self.pipeline.document_ids(bundle, list(self.settings.doc_ids)):
                 rendered.extend(self._document(bundle, doc_id, profile, task.skip, result.documents))
         except DocgenError as e:
@@ -161,16 +160,6 @@ class _WorkerState:
         if result.error:
             result.documents, rendered = [], []
         return result, rendered
-
-    def profile_sha256(self, authority: str) -> str:
-        if authority not in self._profiles:
-            path = self.pipeline.registry.root / authority / PROFILE_FILE
-            digest = hashlib.sha256(path.read_bytes())
-            logo = self.pipeline.registry.profile(authority).logo
-            if logo:
-                digest.update(logo.png)  # a new logo is a new letter head
-            self._profiles[authority] = digest.hexdigest()
-        return self._profiles[authority]
 
     def _document(self, bundle, doc_id: str, profile: str, skip, documents: list[DocumentResult]):
         """Render one document for each of its recipients, leaving out those already issued."""
@@ -200,8 +189,11 @@ class _WorkerState:
 
     def convert(self, pairs: list[tuple[DocumentResult, Rendered]]) -> None:
         """Convert the chunk's documents in one call to the worker's warm LibreOffice."""
+        from docgen.pdfout import finish_pdf
+
         converter = self.converter()
-        with tempfile.TemporaryDirectory(prefix="docgen-batch-") as work:
+        # Inside the converter's folder, so a killed worker's documents go with its profile.
+        with tempfile.TemporaryDirectory(prefix="docgen-batch-", dir=converter.workdir) as work:
             jobs, names = [], set()
             for n, (document, _) in enumerate(pairs):
                 name = document.stem if document.stem not in names else f"{document.stem}-{n}"
@@ -212,9 +204,17 @@ class _WorkerState:
             for (document, item), outcome in zip(pairs, converter.convert_many(jobs)):
                 try:
                     outcome.raise_for_error()  # LibreOffice wrote the PDF's metadata itself
+                    if self.settings.password:  # only encryption is left to do
+                        finish_pdf(
+                            outcome.target,
+                            title=item.template.title,
+                            author=item.author,
+                            subject=f"{item.doc_id} {item.case_reference}",
+                            password=self.settings.password,
+                        )
                     pdf = outcome.target.read_bytes()
                     document.files["pdf"] = pdf
-                    document.pages = len(PdfReader(io.BytesIO(pdf)).pages)
+                    document.pages = len(PdfReader(io.BytesIO(pdf), password=self.settings.password).pages)
                     if "docx" not in self.settings.formats:
                         del document.files["docx"]
                 except DocgenError as e:
@@ -226,7 +226,7 @@ class _WorkerState:
         if self._converter is None:
             from docgen.convert import Converter
 
-            self._converter = Converter(jobs=1, timeout=self.settings.pdf_timeout)
+            self._converter = Converter(jobs=1, timeout=self.settings.pdf_timeout, pdfa=self.settings.pdfa)
             self._converter.__enter__()
             # Local workers end through multiprocessing's exit hooks, Dask workers through atexit.
             mp_util.Finalize(self, self.close, exitpriority=10)

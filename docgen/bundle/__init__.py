@@ -11,6 +11,7 @@ class Bundle:
 
     source: str
     data: dict
+    sha256: str = ""  # of the JSON content (docgen.bundle.load.content_sha256), as the register keeps it
 
     @property
     def reference(self) -> str:

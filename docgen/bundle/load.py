@@ -8,6 +8,7 @@ has a key with control characters in it, is an invalid bundle (exit 1).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sys
@@ -104,6 +105,13 @@ def parse(text: str, source: str) -> RawBundle:
     if repeats:
         raise _invalid(source, *repeats)
     return RawBundle(source=source, data=data)
+
+
+def content_sha256(data: object) -> str:
+    """The SHA-256 of a bundle's content: its JSON with keys sorted and no spaces, so the same
+    bundle pretty-printed, on one line of a JSON Lines file or on standard input hashes alike."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def load(source: str | Path, *, stdin=None) -> RawBundle:

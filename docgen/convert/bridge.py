@@ -54,13 +54,14 @@ class Outcome:
 class UnoBridge:
     """A running LibreOffice with its bridge process; :meth:`convert` one document at a time."""
 
-    def __init__(self, python: str, soffice: str, profile: Profile, name: str) -> None:
+    def __init__(self, python: str, soffice: str, profile: Profile, name: str, temp: Path | None = None) -> None:
         settings = {
             "soffice": soffice, "profile": profile.uri, "pipe": name,
             "startup_timeout": STARTUP_SECONDS,
         }  # fmt: skip
         self._proc = subprocess.Popen(
             [python, str(BRIDGE_SCRIPT), json.dumps(settings)],
+            env={**os.environ, "TMPDIR": str(temp)} if temp else None,  # LibreOffice's lu*.tmp files
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -12,12 +12,14 @@ reported failed; the documents after it go on, so none of them is lost.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import queue
 import shutil
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,9 @@ INSTALL_HINT = (
     "--no-install-recommends libreoffice-writer-nogui fonts-liberation2 fonts-crosextra-carlito"
 )
 ENGINES = ("auto", "uno", "oneshot")
+WORKDIR_PREFIX = "docgen-soffice-"  # in the system's temporary folder: staged documents, LibreOffice's temp files
+IN_USE = ".in-use"  # locked while its converter lives; a workdir whose lock is free was left by a killed one
+UNLOCKED_GRACE_SECONDS = 600  # a workdir with no lock file may be one being made right now
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,7 @@ class Converter:
         self.engine = engine
         self._uno_python: str | None = None
         self._workdir: Path | None = None
+        self._in_use = None  # the open, locked IN_USE file of the workdir
         self._slots: queue.Queue[int] = queue.Queue()
         self._profiles: dict[int, Profile] = {}
         self._bridges: dict[int, UnoBridge] = {}
@@ -143,6 +149,12 @@ class Converter:
         self.close()
 
     @property
+    def workdir(self) -> Path:
+        """This converter's private temporary folder (removed by :meth:`close`, or, if the process
+        is killed, by the next converter to start), for callers' own temporary files."""
+        return self._start()
+
+    @property
     def uses_uno(self) -> bool:
         """True when documents go through a LibreOffice kept running (the UNO bridge)."""
         self._start()
@@ -151,7 +163,13 @@ class Converter:
     def _start(self) -> Path:
         with self._lock:
             if self._workdir is None:
-                self._workdir = Path(tempfile.mkdtemp(prefix="docgen-soffice-"))
+                removed = remove_stale_workdirs()
+                if removed:
+                    log.info("removed %d LibreOffice work folders left by killed runs", removed)
+                self._workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
+                self._in_use = open(self._workdir / IN_USE, "w")  # noqa: SIM115 - held while in use
+                fcntl.flock(self._in_use, fcntl.LOCK_EX)
+                (self._workdir / "tmp").mkdir()
                 if self.engine != "oneshot":
                     self._uno_python = uno_python()
                     if self._uno_python is None and self.engine == "uno":
@@ -178,6 +196,7 @@ class Converter:
             profile.release()
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
+            self._in_use.close()
 
     def profile_paths(self) -> list[Path]:
         """The LibreOffice profile folders this converter holds (for tests and diagnostics)."""
@@ -278,7 +297,8 @@ class Converter:
             inputs.append(str(staged))
         profile = self._profile(slot)
         killed, returncode = run_soffice(
-            self.soffice, profile.uri, self.options, inputs, out_dir, self.timeout, self._running
+            self.soffice, profile.uri, self.options, inputs, out_dir, self.timeout, self._running,
+            temp=self._workdir / "tmp",
         )
         done: set[int] = set()
         failed_writes: dict[int, str] = {}
@@ -303,12 +323,12 @@ class Converter:
             return bridge
         profile = self._profile(slot)
         try:
-            bridge = UnoBridge(self._uno_python, self.soffice, profile, name)
+            bridge = UnoBridge(self._uno_python, self.soffice, profile, name, temp=self._workdir / "tmp")
         except ConvertError:
             # A profile left broken by a killed run: start once more from a fresh one.
             log.debug("LibreOffice did not start with %s; making the profile afresh", profile.path)
             profile.reset()
-            bridge = UnoBridge(self._uno_python, self.soffice, profile, name)
+            bridge = UnoBridge(self._uno_python, self.soffice, profile, name, temp=self._workdir / "tmp")
         with self._lock:
             self._bridges[slot] = bridge
         return bridge
@@ -326,6 +346,31 @@ def _place(item: _Item, produced: Path, done: set[int], failed_writes: dict[int,
         done.add(item.index)
     except OSError as e:
         failed_writes[item.index] = f"{item.target}: {e.strerror}"
+
+
+def remove_stale_workdirs() -> int:
+    """Remove the work folders (staged documents, LibreOffice's temporary files) of converters
+    that were killed: this user's whose in-use lock nobody holds. Returns how many were removed."""
+    stale = [w for w in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*") if _is_stale(w)]
+    for workdir in stale:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return len(stale)
+
+
+def _is_stale(workdir: Path) -> bool:
+    try:
+        if workdir.is_symlink() or not workdir.is_dir() or workdir.stat().st_uid != os.getuid():
+            return False
+        with open(workdir / IN_USE) as in_use:
+            fcntl.flock(in_use, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free: its converter is gone
+            return True
+    except FileNotFoundError:  # no lock file: an older docgen's folder, or one being made now
+        try:
+            return time.time() - workdir.stat().st_mtime >= UNLOCKED_GRACE_SECONDS
+        except OSError:
+            return False
+    except OSError:  # locked (BlockingIOError): in use
+        return False
 
 
 def _collect(

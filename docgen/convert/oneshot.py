@@ -33,10 +33,12 @@ def run_soffice(
     out_dir: Path,
     timeout: float,
     running: set | None = None,
+    temp: Path | None = None,
 ) -> tuple[bool, int | None]:
     """Convert ``inputs`` into ``out_dir``; kill LibreOffice when nothing new appears for
     ``timeout`` seconds. Returns (killed, exit code). The process is in ``running`` while it
-    runs, so the caller can kill it from another thread."""
+    runs, so the caller can kill it from another thread. LibreOffice's own temporary files
+    (``lu*.tmp``) go into ``temp``, so they are removed with it."""
     command = [
         soffice, f"-env:UserInstallation={profile_uri}", "--headless", "--invisible",
         "--nologo", "--norestore", "--nodefault", "--nolockcheck",
@@ -44,6 +46,7 @@ def run_soffice(
     ]  # fmt: skip
     proc = subprocess.Popen(
         command,
+        env={**os.environ, "TMPDIR": str(temp)} if temp else None,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -48,25 +48,34 @@ class Filled:
     path: Path
     values: dict[str, str | bool] = field(default_factory=dict)
     left_off: list[str] = field(default_factory=list)  # rows the form had no room for
+    replaced: bool = False  # a file was already there under this name, and this one replaced it
+
+
+def form_file_name(case_reference: str, form_id: str) -> str:
+    """``CASEREF_FORM_form.pdf``: never the name ``render`` gives the same document as a flat
+    PDF (``CASEREF_FORM.pdf``, or ``CASEREF_FORM_KIND-ID.pdf`` per recipient, whose recipient
+    part always has a hyphen), so a returnable form and a printed copy never replace each other."""
+    return f"{case_reference}_{form_id}_form.pdf"
 
 
 def fill_forms(
     pipeline: Pipeline, bundle: Bundle, forms: Forms, form_ids: list[str], out_dir: Path
 ) -> list[Filled]:
-    """Write ``<case-ref>_<form-id>.pdf`` into ``out_dir`` for each form, pre-filled from ``bundle``."""
+    """Write :func:`form_file_name` into ``out_dir`` for each form, pre-filled from ``bundle``."""
     infos = [forms.get(form_id) for form_id in form_ids]  # an unknown id fails before anything is written
     out_dir = prepare_folder(Path(out_dir))
     written = []
     for info in infos:
         try:
             values = form_values(pipeline, bundle, info)
-            target = target_in(out_dir, f"{bundle.reference}_{info.form_id}.pdf")
+            target = target_in(out_dir, form_file_name(bundle.reference, info.form_id))
+            replaced = target.exists()
             write_atomic(target, fill_pdf(info, values.values))
         except DocgenError as e:
             e.case_ref = bundle.reference
             raise
         log.debug("[%s] filled %s (%d fields)", bundle.reference, info.form_id, len(values.values))
-        written.append(Filled(bundle.reference, info, target, values.values, values.left_off))
+        written.append(Filled(bundle.reference, info, target, values.values, values.left_off, replaced))
     return written
 
 

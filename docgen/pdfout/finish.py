@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
 from collections.abc import Sequence
 from pathlib import Path
 
 from pypdf import PdfWriter
-from pypdf.generic import StreamObject
+from pypdf.generic import NameObject, StreamObject
 
 from docgen.exceptions import PdfInputError
 from docgen.pdfout.pdffile import open_pdf, write_pdf
@@ -37,8 +38,8 @@ def finish_pdf(
 ) -> Path:
     """Set the PDF's title, author (the authority), subject and keywords; encrypt if asked.
 
-    The same values go into the XMP packet when the file has one, as PDF/A requires; its PDF/A
-    identification is kept. With ``password`` the file is encrypted with AES-256, which PDF/A
+    The same values go into the XMP packet (:func:`write_xmp`), which every PDF gets; a PDF/A
+    file's identification is kept. With ``password`` the file is encrypted with AES-256, which PDF/A
     forbids, so asking for both raises PdfInputError. The file is replaced atomically.
     """
     path = Path(path)
@@ -53,17 +54,10 @@ def finish_pdf(
     if keyword_text:
         info["/Keywords"] = keyword_text
 
-    metadata = writer.root_object.get("/Metadata")
-    if metadata is not None:
-        stream = metadata.get_object()
-        packet = stream.get_data()
-        if password and b"pdfaid" in packet:
-            message = "The PDF is PDF/A, which does not allow encryption; convert without PDF/A."
-            raise PdfInputError(message, source=str(path))
-        producer = _xmp_producer(packet)
-        if producer:
-            info["/Producer"] = producer  # PDF/A wants Info and XMP to agree
-        _set_stream(stream, update_xmp(packet, title, author, subject, keyword_text))
+    if password and b"pdfaid" in _xmp_packet(writer):
+        message = "The PDF is PDF/A, which does not allow encryption; convert without PDF/A."
+        raise PdfInputError(message, source=str(path))
+    write_xmp(writer, info, keyword_text)
     writer.add_metadata(info)
 
     if password:
@@ -71,6 +65,48 @@ def finish_pdf(
             writer.pdf_header = "%PDF-1.7"
         writer.encrypt(user_password=password, algorithm="AES-256")
     return write_pdf(writer, path)
+
+
+def write_xmp(writer: PdfWriter, info: dict[str, str], keywords: str) -> None:
+    """Put title, author, subject and keywords into the PDF's XMP packet, making one if it has none.
+
+    The one place docgen writes XMP: LibreOffice writes a packet only for PDF/A, and the README
+    promises every PDF carries the metadata in XMP too. ``info`` is the document information
+    dictionary about to be written; its ``/Producer`` is made to agree with the packet's, as
+    PDF/A requires.
+    """
+    packet = _xmp_packet(writer) or _empty_packet(writer)
+    producer = _xmp_producer(packet)
+    if producer:
+        info["/Producer"] = producer
+    packet = update_xmp(packet, info["/Title"], info["/Author"], info["/Subject"], keywords)
+    metadata = writer.root_object.get("/Metadata")
+    if metadata is None:
+        writer.xmp_metadata = packet
+        stream = writer.root_object["/Metadata"].get_object()
+        stream[NameObject("/Type")] = NameObject("/Metadata")
+        stream[NameObject("/Subtype")] = NameObject("/XML")
+    else:
+        _set_stream(metadata.get_object(), packet)
+
+
+def _xmp_packet(writer: PdfWriter) -> bytes:
+    metadata = writer.root_object.get("/Metadata")
+    return metadata.get_object().get_data() if metadata is not None else b""
+
+
+def _empty_packet(writer: PdfWriter) -> bytes:
+    """An XMP packet with the producer the PDF already names, for :func:`update_xmp` to fill."""
+    producer = str(writer.metadata.get("/Producer", "")) if writer.metadata else ""
+    producer_xml = ""
+    if producer:
+        producer_xml = (f'<rdf:Description rdf:about="" xmlns:pdf="{NS["pdf"]}">'
+                        f"<pdf:Producer>{escape(producer)}</pdf:Producer></rdf:Description>")
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        f'<x:xmpmeta xmlns:x="{NS["x"]}"><rdf:RDF xmlns:rdf="{NS["rdf"]}">{producer_xml}</rdf:RDF></x:xmpmeta>'
+        '<?xpacket end="w"?>'
+    ).encode("utf-8")
 
 
 def update_xmp(packet: bytes, title: str, author: str, subject: str, keywords: str) -> bytes:

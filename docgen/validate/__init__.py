@@ -8,7 +8,7 @@ from datetime import date
 from marshmallow import ValidationError
 
 from docgen.bundle import Bundle
-from docgen.bundle.load import RawBundle
+from docgen.bundle.load import RawBundle, content_sha256
 from docgen.bundle.schema import CASE_REFERENCE, BundleSchema
 from docgen.exceptions import BundleInvalid, TemplateNotFound
 from docgen.registry import Registry
@@ -83,7 +83,7 @@ def validate(raw: RawBundle, registry: Registry, today: date | None = None) -> V
         return report
     report.problems.extend(check_policy(data, profile, today or date.today()))
     report.problems.extend(check_addresses(data))
-    report.bundle = Bundle(source=raw.source, data=data)
+    report.bundle = Bundle(source=raw.source, data=data, sha256=content_sha256(raw.data))
     return report
 
 
