@@ -20,29 +20,15 @@ from docgen.convert import Converter
 from docgen.exceptions import PdfInputError
 from docgen.letter_layout import notify_letter as notify_letter_head_room
 from docgen.pdfout import LetterProblem, check_letter
+from letter_helpers import ADDRESS, BODY, notify_letter
 
 pytestmark = pytest.mark.skipif(
     shutil.which("soffice") is None or shutil.which("pdftotext") is None,
     reason="needs LibreOffice and poppler-utils",
 )
 
-ADDRESS = ["Ms Alex Example", "12 High Street", "Kidderminster", "DY10 1AA"]
 SEVEN = ["Mr Sam Example-Longname", "Flat 3", "Riverside House", "100 Mill Lane",
          "Stourport-on-Severn", "Worcestershire", "DY13 9AB"]  # fmt: skip
-BODY = [
-    "Dear parent or carer,",
-    "We are writing to tell you the outcome of the assessment of your child's needs. " * 3,
-    "Yours faithfully,",
-]
-
-
-def notify_letter(address_lines, paragraphs=(), **kwargs):
-    """docgen's helper letter with its body from 95 mm down on every page, as Notify wants on
-    page 1: the helper's own body starts 20 mm down and flows above and below the address
-    frame, through the space Notify keeps empty (tested below)."""
-    document = notify_letter_head_room(address_lines, paragraphs, **kwargs)
-    document.sections[0].top_margin = Mm(95)
-    return document
 
 
 def _move_frame(document, y_mm: float) -> None:

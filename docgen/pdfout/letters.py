@@ -15,6 +15,10 @@ from docgen.exceptions import InputError
 
 # CASEREF_DOCUMENT: an upper-case case reference, then a document id, and nothing after it.
 _DOCGEN_NOT_A_LETTER = re.compile(r"^[A-Z0-9][A-Z0-9-]*_[a-z][a-z0-9-]*$")
+# CASEREF_DOCUMENT_RECIPIENT, the recipient by kind and id (family-mum, agency-hv).
+LETTER_NAME = re.compile(
+    r"^(?P<case>.+?)_(?P<document>[a-z0-9-]+)_(?P<recipient>(?P<kind>family|agency)-[a-z0-9_-]+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,15 @@ class LetterFiles:
         names = ", ".join(path.name for path in self.skipped[:5])
         more = f" and {count - 5} more" if count > 5 else ""
         return f"Skipped {count} PDF{'s' if count != 1 else ''} that {'are' if count != 1 else 'is'} not a letter: {names}{more}."
+
+
+def named_parts(path: Path) -> tuple[str, str, str]:
+    """(case reference, document, recipient) from a docgen letter's file name, else the stem
+    as the case reference with the others empty."""
+    match = LETTER_NAME.match(Path(path).stem)
+    if not match:
+        return Path(path).stem, "", ""
+    return match["case"], match["document"], match["recipient"]
 
 
 def is_letter(path: Path) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from docgen.pdfout.active import strip_active_content
+from docgen.pdfout.letters import LETTER_NAME
 from docgen.pdfout.pdffile import open_pdf, write_pdf
 
 A4 = (595.28, 841.89)  # points
@@ -38,9 +38,6 @@ class Pack:
     pages: int
 
 
-# docgen's file names: CASEREF_DOCUMENT_RECIPIENT, the recipient by kind and id (family-mum).
-_NAMED = re.compile(r"^(?P<case>.+)_[a-z0-9-]+_(?P<recipient>(?P<kind>family|agency)-[a-z0-9_-]+)$")
-
 
 def in_recipient_order(paths: list[Path]) -> list[Path]:
     """``paths`` grouped by case and recipient, so each person's letters are together: cases
@@ -50,7 +47,7 @@ def in_recipient_order(paths: list[Path]) -> list[Path]:
 
     def key(item: tuple[int, Path]):
         index, path = item
-        match = _NAMED.match(path.stem)
+        match = LETTER_NAME.match(path.stem)
         if not match:
             return (first_seen.setdefault(("file", index), len(first_seen)), 0, 0, index)
         case, recipient = match["case"], match["recipient"]
