@@ -326,3 +326,40 @@ def test_information_requests_to_agencies_can_go_as_a_file_by_email(out, notify,
         f"{NAMES[2]}.pdf", True, "26 weeks"
     )
     assert [(r["route"], r["postage"]) for r in sends(out)] == [("email", None), ("letter", "second")]
+
+
+def test_batch_send_posts_the_runs_letters_that_pass_and_a_rerun_posts_none(tmp_path, notify):
+    """Sample letters are sent exactly when check-letter passes them (until the letter head
+    fits Notify's areas, none does: see test_check_letter), each reference once."""
+    from docgen.pdfout import check_letter
+
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    sample = Path(__file__).parent.parent / "samples" / "valid" / "worcestershire-child-in-need.json"
+    shutil.copy(sample, cases)
+    out = tmp_path / "out"
+    args = ["batch", str(cases), "--out", str(out), "--format", "pdf", "--doc", "outcome-letter",
+            "--jobs", "1", "--send", "--postage", "second"]  # fmt: skip
+
+    first = run(args, notify)
+    second = run(args, notify)
+
+    letters = sorted(out.glob("WOR-CIN-0001_outcome-letter_*.pdf"))
+    assert len(letters) == 3
+    passing = {p.stem for p in letters if not check_letter(p)}
+    assert {n["reference"] for n in notify.letters()} == passing
+    assert all(len(notify.letters(name)) == 1 for name in passing)
+    assert first.exit_code == (0 if len(passing) == 3 else 3), first.output
+    for letter in letters:
+        expected = "sent: Notify id " if letter.stem in passing else "not-sent: fails Notify's rules: page 1: "
+        assert f"{letter}: {expected}" in first.stdout
+        if letter.stem in passing:
+            assert f"{letter}: skipped: already sent on " in second.stdout
+    assert second.stdout.count(": sent: ") == 0
+
+
+def test_batch_send_needs_pdfs(tmp_path, notify):
+    result = run(["batch", str(tmp_path), "--out", str(tmp_path / "out"), "--send"], notify)
+
+    assert result.exit_code == 2
+    assert "--send posts PDFs: give --format pdf or both, and not --check." in result.stderr
