@@ -6,6 +6,7 @@ The lead engineer registers :data:`batch` and :data:`history` on the main ``docg
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -16,7 +17,9 @@ from docgen.cli_support import json_option, reports_errors, templates_option
 from docgen.cli_notify import gateway_and_options, notify_options, report_sends
 from docgen.exceptions import EXIT_PARTIAL
 from docgen.notify import send_letters
+from docgen.notify.email_route import batch_email_routes
 from docgen.notify.send import letters_in_manifest
+from docgen.registry import Registry
 from docgen.register import REGISTER_ENV, Register, default_path, locate
 
 
@@ -66,7 +69,9 @@ def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, re
 
     With --send, each PDF letter of the run (issued now or before) is then checked and posted
     through GOV.UK Notify and recorded, exactly as docgen send does; letters Notify already
-    has are skipped. The exit code is then the worse of the batch's and the sending's.
+    has are skipped. Information requests to agencies with an email address go by email
+    instead (a link to the PDF) when the authority's profile names notify_email_template.
+    The exit code is then the worse of the batch's and the sending's.
     """
     if out_dir is None and not check:
         raise click.UsageError("Give --out DIR, or --check for a dry run.")
@@ -85,6 +90,7 @@ def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, re
     code = summary.exit_code
     if sending and "manifest_json" in summary.reports:
         gateway, options = sending
+        options = replace(options, email_route=batch_email_routes(input_path, Registry(templates_dir)))
         letters = letters_in_manifest(summary.reports["manifest_json"])
         with Register(register or default_path(out_dir)) as reg:
             outcomes = send_letters(letters, reg, gateway, options)

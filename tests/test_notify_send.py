@@ -309,8 +309,7 @@ def test_status_records_what_notify_says_and_history_shows_it(out, notify):
 
 def test_information_requests_to_agencies_can_go_as_a_file_by_email(out, notify, letter_pdfs):
     template = "f33517ff-2a88-4f6e-b855-c550268ce08a"
-    options = SendOptions(email_template=template,
-                          email_for=lambda p: "duty@agency.example" if "_information-request_" in p.stem else None)  # fmt: skip
+    options = SendOptions(email_route=lambda p: ("duty@agency.example", template) if "_information-request_" in p.stem else None)
     with Register(out / ".docgen" / "register.sqlite3") as register:
         gate = NotifyGateway(notify.api_key, notify.url, backoff=0.01)
         outcomes = list(send_letters([out / f"{NAMES[2]}.pdf", out / f"{NAMES[0]}.pdf"], register, gate, options))
@@ -363,3 +362,34 @@ def test_batch_send_needs_pdfs(tmp_path, notify):
 
     assert result.exit_code == 2
     assert "--send posts PDFs: give --format pdf or both, and not --check." in result.stderr
+
+
+def test_batch_send_emails_information_requests_when_the_profile_names_a_template(tmp_path, notify):
+    template = "8c1e7f0a-3f5b-4d2a-9e61-0b7d2c4a5e93"
+    templates = tmp_path / "templates"
+    shutil.copytree(Path(__file__).parent.parent / "templates", templates)
+    profile = templates / "worcestershire" / "authority.toml"
+    profile.write_text(f'notify_email_template = "{template}"\n' + profile.read_text("utf-8"), "utf-8")
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    shutil.copy(Path(__file__).parent.parent / "samples" / "valid" / "worcestershire-child-in-need.json", cases)
+    out = tmp_path / "out"
+
+    result = run(["batch", str(cases), "--out", str(out), "--format", "pdf", "--doc", "information-request",
+                  "--jobs", "1", "--templates", str(templates), "--send"], notify)  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    emails = sorted((n for n in notify.notifications.values() if n["type"] == "email"), key=lambda n: n["reference"])
+    assert [(n["reference"], n["template_id"]) for n in emails] == [
+        ("WOR-CIN-0001_information-request_agency-hv", template),
+        ("WOR-CIN-0001_information-request_agency-teacher", template),
+    ]
+    bundle = json.loads((cases / "worcestershire-child-in-need.json").read_text("utf-8"))
+    addresses = {p["id"]: p.get("email") for p in bundle["professionals"]}
+    assert [n["email_address"] for n in emails] == [addresses["hv"], addresses["teacher"]]
+    for n in emails:
+        pdf = (out / f"{n['reference']}.pdf").read_bytes()
+        assert base64.b64decode(notify.files[n["id"]]["file"]) == pdf
+        assert f"{out / (n['reference'] + '.pdf')}: sent: Notify id {n['id']}, a link by email" in result.stdout
+    assert notify.letters() == []
+    assert {(r["route"], r["postage"], r["status"]) for r in sends(out)} == {("email", None, "accepted")}

@@ -95,8 +95,11 @@ class NotifyGateway:
                            template_id: str, reference: str) -> dict[str, Any]:  # fmt: skip
         """Email a link to the PDF through an email template with a ``((link_to_file))``
         placeholder; the reader confirms their email address before downloading it."""
-        upload = prepare_upload(io.BytesIO(pdf), filename=filename,
-                                confirm_email_before_download=True, retention_period=FILE_RETENTION)  # fmt: skip
+        try:
+            upload = prepare_upload(io.BytesIO(pdf), filename=filename,
+                                    confirm_email_before_download=True, retention_period=FILE_RETENTION)  # fmt: skip
+        except ValueError as e:  # the client's own check of Notify's 2 MB limit for files
+            raise NotifyError(f"The file cannot go by email: {e}.", source=reference) from e
         return self._call(
             lambda: self._client.send_email_notification(
                 email_address=email_address, template_id=template_id,

@@ -34,8 +34,9 @@ log = logging.getLogger(__name__)
 class SendOptions:
     postage: str | None = None  # Notify's default, second class, when None
     resend_reason: str | None = None  # send again letters Notify already has, saying why
-    email_for: Callable[[Path], str | None] | None = None  # an address: send a link by email
-    email_template: str | None = None  # the Notify email template id with ((link_to_file))
+    # A letter's (email address, Notify email template id with ((link_to_file))), or None to
+    # post it: see docgen.notify.email_route.
+    email_route: Callable[[Path], tuple[str, str] | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def _send_one(path: Path, register: Register, gateway: NotifyGateway, options: S
         return SendOutcome(path, "skipped", f"already sent on {last.sent_at} (Notify id "
                            f"{last.notification_id}, {last.status}); --resend --reason to send it again",
                            last.notification_id)  # fmt: skip
-    email = options.email_for(path) if options.email_for and options.email_template else None
+    email = options.email_route(path) if options.email_route else None
     if email is None:
         try:
             problems = check_letter(path)
@@ -102,7 +103,7 @@ def _send_one(path: Path, register: Register, gateway: NotifyGateway, options: S
     )  # fmt: skip
     try:
         if email:
-            answer = gateway.send_file_by_email(pdf, path.name, email, options.email_template, reference)
+            answer = gateway.send_file_by_email(pdf, path.name, *email, reference)
         else:
             known = frozenset(s.notification_id for s in register.sends_with_reference(reference)
                               if s.notification_id)  # fmt: skip
