@@ -65,7 +65,7 @@ def check_letter(ctx: click.Context, paths: tuple[Path, ...], password_file, as_
     """Check letter PDFs against GOV.UK Notify's precompiled-letter rules.
 
     A4 portrait, at most 10 pages, fonts embedded, no active content (JavaScript, launch
-    actions, links out); nothing printed in the margins (15 mm sides, 5 mm top and bottom) of
+    or opening actions); nothing printed in the margins (15 mm sides, 5 mm top and bottom) of
     any page, nor on page 1 outside Notify's areas (logo, contact details, address window,
     body from 95 mm down); a 3-7 line address ending in a UK postcode alone in the window.
     PATHS are PDFs or folders of them; docgen's files that are not letters are skipped, in

@@ -1,8 +1,8 @@
 """Active content in a PDF: what runs or reaches outside when the file is opened or clicked.
 
-GOV.UK Notify refuses letters carrying it, and a print pack must not pass it on: JavaScript,
-launch actions, actions run on opening (``/OpenAction``) or on an event (``/AA``), and links
-to outside addresses or files.
+GOV.UK Notify refuses letters carrying active content: JavaScript, launch actions, form
+submissions, actions run on opening (``/OpenAction``) or on an event (``/AA``). A print pack
+passes on neither that nor links to outside addresses or files.
 """
 
 from __future__ import annotations
@@ -12,15 +12,14 @@ from collections.abc import Iterator
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject
 
-# Actions that run code, start programs, or reach outside the file.
-OUTSIDE_ACTIONS = {"/JavaScript", "/Launch", "/URI", "/GoToR", "/GoToE", "/SubmitForm",
-                   "/ImportData", "/Rendition", "/Movie", "/Sound"}  # fmt: skip
+# Actions that run code, start programs or send data: active content.
+ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/Rendition", "/Movie",
+                  "/Sound"}  # fmt: skip
+# Links out of the file: harmless to Notify, but not for a pack to pass on.
+OUTSIDE_LINKS = {"/URI", "/GoToR", "/GoToE"}
 WHAT = {
     "/JavaScript": "JavaScript",
     "/Launch": "a launch action (starts a program or opens a file)",
-    "/URI": "a link to an outside address",
-    "/GoToR": "a link to another file",
-    "/GoToE": "a link to an embedded file",
     "/SubmitForm": "a form submission to an outside address",
     "/ImportData": "an import of outside data",
 }
@@ -48,13 +47,14 @@ def _actions(action) -> Iterator[str]:
             pending.append(current["/Next"])
 
 
-def _describe(kinds: Iterator[str]) -> str | None:
-    outside = [WHAT.get(kind, kind.lstrip("/")) for kind in kinds if kind in OUTSIDE_ACTIONS]
-    return ", ".join(dict.fromkeys(outside)) or None
+def _describe(kinds: Iterator[str], of_interest: set[str] = ACTIVE_ACTIONS) -> str | None:
+    found = [WHAT.get(kind, kind.lstrip("/")) for kind in kinds if kind in of_interest]
+    return ", ".join(dict.fromkeys(found)) or None
 
 
 def find_active_content(reader: PdfReader) -> list[tuple[int | None, str]]:
-    """Each piece of active content as (page number or None for the document, what and where)."""
+    """Each piece of active content as (page number or None for the document, what and where).
+    Links to outside addresses are not active content: on paper they do nothing."""
     found: list[tuple[int | None, str]] = []
     root = reader.trailer["/Root"].get_object()
     if "/OpenAction" in root:
@@ -110,7 +110,7 @@ def strip_active_content(writer: PdfWriter) -> None:
         for reference in annotations:
             annotation = _resolved(reference)
             if isinstance(annotation, DictionaryObject):
-                if _describe(_actions(annotation.get("/A"))):
+                if _describe(_actions(annotation.get("/A")), ACTIVE_ACTIONS | OUTSIDE_LINKS):
                     continue
                 if "/AA" in annotation:
                     del annotation[NameObject("/AA")]
