@@ -89,9 +89,15 @@ def send(ctx, paths, postage, api_key_file, notify_url, resend, reason, statuses
         if paths:
             raise click.UsageError("--status takes no PATHS: it asks about every letter sent.")
         gateway, _ = gateway_and_options(api_key_file, notify_url, postage, resend, reason)
+        rows = []
         with Register(locate(register)) as reg:
             for sent, status in update_statuses(reg, gateway):
-                click.echo(f"{sent.reference}: {status} (Notify id {sent.notification_id})")
+                rows.append({"reference": sent.reference, "notification_id": sent.notification_id,
+                             "status": status})  # fmt: skip
+                if not as_json:
+                    click.echo(f"{sent.reference}: {status} (Notify id {sent.notification_id})")
+        if as_json:
+            click.echo(json.dumps(rows, indent=2))
         return
     if not paths:
         raise click.UsageError("Give the letters to send (PDFs or folders), or --status.")

@@ -303,8 +303,10 @@ def test_status_records_what_notify_says_and_history_shows_it(out, notify):
     lines = history.stdout.splitlines()
     assert lines[0] == "Sent through GOV.UK Notify:"
     assert any(f"  {first['reference']}  letter, second  received  Notify id {first['id']}  " in line for line in lines)
-    again = run(["send", "--status", "--register", str(out / ".docgen" / "register.sqlite3")], notify)
-    assert again.stdout.splitlines() == [f"{third['reference']}: pending-virus-check (Notify id {third['id']})"]
+    again = run(["send", "--status", "--json", "--register", str(out / ".docgen" / "register.sqlite3")], notify)
+    assert json.loads(again.stdout) == [  # only the one not final yet
+        {"reference": third["reference"], "notification_id": third["id"], "status": "pending-virus-check"}
+    ]
 
 
 def test_information_requests_to_agencies_can_go_as_a_file_by_email(out, notify, letter_pdfs):
@@ -393,3 +395,15 @@ def test_batch_send_emails_information_requests_when_the_profile_names_a_templat
         assert f"{out / (n['reference'] + '.pdf')}: sent: Notify id {n['id']}, a link by email" in result.stdout
     assert notify.letters() == []
     assert {(r["route"], r["postage"], r["status"]) for r in sends(out)} == {("email", None, "accepted")}
+
+
+def test_status_with_a_refused_key_exits_8(out, notify):
+    assert run(["send", str(out)], notify).exit_code == 0
+    wrong = notify.api_key[:-36] + "1" * 36
+
+    result = run(["send", "--status", "--register", str(out)], notify, NOTIFY_API_KEY=wrong)
+
+    assert result.exit_code == 8
+    assert result.stderr.startswith("Error: ")
+    assert "GOV.UK Notify refused the API key (AuthError: Invalid token: API key not found)" in result.stderr
+    assert {r["status"] for r in sends(out)} == {"accepted"}  # unchanged
