@@ -13,7 +13,7 @@ from docgen.notify import NotifyGateway, SendOptions, read_api_key, send_letters
 from docgen.notify.gateway import API_KEY_ENV, BASE_URL_ENV
 from docgen.notify.send import POSTAGE
 from docgen.pdfout.letters import find_letters
-from docgen.register import REGISTER_ENV, Register, default_path, locate
+from docgen.register import REGISTER_ENV, REGISTER_FILE, STATE_FOLDER, Register, default_path, locate
 
 
 def notify_options(command):
@@ -62,9 +62,10 @@ def report_sends(outcomes, as_json: bool, *, print_json: bool = True) -> tuple[i
 @notify_options
 @click.option("--status", "statuses", is_flag=True,
               help="Instead of sending, ask Notify for the status of every send not yet final.")
-@click.option("--register", type=click.Path(dir_okay=False, path_type=Path),
-              help=f"The register (default: ${REGISTER_ENV}, else .docgen/register.sqlite3 in the "
-                   "first letter's folder; with --status, in the current folder).")  # fmt: skip
+@click.option("--register", type=click.Path(path_type=Path),
+              help=f"The register file, or a batch's output folder (default: ${REGISTER_ENV}, else "
+                   ".docgen/register.sqlite3 in the first letter's folder; with --status, in the "
+                   "current folder).")  # fmt: skip
 @json_option
 @click.pass_context
 @reports_errors
@@ -105,6 +106,8 @@ def send(ctx, paths, postage, api_key_file, notify_url, resend, reason, statuses
     if not found.letters:
         raise InputError(f"None of the PDFs given is a letter. {found.skipped_line() or ''}".strip())
     gateway, options = gateway_and_options(api_key_file, notify_url, postage, resend, reason)
+    if register is not None and register.is_dir():
+        register = register / STATE_FOLDER / REGISTER_FILE
     with Register(register or default_path(found.letters[0].parent)) as reg:
         code, _ = report_sends(send_letters(found.letters, reg, gateway, options), as_json)
     if found.skipped_line():
