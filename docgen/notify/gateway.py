@@ -84,17 +84,18 @@ class NotifyGateway:
                 reference=reference, pdf_file=io.BytesIO(pdf), postage=postage
             ),
             reference,
-            arrived=lambda: self._arrived(reference, known_ids),
+            arrived=lambda: self._arrived(reference, "letter", known_ids),
         )
 
-    def _arrived(self, reference: str, known_ids: frozenset[str]) -> dict[str, Any] | None:
-        new = [n for n in self.letters_with_reference(reference) if n["id"] not in known_ids]
+    def _arrived(self, reference: str, kind: str, known_ids: frozenset[str]) -> dict[str, Any] | None:
+        new = [n for n in self.with_reference(reference, kind) if n["id"] not in known_ids]
         return new[0] if new else None
 
-    def send_file_by_email(self, pdf: bytes, filename: str, email_address: str,
-                           template_id: str, reference: str) -> dict[str, Any]:  # fmt: skip
+    def send_file_by_email(self, pdf: bytes, filename: str, email_address: str, template_id: str,
+                           reference: str, known_ids: frozenset[str] = frozenset()) -> dict[str, Any]:  # fmt: skip
         """Email a link to the PDF through an email template with a ``((link_to_file))``
-        placeholder; the reader confirms their email address before downloading it."""
+        placeholder; the reader confirms their email address before downloading it. Retried
+        as :meth:`send_letter` is, never making a second email."""
         try:
             upload = prepare_upload(io.BytesIO(pdf), filename=filename,
                                     confirm_email_before_download=True, retention_period=FILE_RETENTION)  # fmt: skip
@@ -106,16 +107,18 @@ class NotifyGateway:
                 personalisation={"link_to_file": upload}, reference=reference,
             ),
             reference,
+            arrived=lambda: self._arrived(reference, "email", known_ids),
         )  # fmt: skip
 
     def notification(self, notification_id: str) -> dict[str, Any]:
         """A notification as Notify has it now, with its ``status``."""
         return self._call(lambda: self._client.get_notification_by_id(notification_id), notification_id)
 
-    def letters_with_reference(self, reference: str) -> list[dict[str, Any]]:
-        """The letters Notify holds with this reference, newest first."""
+    def with_reference(self, reference: str, kind: str = "letter") -> list[dict[str, Any]]:
+        """The notifications of this kind (letter, email) Notify holds with this reference,
+        newest first."""
         answer = self._call(
-            lambda: self._client.get_all_notifications(template_type="letter", reference=reference),
+            lambda: self._client.get_all_notifications(template_type=kind, reference=reference),
             reference,
         )
         return list(answer.get("notifications", []))

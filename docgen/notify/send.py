@@ -75,7 +75,13 @@ def _send_one(path: Path, register: Register, gateway: NotifyGateway, options: S
         return SendOutcome(path, "not-sent", f"the file cannot be read ({e.strerror})")
     sha256 = hashlib.sha256(pdf).hexdigest()
     reference = path.stem
-    _settle_interrupted(register, gateway, sha256, reference)
+    try:
+        _settle_interrupted(register, gateway, sha256, reference)
+    except NotifyKeyRefused:
+        raise
+    except NotifyError as e:  # sending now might make a second letter: wait for the next run
+        return SendOutcome(path, "failed", f"an earlier send was not settled, as Notify could not "
+                           f"be asked about it ({e.message}); run again later")  # fmt: skip
     accepted = [s for s in register.sends_of(sha256) if s.notification_id]
     if accepted and not options.resend_reason:
         last = accepted[-1]
@@ -101,12 +107,12 @@ def _send_one(path: Path, register: Register, gateway: NotifyGateway, options: S
         postage=None if email else (options.postage or "second"),
         resend_reason=options.resend_reason if accepted else None,
     )  # fmt: skip
+    known = frozenset(s.notification_id for s in register.sends_with_reference(reference)
+                      if s.notification_id)  # fmt: skip
     try:
         if email:
-            answer = gateway.send_file_by_email(pdf, path.name, *email, reference)
+            answer = gateway.send_file_by_email(pdf, path.name, *email, reference, known)
         else:
-            known = frozenset(s.notification_id for s in register.sends_with_reference(reference)
-                              if s.notification_id)  # fmt: skip
             answer = gateway.send_letter(pdf, reference, options.postage, known)
     except NotifyKeyRefused as e:
         register.settle_send(send_id, status="failed", detail=e.message)
@@ -131,7 +137,9 @@ def _settle_interrupted(register: Register, gateway: NotifyGateway, sha256: str,
     if not unsettled:
         return
     known = {s.notification_id for s in register.sends_with_reference(reference) if s.notification_id}
-    found = [n for n in gateway.letters_with_reference(reference) if n["id"] not in known]
+    found = []
+    for route in sorted({s.route for s in unsettled}):
+        found += [n for n in gateway.with_reference(reference, route) if n["id"] not in known]
     for send in unsettled:
         if found:
             arrived = found.pop()  # oldest first: Notify lists newest first
