@@ -212,9 +212,10 @@ def test_body_text_running_through_the_box_is_reported(pdfs):
 def test_text_in_the_left_margin_is_reported(pdfs):
     problems = check_letter(pdfs["narrow-margin"])
 
-    assert "page 1: text reaches 5.0 mm from the left edge, inside the 15 mm left margin" in (
-        messages(problems)
-    )
+    assert [m for m in messages(problems) if "margin" in m] == [
+        "page 1: text reaches 5.0 mm from the left edge, inside the 15 mm left margin, "
+        "at 5.0-25.5 mm from the left and 95.0-126.1 mm from the top"
+    ]
 
 
 def test_a_drawing_in_the_margin_is_reported(pdfs):
@@ -223,7 +224,8 @@ def test_a_drawing_in_the_margin_is_reported(pdfs):
     assert problem.code == "margin"
     assert re.fullmatch(
         r"page 1: an image or drawing reaches [5-8]\.\d mm from the left edge, "
-        r"inside the 15 mm left margin",
+        r"inside the 15 mm left margin, at [5-8]\.\d-1[45]\.\d mm from the left and "
+        r"1[23]\d\.\d-1[34]\d\.\d mm from the top",
         str(problem),
     )
 
@@ -355,7 +357,8 @@ def test_a_drawing_in_a_later_pages_margin_is_reported_on_that_page(pdfs):
     assert problem.code == "margin"
     assert re.fullmatch(
         r"page 2: an image or drawing reaches [5-8]\.\d mm from the left edge, "
-        r"inside the 15 mm left margin",
+        r"inside the 15 mm left margin, at [5-8]\.\d-1[45]\.\d mm from the left and "
+        r"(9\d|10\d)\.\d-1[01]\d\.\d mm from the top",
         str(problem),
     )
 

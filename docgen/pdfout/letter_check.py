@@ -108,7 +108,7 @@ def check_letter(
         inks = render_pages(plain)
     for number, ((size, words), ink) in enumerate(zip(pages, inks, strict=True), start=1):
         problems += _check_size(number, size)
-        problems += _check_margins(number, size, words, ink.reach())
+        problems += _check_margins(number, size, words, ink)
     if pages:
         problems += _check_page_one_areas(inks[0])
         problems += check_address(pages[0][1], inks[0])
@@ -178,32 +178,37 @@ def _check_size(number: int, size: tuple[float, float]) -> list[LetterProblem]:
 
 
 def _check_margins(
-    number: int, size: tuple[float, float], words: list[Word], ink: dict[str, float] | None
+    number: int, size: tuple[float, float], words: list[Word], page: PageInk
 ) -> list[LetterProblem]:
     """Text by its word boxes; then ink (images, lines) on the sides where the text is clear.
+    Each problem says how close to the edge it comes and where along the edge it is.
 
     Ink is measured to the pixel, so it is given one pixel's grace.
     """
     width, height = size
-    text = {}
-    if words:
-        text = {
-            "left": min(w.left for w in words),
-            "right": width - max(w.right for w in words),
-            "top": min(w.top for w in words),
-            "bottom": height - max(w.bottom for w in words),
-        }
+    ink = page.reach()
     problems = []
     for side, margin in MARGINS_MM.items():
-        if side in text and text[side] < margin:
-            what, distance = "text", text[side]
+        strip = {
+            "left": Box(0, 0, margin, height),
+            "right": Box(width - margin, 0, width, height),
+            "top": Box(0, 0, width, margin),
+            "bottom": Box(0, height - margin, width, height),
+        }[side]
+        inside = [w for w in words if w.left < strip.right and w.right > strip.left
+                  and w.top < strip.bottom and w.bottom > strip.top]  # fmt: skip
+        if inside:
+            what, found = "text", _box_of(inside)
         elif ink and ink[side] + INK_GRACE_MM < margin:
-            what, distance = "an image or drawing", ink[side]
+            what, found = "an image or drawing", page.ink_in(strip)
         else:
             continue
+        distance = {"left": found.left, "right": width - found.right, "top": found.top,
+                    "bottom": height - found.bottom}[side] if found else ink[side]  # fmt: skip
+        where = f", {found.describe()}" if found else ""
         message = (
             f"{what} reaches {max(distance, 0):.1f} mm from the {side} edge, inside the "
-            f"{margin:g} mm {side} margin"
+            f"{margin:g} mm {side} margin{where}"
         )
         problems.append(LetterProblem("margin", message, number))
     return problems
@@ -309,7 +314,10 @@ def _address_block(lines: list[list[Word]]) -> tuple[list[list[Word]], list[list
     return address, others
 
 
+def _box_of(words: list[Word]) -> Box:
+    return Box(min(w.left for w in words), min(w.top for w in words),
+               max(w.right for w in words), max(w.bottom for w in words))  # fmt: skip
+
+
 def _where(line: list[Word]) -> str:
-    box = Box(min(w.left for w in line), min(w.top for w in line),
-              max(w.right for w in line), max(w.bottom for w in line))  # fmt: skip
-    return box.describe()
+    return _box_of(line).describe()
