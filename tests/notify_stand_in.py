@@ -10,8 +10,8 @@ Notify's API documentation defines them (https://docs.notifications.service.gov.
 - ``GET /v2/notifications/<id>`` and ``GET /v2/notifications?reference=&template_type=``.
 - Errors in Notify's shape: ``{"status_code": N, "errors": [{"error": ..., "message": ...}]}``.
 
-Tests script faults per reference (``faults[reference] = [429, 500]``: the next requests for that
-reference get those answers, then the real one) and can hold a reply (``hold``) after the letter
+Tests script faults per reference (``faults[reference] = [429, 500]``: the next sends with that
+reference get those answers, then the real one; ``lookup_faults`` the same for look-ups) and can hold a reply (``hold``) after the letter
 is accepted, as if the connection died before docgen heard back.
 """
 
@@ -47,7 +47,8 @@ class NotifyStandIn:
         self.notifications: dict[str, dict] = {}  # id -> the notification as Notify keeps it
         self.files: dict[str, object] = {}  # id -> the PDF sent, or the email's link_to_file
         self.requests: list[dict] = []  # method, path, status answered, body
-        self.faults: dict[str, list[int]] = {}
+        self.faults: dict[str, list[int]] = {}  # reference -> answers to its next sends
+        self.lookup_faults: dict[str, list[int]] = {}  # ... to its next look-ups by reference
         self.hold: set[str] = set()  # references whose accepted reply is never sent
         self.held = threading.Event()
         self._release = threading.Event()
@@ -116,8 +117,11 @@ class NotifyStandIn:
         except ValueError:
             return 400, _error(400, "Invalid JSON supplied in POST data"), False
         reference = body.get("reference") if isinstance(body, dict) else None
+        faults = self.faults
+        if method == "GET":
+            reference, faults = parse_qs(url.query).get("reference", [None])[0], self.lookup_faults
         with self._lock:
-            queued = self.faults.get(reference) if reference else None
+            queued = faults.get(reference) if reference else None
             if queued:
                 code = queued.pop(0)
                 return code, _error(code), False

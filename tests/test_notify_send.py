@@ -407,3 +407,24 @@ def test_status_with_a_refused_key_exits_8(out, notify):
     assert result.stderr.startswith("Error: ")
     assert "GOV.UK Notify refused the API key (AuthError: Invalid token: API key not found)" in result.stderr
     assert {r["status"] for r in sends(out)} == {"accepted"}  # unchanged
+
+
+def test_an_unfinished_send_that_cannot_be_settled_is_not_sent_again_until_it_can(out, notify, letter_pdfs):
+    letter = out / f"{NAMES[1]}.pdf"
+    with Register(out / ".docgen" / "register.sqlite3") as register:  # as a killed run leaves it
+        register.start_send(output_sha256=hashlib.sha256(letter.read_bytes()).hexdigest(),
+                            case_reference="WOR-CIN-0001", document="outcome-letter", recipient="agency-hv",
+                            reference=NAMES[1], route="letter", postage="second")  # fmt: skip
+    notify.lookup_faults[NAMES[1]] = [500] * 5  # Notify cannot be asked about it
+
+    [unsettled] = [o for o in _send(out, notify) if o.path == letter]
+    [settled] = [o for o in _send(out, notify) if o.path == letter]
+
+    assert (unsettled.outcome, unsettled.message) == ("failed", (
+        "an earlier send was not settled, as Notify could not be asked about it (GOV.UK Notify "
+        "answered 500: Exception: Internal server error); run again later"))
+    assert settled.outcome == "sent"
+    assert len(notify.letters(NAMES[1])) == 1
+    assert [(r["status"], r["detail"]) for r in sends(out) if r["reference"] == NAMES[1]] == [
+        ("failed", "interrupted before Notify took it"), ("accepted", None)
+    ]

@@ -124,9 +124,10 @@ class NotifyGateway:
         return list(answer.get("notifications", []))
 
     def _call(self, request, reference: str, arrived=None) -> dict[str, Any]:
+        error: NotifyError | None = None
         for attempt in range(1, self._attempts + 1):
-            if attempt > 1 and arrived is not None:
-                found = arrived()
+            if error is not None and error.status_code >= 500 and arrived is not None:
+                found = arrived()  # a 5xx or a timeout may hide a request Notify carried out
                 if found:
                     return found
             self._pace()
