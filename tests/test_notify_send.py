@@ -428,3 +428,18 @@ def test_an_unfinished_send_that_cannot_be_settled_is_not_sent_again_until_it_ca
     assert [(r["status"], r["detail"]) for r in sends(out) if r["reference"] == NAMES[1]] == [
         ("failed", "interrupted before Notify took it"), ("accepted", None)
     ]
+
+
+def test_a_file_not_named_as_docgen_names_letters_is_not_sent(out, notify, letter_pdfs):
+    renamed = out / "letter to Alex Example.pdf"
+    renamed.write_bytes(letter_pdfs[NAMES[0]])
+
+    result = run(["send", str(renamed)], notify)
+
+    assert result.exit_code == 3
+    assert result.stdout == (
+        f"{renamed}: not-sent: the file is not named as docgen names letters "
+        "(CASEREF_DOCUMENT_RECIPIENT); its name is the reference Notify keeps, so it must hold "
+        "no one's name\n"
+    )
+    assert notify.requests == []

@@ -19,7 +19,7 @@ from pathlib import Path
 from docgen.exceptions import DocgenError, NotifyError, NotifyKeyRefused
 from docgen.notify.gateway import NotifyGateway
 from docgen.pdfout import check_letter
-from docgen.pdfout.letters import named_parts
+from docgen.pdfout.letters import LETTER_NAME, named_parts
 from docgen.register import Register, Send
 
 POSTAGE = ("first", "second", "economy")
@@ -69,6 +69,10 @@ def send_letters(paths: list[Path], register: Register, gateway: NotifyGateway,
 
 
 def _send_one(path: Path, register: Register, gateway: NotifyGateway, options: SendOptions) -> SendOutcome:
+    if not LETTER_NAME.match(path.stem):
+        return SendOutcome(path, "not-sent", "the file is not named as docgen names letters "
+                           "(CASEREF_DOCUMENT_RECIPIENT); its name is the reference Notify keeps, "
+                           "so it must hold no one's name")  # fmt: skip
     try:
         pdf = path.read_bytes()
     except OSError as e:
