@@ -443,3 +443,17 @@ def test_a_file_not_named_as_docgen_names_letters_is_not_sent(out, notify, lette
         "no one's name\n"
     )
     assert notify.requests == []
+
+
+def test_something_that_is_not_a_notify_key_is_refused_without_showing_it(out, notify, tmp_path):
+    key_file = tmp_path / "key.txt"
+    key_file.write_text("sk_live_hunter2hunter2\n")
+
+    result = run(["send", str(out), "--api-key-file", str(key_file)], notify)
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {key_file}: This is not a GOV.UK Notify API key (name-SERVICEID-SECRET, as "
+        "Notify shows it once when the key is made).\n"
+    )
+    assert notify.requests == []
