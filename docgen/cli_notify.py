@@ -1,4 +1,5 @@
-"""Command line for GOV.UK Notify: ``send`` (and ``batch --send`` through :func:`send_options`)."""
+"""Command line for GOV.UK Notify: ``send``, and what ``batch --send`` shares with it
+(:func:`notify_options`, :func:`gateway_and_options`, :func:`report_sends`)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def notify_options(command):
 
 
 def gateway_and_options(api_key_file, notify_url, postage, resend, reason) -> tuple[NotifyGateway, SendOptions]:
+    """The gateway (the key read now, so that a missing one costs no work) and send options."""
     if resend and not (reason and reason.strip()):
         raise click.UsageError("--resend needs --reason TEXT, saying why; it is recorded.")
     if reason and not resend:
