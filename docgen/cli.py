@@ -3,7 +3,8 @@
 Exit codes (docgen.exceptions): 0 success; 1 invalid bundle (or template errors under check);
 2 usage error (bad option, missing/unreadable/non-UTF-8/oversized file); 3 some documents
 failed, the others were written; 4 template missing or broken, or a field the bundle lacks;
-5 LibreOffice missing or failing; 6 output not writable; 7 a PDF input is corrupt or encrypted.
+5 LibreOffice missing or failing; 6 output not writable; 7 a PDF input is corrupt or encrypted; 8 GOV.UK Notify refused the
+API key.
 """
 
 from __future__ import annotations
@@ -318,11 +319,12 @@ def list_templates(authority, as_json, templates_dir):
 def _register_commands() -> None:
     from docgen.cli_batch import batch, history
     from docgen.cli_forms import feedback, forms
+    from docgen.cli_notify import send
     from docgen.cli_pdf import check_letter, pack
     from docgen.cli_templates import authority, templates
 
     templates.add_command(list_templates)
-    for command in (batch, history, pack, check_letter, forms, feedback, templates, authority):
+    for command in (batch, history, pack, check_letter, send, forms, feedback, templates, authority):
         cli.add_command(command)
 
 

@@ -6,14 +6,21 @@ The lead engineer registers :data:`batch` and :data:`history` on the main ``docg
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from docgen.batch import BatchOptions, BatchSummary, run_batch
 from docgen.batch.run import FORMATS
+from docgen.cli_notify import gateway_and_options, notify_options, report_sends
 from docgen.cli_support import json_option, pdf_options, pdf_password, reports_errors, templates_option
-from docgen.register import REGISTER_ENV, Register, locate
+from docgen.exceptions import EXIT_PARTIAL
+from docgen.notify import send_letters
+from docgen.notify.email_route import batch_email_routes
+from docgen.notify.send import letters_in_manifest
+from docgen.registry import Registry
+from docgen.register import REGISTER_ENV, Register, default_path, locate
 
 
 @click.command()
@@ -34,12 +41,16 @@ from docgen.register import REGISTER_ENV, Register, locate
 @pdf_options
 @click.option("--scheduler", metavar="ADDRESS",
               help="Send the work to a Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: this machine).")
+@click.option("--send", "send_letters_after", is_flag=True,
+              help="Then post the run's PDF letters through GOV.UK Notify, as docgen send does.")
+@notify_options
 @templates_option
 @json_option
 @click.pass_context
 @reports_errors
 def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, register, pdfa, password,
-          password_file, scheduler, templates_dir, as_json):  # fmt: skip
+          password_file, scheduler, send_letters_after, postage, api_key_file, notify_url, resend, reason,
+          templates_dir, as_json):  # fmt: skip
     """Make the documents of many case bundles: a folder of *.json files or a JSON Lines file.
 
     Documents are written to OUT as CASEREF_DOCUMENT[_RECIPIENT].docx/.pdf and recorded in the
@@ -57,20 +68,44 @@ def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, re
         docgen batch cases.jsonl --check
         docgen batch cases/ --out record/ --format pdf --pdfa
         docgen batch cases/ --out out/ --scheduler tcp://10.0.0.5:8786
+        docgen batch cases/ --out out/ --format pdf --send --postage first
+
+    With --send, each PDF letter of the run (issued now or before) is then checked and posted
+    through GOV.UK Notify and recorded, exactly as docgen send does; letters Notify already
+    has are skipped. Information requests to agencies with an email address go by email
+    instead (a link to the PDF) when the authority's profile names notify_email_template.
+    The exit code is then the worse of the batch's and the sending's.
     """
     if out_dir is None and not check:
         raise click.UsageError("Give --out DIR, or --check for a dry run.")
     password = pdf_password(fmt, pdfa, password, password_file)
+    if send_letters_after and (check or fmt == "docx"):
+        raise click.UsageError("--send posts PDFs: give --format pdf or both, and not --check.")
+    if send_letters_after and password:
+        raise click.UsageError("--send posts PDFs to GOV.UK Notify, which cannot open encrypted ones: drop the password.")
+    sending = None
+    if send_letters_after:  # the key is read before the batch, so a missing one costs no work
+        sending = gateway_and_options(api_key_file, notify_url, postage, resend, reason)
     summary = run_batch(BatchOptions(
         input=input_path, out_dir=out_dir, fmt=fmt, doc_ids=doc_ids, jobs=jobs, check=check,
         force=force, strict=strict, register=register, scheduler=scheduler, templates=templates_dir,
         pdfa=pdfa, password=password,
     ))  # fmt: skip
-    if as_json:
-        click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
-    else:
+    report = summary.to_dict()
+    if not as_json:
         click.echo(summary_table(summary))
-    ctx.exit(summary.exit_code)
+    code = summary.exit_code
+    if sending and "manifest_json" in summary.reports:
+        gateway, options = sending
+        options = replace(options, email_route=batch_email_routes(input_path, Registry(templates_dir)))
+        letters = letters_in_manifest(summary.reports["manifest_json"])
+        with Register(register or default_path(out_dir)) as reg:
+            outcomes = send_letters(letters, reg, gateway, options)
+            sent_code, report["sends"] = report_sends(outcomes, as_json, print_json=False)
+        code = max(code, sent_code) if code in (0, EXIT_PARTIAL) else code
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    ctx.exit(code)
 
 
 def headline(summary: BatchSummary) -> str:
@@ -126,7 +161,8 @@ def summary_table(summary: BatchSummary) -> str:
 def history(case_reference, register, as_json):
     """List every document issued for a case, oldest first, from the register.
 
-    Shows when, which document and recipient, the format, the template version and the file.
+    Shows when, which document and recipient, the format, the template version and the file;
+    then each send through GOV.UK Notify with its status (see docgen send --status).
 
     \b
     Example:
@@ -135,12 +171,22 @@ def history(case_reference, register, as_json):
     """
     with Register(locate(register), read_only=True) as reg:
         issues = reg.history(case_reference)
+        sends = reg.sends_for_case(case_reference)
     if as_json:
-        click.echo(json.dumps([i.to_dict() for i in issues], indent=2, ensure_ascii=False))
+        rows = [{**i.to_dict(), "sends": [s.to_dict() for s in sends if s.output_sha256 == i.output_sha256]}
+                for i in issues]  # fmt: skip
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    if not issues:
+    if not issues and not sends:
         click.echo(f"No documents issued for {case_reference}.")
         return
     for i in issues:
         click.echo(f"{i.issued_at}  {i.document:<24} {i.recipient or '-':<22} {i.format:<4} "
                    f"v{i.template_version:<5} {i.output_sha256[:12]}  {i.output_path}")  # fmt: skip
+    if sends:
+        click.echo("Sent through GOV.UK Notify:")
+    for s in sends:
+        how = f"letter, {s.postage}" if s.route == "letter" else "email"
+        why = f", resent: {s.resend_reason}" if s.resend_reason else ""
+        click.echo(f"{s.sent_at}  {s.reference}  {how}  {s.status}  Notify id "
+                   f"{s.notification_id or '-'}  {s.output_sha256[:12]}{why}")  # fmt: skip

@@ -17,6 +17,7 @@ EXIT_TEMPLATE = 4  # a template is missing, broken, or asks for a field the bund
 EXIT_CONVERTER = 5  # LibreOffice is missing or could not convert
 EXIT_OUTPUT = 6  # the output could not be written (read-only, full, name escapes the folder)
 EXIT_PDF_INPUT = 7  # a PDF given to docgen is corrupt, encrypted or not the expected form
+EXIT_NOTIFY_KEY = 8  # GOV.UK Notify refused the API key (403): nothing more is sent
 
 
 class DocgenError(Exception):
@@ -132,3 +133,25 @@ class PdfInputError(DocgenError):
 
     exit_code = EXIT_PDF_INPUT
     kind = "pdf-input"
+
+
+class NotifyError(DocgenError):
+    """Raised when GOV.UK Notify does not take a file: ``status_code`` is its HTTP answer (0
+    when it could not be reached), ``retryable`` whether trying again later may work."""
+
+    exit_code = EXIT_PARTIAL
+    kind = "notify"
+
+    def __init__(self, message: str, *, status_code: int = 0, retryable: bool = False,
+                 **kwargs: Any) -> None:  # fmt: skip
+        self.status_code = status_code
+        self.retryable = retryable
+        super().__init__(message, **kwargs)
+
+
+class NotifyKeyRefused(NotifyError):
+    """Raised when GOV.UK Notify refuses the API key (403): a wrong, revoked or mistyped key,
+    so every further request would be refused too."""
+
+    exit_code = EXIT_NOTIFY_KEY
+    kind = "notify-key"

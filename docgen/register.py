@@ -6,6 +6,12 @@ was written and the SHA-256 of what was written, when, and by which batch run. R
 is in place, a bundle's rows in one transaction, so the register never lists a file that was not
 written. No personal data: recipients are named by their id in the bundle (``family-mum``).
 
+Letters sent through GOV.UK Notify are recorded in ``sends``, against the SHA-256 of the
+file sent: Notify's notification id, the route (letter or email), postage, when, the status
+Notify last gave, and the reason for a deliberate resend. A row is written *before* the letter
+goes ("sending") and completed after, so a run killed in between leaves a trace that the next
+run settles by asking Notify for that reference, instead of sending the letter twice.
+
 Where it lives: ``--register PATH``, else ``$DOCGEN_REGISTER``, else, for a batch,
 ``<output folder>/.docgen/register.sqlite3`` and, for ``docgen render``, ``./.docgen/register.sqlite3``.
 """
@@ -24,7 +30,7 @@ from docgen.exceptions import InputError, OutputError
 REGISTER_ENV = "DOCGEN_REGISTER"
 STATE_FOLDER = ".docgen"
 REGISTER_FILE = "register.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: sends through GOV.UK Notify
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -58,6 +64,24 @@ CREATE TABLE IF NOT EXISTS issued (
 );
 CREATE INDEX IF NOT EXISTS issued_by_case ON issued(case_reference);
 CREATE INDEX IF NOT EXISTS issued_by_bundle ON issued(bundle_sha256);
+CREATE TABLE IF NOT EXISTS sends (
+    id INTEGER PRIMARY KEY,
+    output_sha256 TEXT NOT NULL,     -- the file sent
+    case_reference TEXT NOT NULL,
+    document TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    reference TEXT NOT NULL,         -- the reference Notify was given: the file stem
+    route TEXT NOT NULL,             -- letter (precompiled) or email (a file sent by email)
+    postage TEXT,
+    notification_id TEXT,            -- Notify's id, once it accepted the letter
+    status TEXT NOT NULL,            -- sending, then Notify's status, rejected or failed
+    detail TEXT,                     -- Notify's message for a rejected or failed send
+    resend_reason TEXT,
+    sent_at TEXT NOT NULL,
+    status_at TEXT
+);
+CREATE INDEX IF NOT EXISTS sends_by_file ON sends(output_sha256);
+CREATE INDEX IF NOT EXISTS sends_by_case ON sends(case_reference);
 """
 
 
@@ -90,6 +114,32 @@ class Issue:
 
 
 COLUMNS = tuple(f.name for f in fields(Issue))
+
+
+@dataclass(frozen=True)
+class Send:
+    """One attempt to send a file through GOV.UK Notify, and what became of it."""
+
+    id: int
+    output_sha256: str
+    case_reference: str
+    document: str
+    recipient: str
+    reference: str
+    route: str
+    postage: str | None
+    notification_id: str | None
+    status: str
+    detail: str | None
+    resend_reason: str | None
+    sent_at: str
+    status_at: str | None
+
+    def to_dict(self) -> dict:
+        return {name: getattr(self, name) for name in SEND_COLUMNS}
+
+
+SEND_COLUMNS = tuple(f.name for f in fields(Send))
 
 
 def now() -> str:
@@ -237,6 +287,75 @@ class Register:
             (case_reference,),
         )
         return [Issue(**dict(row)) for row in rows]
+
+    # -- sends through GOV.UK Notify -------------------------------------------------------------
+    def start_send(self, *, output_sha256: str, case_reference: str, document: str, recipient: str,
+                   reference: str, route: str, postage: str | None,
+                   resend_reason: str | None = None) -> int:  # fmt: skip
+        """Record that a file is about to go to Notify (status ``sending``); its row id."""
+        with self._write():
+            cursor = self._db.execute(
+                "INSERT INTO sends (output_sha256, case_reference, document, recipient, reference, "
+                "route, postage, status, resend_reason, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                "'sending', ?, ?)",
+                (output_sha256, case_reference, document, recipient, reference, route, postage,
+                 resend_reason, now()),
+            )  # fmt: skip
+            return int(cursor.lastrowid)
+
+    def settle_send(self, send_id: int, *, status: str, notification_id: str | None = None,
+                    detail: str | None = None) -> None:  # fmt: skip
+        """Record what Notify said about a send: its id and status, or why it failed."""
+        with self._write():
+            self._db.execute(
+                "UPDATE sends SET status = ?, notification_id = COALESCE(?, notification_id), "
+                "detail = ?, status_at = ? WHERE id = ?",
+                (status, notification_id, detail, now(), send_id),
+            )
+
+    def sends_of(self, output_sha256: str) -> list[Send]:
+        """Every send of this file, oldest first."""
+        return self._sends("output_sha256 = ?", (output_sha256,))
+
+    def sends_with_reference(self, reference: str) -> list[Send]:
+        """Every send under this Notify reference (a file stem), whatever the file's hash."""
+        return self._sends("reference = ?", (reference,))
+
+    def sends_for_case(self, case_reference: str) -> list[Send]:
+        return self._sends("case_reference = ?", (case_reference,))
+
+    def sends_in(self, statuses: tuple[str, ...], *, known_to_notify: bool) -> list[Send]:
+        """Sends whose status is one of ``statuses``, with (or without) a notification id."""
+        marks = ", ".join("?" for _ in statuses)
+        has_id = "IS NOT NULL" if known_to_notify else "IS NULL"
+        return self._sends(f"status IN ({marks}) AND notification_id {has_id}", statuses)
+
+    def sends_not_in(self, statuses: tuple[str, ...]) -> list[Send]:
+        """Sends Notify accepted whose status is none of ``statuses`` (not final yet)."""
+        marks = ", ".join("?" for _ in statuses)
+        return self._sends(f"status NOT IN ({marks}) AND notification_id IS NOT NULL", statuses)
+
+    def _sends(self, where: str, values: tuple) -> list[Send]:
+        if not self._has_table("sends"):  # a register made before sends were recorded
+            return []
+        rows = self._db.execute(
+            f"SELECT {', '.join(SEND_COLUMNS)} FROM sends WHERE {where} ORDER BY id", values
+        )
+        return [Send(**dict(row)) for row in rows]
+
+    def _has_table(self, name: str) -> bool:
+        found = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return found is not None
+
+    def issue_of(self, output_sha256: str) -> Issue | None:
+        """The latest issue of the file with this SHA-256, if docgen issued it."""
+        row = self._db.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM issued WHERE output_sha256 = ? ORDER BY id DESC",
+            (output_sha256,),
+        ).fetchone()
+        return Issue(**dict(row)) if row else None
 
     def run(self, run_id: str) -> dict | None:
         row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()

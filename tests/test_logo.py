@@ -57,6 +57,12 @@ def test_each_authoritys_letter_carries_its_own_logo_above_its_name(pipeline, sl
     assert name in docx_text(letter.docx).splitlines()  # the name still prints, as text, under the logo
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="check-letter now sees the letter head's rule at 30.5-31.5 mm, between Notify's logo "
+    "area and the address window (issue 13.1); the layout branch moves it. Remove this mark "
+    "when merging that fix.",
+)
 def test_the_pdf_shows_the_logo_and_still_fits_notify(pipeline, tmp_path):
     letter = family_letter(pipeline, "derbyshire")
     source = tmp_path / "letter.docx"

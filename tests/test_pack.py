@@ -196,3 +196,55 @@ def test_pack_command_puts_each_recipients_letters_together_family_first(letters
     given = CliRunner().invoke(pack, [*files, "--order", "given", "--out", str(tmp_path / "given.pdf")])
     assert given.exit_code == 0
     assert [item.title for item in PdfReader(tmp_path / "given.pdf").outline] == [Path(f).stem for f in files]
+
+
+def _with_active_content(source: Path, target: Path) -> Path:
+    """``source`` with an opening script, a page action that launches a program, a link to an
+    outside address, a link running JavaScript, and a link to its own second page."""
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, TextStringObject
+
+    def name(value):
+        return NameObject(value)
+
+    def link(action):
+        return DictionaryObject({
+            name("/Type"): name("/Annot"), name("/Subtype"): name("/Link"),
+            name("/Rect"): ArrayObject([FloatObject(v) for v in (50, 50, 150, 70)]), name("/A"): action,
+        })  # fmt: skip
+
+    writer = PdfWriter(clone_from=PdfReader(source))
+    writer._root_object[name("/OpenAction")] = DictionaryObject(
+        {name("/S"): name("/JavaScript"), name("/JS"): TextStringObject("app.alert(1)")}
+    )
+    first = writer.pages[0]
+    first[name("/AA")] = DictionaryObject({name("/O"): DictionaryObject(
+        {name("/S"): name("/Launch"), name("/F"): TextStringObject("calc.exe")})})  # fmt: skip
+    inside = DictionaryObject({name("/S"): name("/GoTo"), name("/D"): ArrayObject(
+        [writer.pages[1].indirect_reference, name("/Fit")])})  # fmt: skip
+    first[name("/Annots")] = ArrayObject([
+        writer._add_object(link(DictionaryObject({name("/S"): name("/URI"), name("/URI"): TextStringObject("https://example.invalid/")}))),
+        writer._add_object(link(DictionaryObject({name("/S"): name("/JavaScript"), name("/JS"): TextStringObject("app.alert(2)")}))),
+        writer._add_object(link(inside)),
+    ])  # fmt: skip
+    with target.open("wb") as handle:
+        writer.write(handle)
+    return target
+
+
+def test_packs_leave_out_scripts_launch_actions_and_outside_links(letters, tmp_path):
+    from docgen.pdfout.active import find_active_content
+
+    armed = _with_active_content(letters["father"], tmp_path / "armed.pdf")
+    assert len(find_active_content(PdfReader(armed))) == 3  # the doctoring took (links are not active)
+    assert len(PdfReader(armed).pages[0]["/Annots"]) == 3
+
+    make_pack([("To the father", armed)], tmp_path / "pack.pdf")
+
+    pack_reader = PdfReader(tmp_path / "pack.pdf")
+    assert find_active_content(pack_reader) == []
+    letter_page = pack_reader.pages[2]
+    assert "/AA" not in letter_page
+    [kept] = [a.get_object() for a in letter_page["/Annots"]]
+    assert kept["/A"]["/S"] == "/GoTo"  # a link within the letter stays
+    assert page_texts(tmp_path / "pack.pdf")[2:4] == ["Letter for father, page 1", "Letter for father, page 2"]

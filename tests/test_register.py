@@ -104,7 +104,10 @@ def test_history_command_lists_what_was_issued(register, tmp_path):
         "000000000000  /out/WOR-CIN-0001_outcome-letter_family-mum.docx",
     ]
     as_json = CliRunner().invoke(history, ["WOR-CIN-0001", "--register", out, "--json"])
-    assert json.loads(as_json.stdout) == [issue(1).to_dict(), issue(2, format="pdf", pages=2).to_dict()]
+    assert json.loads(as_json.stdout) == [  # each with its sends through Notify: none here
+        {**issue(1).to_dict(), "sends": []},
+        {**issue(2, format="pdf", pages=2).to_dict(), "sends": []},
+    ]
 
     none = CliRunner().invoke(history, ["DER-CP-0009", "--register", out])
     assert (none.exit_code, none.stdout) == (0, "No documents issued for DER-CP-0009.\n")
@@ -126,3 +129,28 @@ def test_history_reads_without_changing_the_register(register, tmp_path):
     before = path.read_bytes()
     CliRunner().invoke(history, ["WOR-CIN-0001", "--register", str(path)])
     assert path.read_bytes() == before
+
+
+def test_a_register_made_before_sends_gains_their_table_and_reads_the_same(tmp_path):
+    import sqlite3
+
+    from docgen.register import _SCHEMA
+
+    path = tmp_path / "register.sqlite3"
+    with sqlite3.connect(path) as db:  # as schema version 1 made it: runs and issued only
+        db.executescript(_SCHEMA.split("CREATE TABLE IF NOT EXISTS sends")[0])
+        db.execute("PRAGMA user_version=1")
+    db.close()
+
+    with Register(path, read_only=True) as old:
+        assert old.sends_for_case("WOR-CIN-0001") == []  # no table yet, and no error
+    with Register(path) as register:
+        send_id = register.start_send(output_sha256="a" * 64, case_reference="WOR-CIN-0001",
+                                      document="outcome-letter", recipient="family-mum",
+                                      reference="WOR-CIN-0001_outcome-letter_family-mum",
+                                      route="letter", postage="second")  # fmt: skip
+        register.settle_send(send_id, status="accepted", notification_id="n-1")
+        [send] = register.sends_for_case("WOR-CIN-0001")
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    assert (send.status, send.notification_id, send.postage) == ("accepted", "n-1", "second")

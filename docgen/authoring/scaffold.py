@@ -47,6 +47,9 @@ sign_off = "Yours sincerely"
 # support_after_closure = "the Family Hub"
 # What a document prints in place of something withheld from its reader.
 withheld_wording = "withheld"
+# A GOV.UK Notify email template (its id) with a ((link_to_file)) placeholder: with it,
+# `docgen batch --send` emails information requests to agencies that have an email address.
+# notify_email_template = "00000000-0000-0000-0000-000000000000"
 
 # The authority's own words for things.
 [terms]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
+from docgen.pdfout.active import strip_active_content
+from docgen.pdfout.letters import LETTER_NAME
 from docgen.pdfout.pdffile import open_pdf, write_pdf
 
 A4 = (595.28, 841.89)  # points
@@ -37,9 +38,6 @@ class Pack:
     pages: int
 
 
-# docgen's file names: CASEREF_DOCUMENT_RECIPIENT, the recipient by kind and id (family-mum).
-_NAMED = re.compile(r"^(?P<case>.+)_[a-z0-9-]+_(?P<recipient>(?P<kind>family|agency)-[a-z0-9_-]+)$")
-
 
 def in_recipient_order(paths: list[Path]) -> list[Path]:
     """``paths`` grouped by case and recipient, so each person's letters are together: cases
@@ -49,7 +47,7 @@ def in_recipient_order(paths: list[Path]) -> list[Path]:
 
     def key(item: tuple[int, Path]):
         index, path = item
-        match = _NAMED.match(path.stem)
+        match = LETTER_NAME.match(path.stem)
         if not match:
             return (first_seen.setdefault(("file", index), len(first_seen)), 0, 0, index)
         case, recipient = match["case"], match["recipient"]
@@ -69,7 +67,9 @@ def make_pack(items: list[tuple[str, Path]], out: Path, duplex: bool = True) -> 
 
     With ``duplex`` every item starts on an odd page, the front of a new sheet: a blank page
     follows the contents and any item with an odd page count. Each item gets a bookmark. Every
-    input is read before anything is written; ``out`` is replaced atomically.
+    input is read before anything is written; ``out`` is replaced atomically. Active content
+    the inputs carry (scripts, launch actions, links to outside addresses) is left out, so a
+    pack printed or opened runs nothing and reaches nowhere.
     """
     readers = [(label, open_pdf(Path(path))) for label, path in items]
     contents_pages = max(1, math.ceil(len(readers) / ROWS_PER_PAGE))
@@ -90,6 +90,7 @@ def make_pack(items: list[tuple[str, Path]], out: Path, duplex: bool = True) -> 
         if _padding(entry.pages, duplex):
             last = reader.pages[-1].mediabox
             writer.add_blank_page(float(last.width), float(last.height))
+    strip_active_content(writer)
     write_pdf(writer, Path(out))
     return Pack(Path(out), entries, len(writer.pages))
 

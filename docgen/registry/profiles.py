@@ -60,6 +60,11 @@ class ProfileSchema(_Strict):
     support_after_closure = fields.String()
     withheld_wording = fields.String(load_default="withheld")
     plain_english = fields.Nested(PlainEnglishSchema, load_default=lambda: PlainEnglishSchema().load({}))
+    # A GOV.UK Notify email template with a ((link_to_file)) placeholder: information requests
+    # to agencies with an email address then go by email (docgen batch --send).
+    notify_email_template = fields.String(validate=validate.Regexp(
+        r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+        error="Expected the template's id as Notify shows it (a UUID)."))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ class AuthorityProfile:
     support_after_closure: str | None = None
     withheld_wording: str = "withheld"
     plain_english: dict = field(default_factory=dict)
+    notify_email_template: str | None = None
 
     def review_window(self, plan_type: str) -> tuple[int, int] | None:
         weeks = self.review_weeks.get(plan_type)
