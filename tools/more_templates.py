@@ -24,7 +24,6 @@ from template_kit import (
     heading,
     loop_rows,
     new_document,
-    optional,
     para,
     signature_lines,
     table,
@@ -129,7 +128,9 @@ def early_help_request(folder: str = DEFAULT):
     heading(doc, "Support in the meantime")
     para(doc, "{{ r.requested_by.name }} continues supporting the family and works with other "
               "professionals, as necessary.")
-    para(doc, optional("r.continuing_support"))
+    tag(doc, "if r.continuing_support")
+    para(doc, "{{ r.continuing_support }}")
+    tag(doc, "endif")
     heading(doc, "Where this request goes")
     if folder == WORCESTERSHIRE:
         para(doc, "Request services from Early Help Family Support by completing an online form at: "
@@ -151,9 +152,10 @@ def _step_details(doc, step: str, referred_by: str) -> None:
         ("Case reference", "{{ case.reference }}"),
         ("Child or children", CHILDREN_WITH_DOB),
         ("Date", f"{{{{ {step}.date }}}}"),
-        ("Current plan", "{{ case.plan_type_label }}"),
+        ("Stepped from", f"{{{{ {step}.from_plan_type_label }}}}"),
         ("Stepped to", f"{{{{ {step}.to_plan_type_label }}}}"),
-        (referred_by, "{{ lead.name ~ ', ' ~ lead.role ~ ', ' ~ lead.agency if lead else 'Not recorded' }}"),
+        (referred_by, f"{{% set by = {step}.referred_by or lead %}}"
+                      "{{ by.name ~ ', ' ~ by.role ~ ', ' ~ by.agency if by else 'Not recorded' }}"),
         ("Decided by", f"{{{{ {step}.decided_by.name ~ ', ' ~ {step}.decided_by.role if {step}.decided_by "
                        "else 'Not recorded' }}"),
         ("New " + LEAD, f"{{{{ {step}.new_lead_professional.name ~ ', ' ~ {step}.new_lead_professional.role "
@@ -210,7 +212,7 @@ def step_up_referral(folder: str = DEFAULT):
         para(doc, "Things have changed the level of need for the child. They still need a co-ordinated "
                   "multi-agency plan led by Children's Services, so the plan is stepped up.")
     heading(doc, "Signed")
-    signature_lines(doc, "{{ lead.name if lead else '' }}")
+    signature_lines(doc, "{{ (step_up.referred_by or lead).name if step_up.referred_by or lead else '' }}")
     return doc
 
 

@@ -160,6 +160,7 @@ DESCRIPTIONS = {
     "ServiceSchema.service": "A service or support.",
     "ServiceSchema.who": "The professional who provides it.",
     "StepSchema.date": "The date of the referral.",
+    "StepSchema.from_plan_type": "The plan the child is stepped from, as a code (see from_plan_type_label).",
     "StepSchema.to_plan_type": "The plan the child is stepped to, as a code (see to_plan_type_label).",
     "StepSchema.reason": "Why the child is stepped up or down.",
     "StepSchema.needs": "The child's needs as they are now.",
@@ -169,6 +170,7 @@ DESCRIPTIONS = {
     "StepSchema.child_views": "The child's views.",
     "StepSchema.family_views": "The family's views.",
     "StepSchema.agency_views": "The views and any concerns of the agencies involved.",
+    "StepSchema.referred_by": "Who makes the referral (when not given: the case's lead professional).",
     "StepSchema.decided_by": "Who made the decision (a step-down: the Team Manager).",
     "StepSchema.new_lead_professional": "The new lead professional.",
     # Family Meeting record (003, section 5)

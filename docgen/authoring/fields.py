@@ -352,8 +352,12 @@ def _records() -> list[Field]:
     for name, description in (("step_up", "The step-up referral to social care, when there is one."),
                               ("step_down", "The step-down referral to early help, when there is one.")):
         step = _record(bundle_schema.StepSchema, name, description)
-        step.add(_leaf(step, "to_plan_type_label", "text", "The plan stepped to, in words: 'Child in Need'.",
-                       source=f"{name}.to_plan_type"))
+        step.add(
+            _leaf(step, "from_plan_type_label", "text", "The plan stepped from, in words: 'Early Help Team "
+                  "Around the Family'.", source=f"{name}.from_plan_type"),
+            _leaf(step, "to_plan_type_label", "text", "The plan stepped to, in words: 'Child in Need'.",
+                  source=f"{name}.to_plan_type"),
+        )
         steps.append(step)
     return [
         request,

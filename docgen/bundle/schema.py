@@ -358,6 +358,7 @@ class StepSchema(Strict):
     """A step-up (early help to social care) or step-down (social care to early help) referral (003)."""
 
     date = fields.Date(required=True)
+    from_plan_type = one_of(codes.PLAN_TYPES, required=True)
     to_plan_type = one_of(codes.PLAN_TYPES, required=True)
     reason = text(required=True)
     needs = listing(text(), max_items=50)
@@ -367,6 +368,7 @@ class StepSchema(Strict):
     child_views = text()
     family_views = text()
     agency_views = text()
+    referred_by = ref()
     decided_by = ref()
     new_lead_professional = ref()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from docgen.bundle import codes
 
-PERSON_FIELDS = ("requested_by", "decided_by", "new_lead_professional", "coordinator", "endorsed_by", "taken_by")
+PERSON_FIELDS = ("requested_by", "referred_by", "decided_by", "new_lead_professional", "coordinator", "endorsed_by", "taken_by")
 PEOPLE_LISTS = ("consent_given_by", "attended", "apologies")
 
 
@@ -24,6 +24,7 @@ def records_context(data: dict, people: dict, meetings: list[dict]) -> dict:
     for key in ("step_up", "step_down"):
         step = _resolved(data.get(key), people)
         if step:
+            step["from_plan_type_label"] = codes.PLAN_TYPES[step["from_plan_type"]]
             step["to_plan_type_label"] = codes.PLAN_TYPES[step["to_plan_type"]]
         context[key] = step
     for key in ("family_meeting", "meeting_notes"):

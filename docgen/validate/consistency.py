@@ -98,6 +98,7 @@ def _record_references(data: dict, expect, everyone: set[str], pros: set[str]) -
         yield from expect(f"early_help_request.consent_given_by[{i}]", who, everyone, "person")
     for key in ("step_up", "step_down"):
         step = data.get(key) or {}
+        yield from expect(f"{key}.referred_by", step.get("referred_by"), pros, "professional")
         yield from expect(f"{key}.decided_by", step.get("decided_by"), pros, "professional")
         yield from expect(f"{key}.new_lead_professional", step.get("new_lead_professional"), pros, "professional")
         for i, service in enumerate(step.get("services", [])):
