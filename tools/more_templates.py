@@ -336,7 +336,7 @@ def meeting_notes(folder: str = DEFAULT):
     heading(doc, "Who attended")
     _people(doc, "n.attended", "Not recorded.")
     heading(doc, "Apologies")
-    _people(doc, "n.apologies", "None.")
+    _people(doc, "n.apologies", "No apologies were sent.")
     heading(doc, "What {{ children_names }} said")
     para(doc, _not_recorded("n.child_views"))
     heading(doc, "What the family said")
