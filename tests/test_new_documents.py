@@ -10,7 +10,10 @@ import pytest
 from security_helpers import problems_of
 from test_documents import PIPELINE, one, raw, render, render_data, table_rows
 
-from conftest import docx_text
+from conftest import TODAY, docx_text
+from docgen.bundle.load import parse
+from docgen.problems import WARNING
+from docgen.validate import validate
 
 NEW_DOCUMENTS = ["glossary", "early-help-request", "step-up-referral", "step-down-referral",
                  "family-meeting-record", "meeting-notes"]
@@ -221,3 +224,38 @@ def test_a_bundle_without_the_records_can_fill_only_the_glossary_of_the_new_docu
         "family-meeting-record": ["family_meeting"],
         "meeting-notes": ["meeting_notes"],
     }
+
+
+def warnings_of(data: dict, registry) -> list[tuple[str, str]]:
+    report = validate(parse(json.dumps(data, ensure_ascii=False), "test.json"), registry, TODAY)
+    assert not report.errors, [(p.path, p.message) for p in report.errors]
+    return [(p.path, p.message) for p in report.problems if p.severity == WARNING]
+
+
+def test_the_samples_records_raise_no_warnings(registry):
+    for name in ("derbyshire-child-in-need.json", "worcestershire-looked-after.json"):
+        assert warnings_of(raw(name), registry) == []
+
+
+def test_records_that_go_against_the_guidance_are_warned_of(registry):
+    data = raw("derbyshire-child-in-need.json")
+    data["early_help_request"]["family_agrees"] = False
+    data["step_up"]["to_plan_type"] = "early_help_single_focus"
+    data["step_down"]["to_plan_type"] = "child_protection"
+    del data["step_down"]["decided_by"]
+    data["meeting_notes"]["meeting"] = "net5"  # 30 November, after the issue date
+    assert warnings_of(data, registry) == [
+        ("early_help_request.family_agrees",
+         "Early help is given with the family's consent (002); the family has not agreed to this request."),
+        ("step_up.to_plan_type", "A step-up goes up the levels of need (003); this one does not."),
+        ("step_down.to_plan_type", "A step-down goes down the levels of need (003); this one does not."),
+        ("step_down.decided_by", "Say who decided: only the Team Manager, or a Consultant Social Worker with "
+                                 "their agreement, can decide to end involvement (003, section 6)."),
+        ("meeting_notes.meeting", "This meeting has not been held yet on the issue date: record it once it has."),
+    ]
+    record = raw("derbyshire-child-protection.json")
+    del record["family_meeting"]["endorsed_by"]
+    assert warnings_of(record, registry) == [(
+        "family_meeting.endorsed_by",
+        "The case worker or case supervisor has to endorse the family's plan before it is adopted (003, section 5).",
+    )]
