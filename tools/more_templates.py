@@ -284,7 +284,7 @@ def family_meeting_record(folder: str = DEFAULT):
     para(doc, "The family's proposals for the plan:", bold=True, after=2)
     para(doc, "{{ r.family_proposals }}")
     heading(doc, "Stage 3: The agreed plan")
-    t = table(doc, [95, 50, 35], ["What was agreed", "Who", "By when"])
+    t = table(doc, [90, 50, 40], ["What was agreed", "Who", "By when"])
     loop_rows(t, "for a in r.agreed", [
         "{{ a.what }}", "{{ a.who.name if a.who else 'To be agreed' }}", "{{ a.by if a.by else 'To be agreed' }}",
     ], empty="Nothing is agreed yet.")
