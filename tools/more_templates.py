@@ -169,6 +169,7 @@ def _services(doc, step: str, empty: str) -> None:
     loop_rows(t, f"for s in {step}.services", [
         "{{ s.service }}", "{{ s.who.name ~ ', ' ~ s.who.agency if s.who else 'To be agreed' }}",
     ], empty=empty)
+    para(doc, after=0)  # space between the table and what follows
 
 
 def _views(doc, step: str) -> None:
