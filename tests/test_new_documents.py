@@ -6,11 +6,13 @@ from __future__ import annotations
 import copy
 import json
 
-import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
 from security_helpers import problems_of
 from test_documents import PIPELINE, one, raw, render, render_data, table_rows
 
-from conftest import TODAY, docx_text
+from conftest import ROOT, TODAY, docx_text
+from docgen.cli_pdf import pack
 from docgen.bundle.load import parse
 from docgen.problems import WARNING
 from docgen.validate import validate
@@ -259,3 +261,18 @@ def test_records_that_go_against_the_guidance_are_warned_of(registry):
         "family_meeting.endorsed_by",
         "The case worker or case supervisor has to endorse the family's plan before it is adopted (003, section 5).",
     )]
+
+
+def test_a_pack_of_letters_can_include_the_glossary(tmp_path):
+    bundle = PIPELINE.load(ROOT / "samples" / "valid" / "worcestershire-child-in-need.json")
+    files = PIPELINE.write(bundle, tmp_path / "out", ["outcome-letter", "glossary"], fmt="pdf")
+    assert all(f.error is None for f in files), [str(f.error) for f in files]
+    paths = sorted(str(f.path) for f in files if f.recipient in (None, "", "family-mum", "agency-hv"))
+    out = tmp_path / "pack.pdf"
+    result = CliRunner().invoke(pack, [*paths, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [item.title for item in PdfReader(out).outline] == [
+        "WOR-CIN-0001_glossary", "WOR-CIN-0001_outcome-letter_family-mum", "WOR-CIN-0001_outcome-letter_agency-hv",
+    ]
+    glossary = next(page.extract_text() for page in PdfReader(out).pages if "Glossary of Abbreviations" in page.extract_text())
+    assert "TACiN Team Around the Child in Need" in glossary
