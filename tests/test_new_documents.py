@@ -201,6 +201,13 @@ def test_records_must_name_meetings_and_people_the_bundle_has(registry):
     ]
 
 
+def test_meeting_ids_are_unique_so_a_record_names_one_meeting(registry):
+    data = raw("derbyshire-child-in-need.json")
+    data["meetings"][1]["id"] = "net5"
+    data["meeting_notes"]["meeting"] = "net5"
+    assert problems_of(data, registry) == [("meetings[1].id", "The id 'net5' is already used at meetings[0].id.")]
+
+
 def test_a_referral_must_say_which_plans_it_steps_between(registry):
     data = copy.deepcopy(raw("derbyshire-child-in-need.json"))
     del data["step_up"]["from_plan_type"]

@@ -91,7 +91,12 @@ def _references(data: dict) -> Iterator[Problem]:
 
 def _record_references(data: dict, expect, everyone: set[str], pros: set[str]) -> Iterator[Problem]:
     """The people and meetings named by the request, referral, family meeting and notes records."""
-    meetings = {m["id"] for m in data.get("meetings", []) if m.get("id")}
+    meetings: dict[str, str] = {}
+    for i, meeting in enumerate(data.get("meetings", [])):
+        if meeting.get("id") in meetings:  # records name a meeting by its id, so each must be one meeting's
+            yield Problem(f"meetings[{i}].id", f"The id '{meeting['id']}' is already used at {meetings[meeting['id']]}.")
+        elif meeting.get("id"):
+            meetings[meeting["id"]] = f"meetings[{i}].id"
     request = data.get("early_help_request") or {}
     yield from expect("early_help_request.requested_by", request.get("requested_by"), pros, "professional")
     for i, who in enumerate(request.get("consent_given_by", [])):
@@ -107,7 +112,7 @@ def _record_references(data: dict, expect, everyone: set[str], pros: set[str]) -
         record = data.get(key) or {}
         if not record:
             continue
-        yield from expect(f"{key}.meeting", record["meeting"], meetings, "meeting")
+        yield from expect(f"{key}.meeting", record["meeting"], set(meetings), "meeting")
         for name in person_fields:
             yield from expect(f"{key}.{name}", record.get(name), pros, "professional")
         for name in ("attended", "apologies"):
