@@ -83,6 +83,8 @@ def test_the_early_help_request_goes_where_each_authority_takes_requests():
     assert ("Send this request to Children, Adults and Health, South Gloucestershire Council: telephone "
             "01454 866000, email accessandresponse@southglos.gov.uk.") in south_glos
     assert "Starting Point" not in south_glos and "worcestershire.gov.uk" not in south_glos
+    assert "Request for Early Help\n" in south_glos and "Family Support" not in south_glos  # Worcestershire's service
+    assert "Request for Early Help Family Support\n" in worcestershire
 
 
 def test_an_early_help_request_the_family_has_not_agreed_to_says_so(tmp_path):
@@ -137,6 +139,9 @@ def test_the_step_down_referral_says_who_is_told_and_each_authoritys_route():
     south_glos = one("south-gloucestershire-child-in-need.json", "step-down-referral")
     assert "Step-Down Referral\nFrom children's social care to early help" in south_glos
     assert "co-ordinated support plan" not in south_glos.lower() and "Early Help Services" not in south_glos
+    assert "The decision\nThe Team Manager decides whether our involvement ends." in south_glos
+    assert "Consultant Social Worker" not in south_glos + derbyshire  # Worcestershire's role (003)
+    assert "Only the Team Manager, or a Consultant Social Worker acting with their agreement" in worcestershire
 
 
 # -- the family meeting record -----------------------------------------------------------------

@@ -96,9 +96,11 @@ REQUEST = "early_help_request"
 
 
 def early_help_request(folder: str = DEFAULT):
-    doc = new_document("Request for Early Help Family Support")
+    # "Early Help Family Support" is Worcestershire's service (001); others ask for early help.
+    title = "Request for Early Help Family Support" if folder == WORCESTERSHIRE else "Request for Early Help"
+    doc = new_document(title)
     tag(doc, f"set r = {REQUEST}")
-    _head(doc, "Request for Early Help Family Support")
+    _head(doc, title)
     details(doc, [
         ("Case reference", "{{ case.reference }}"),
         ("Child or children", CHILDREN_WITH_DOB),
@@ -241,8 +243,11 @@ def step_down_referral(folder: str = DEFAULT):
     _views(doc, "step_down")
     para(doc, "We have listened to any worries about our involvement ending. We took them into account.")
     heading(doc, "The decision")
-    para(doc, "Only the Team Manager, or a Consultant Social Worker acting with their agreement, can "
-              "decide to end our involvement.")
+    if folder == WORCESTERSHIRE:  # 003, section 6
+        para(doc, "Only the Team Manager, or a Consultant Social Worker acting with their agreement, "
+                  "can decide to end our involvement.")
+    else:
+        para(doc, "The Team Manager decides whether our involvement ends.")
     heading(doc, "Who is told")
     para(doc, "These people and agencies are formally told, and given this step-down plan:", after=2)
     for who in (
