@@ -99,6 +99,13 @@ def bundles(draw):
         "notes": f"{MARK}notes " + draw(TEXT),
     }
     data["family_members"] = family + [keeper]
+    # The meeting notes name who attended: the new family members (the keeper, whose record may be
+    # withheld, too) and the sample's professionals.
+    notes = data["meeting_notes"]
+    professionals = {p["id"] for p in data["professionals"]}
+    notes["attended"] = [m["id"] for m in family] + ["keeper"] + [i for i in notes["attended"] if i in professionals]
+    notes["family_views"] = draw(TEXT)
+    data["step_down"]["family_views"] = draw(TEXT)
     data["assessment"]["consent_given_by"] = [family[0]["id"]]
     data["children"][0]["views"] = f"{MARK}views " + draw(TEXT)
     data["plan"]["child_views"] = draw(TEXT)

@@ -106,7 +106,7 @@ def test_bundle_from_standard_input_and_zip_to_standard_output():
 def test_single_document_to_standard_output_is_the_docx_itself(tmp_path):
     data = json.loads(SAMPLE.read_text())
     data["professionals"] = data["professionals"][:2]  # no agencies: only the family letter
-    for section in ("information_requests", "plan", "reviews"):
+    for section in ("information_requests", "plan", "reviews", "step_up", "step_down", "meeting_notes"):
         data.pop(section)
     data["closure"].pop("ongoing_actions")
     result = render("-", "--doc", "outcome-letter", "--out", "-", input=json.dumps(data))

@@ -9,7 +9,8 @@ them in Word. This script is how the first versions were made, kept so the layou
 
 The appendices of Worcestershire's Children in Need leaflet B/1 (seed 003) give the forms and
 letters here; ``plan_templates.py`` builds the family plan, its review and the closure summary
-from seeds 000, 001, 002 and 004. Wording a family reads keeps to sentences of 25 words or fewer.
+from seeds 000, 001, 002 and 004; ``more_templates.py`` the glossary, the early help request, the
+step-up and step-down referrals, the family meeting record and meeting notes. Wording a family reads keeps to sentences of 25 words or fewer.
 The .toml metadata beside each template is written by hand.
 """
 
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from docx.shared import Mm  # noqa: E402
 
 from docgen.bundle import codes  # noqa: E402
+from more_templates import MORE_BUILDERS  # noqa: E402
 from plan_templates import PLAN_BUILDERS  # noqa: E402
 from template_kit import (  # noqa: E402
     BOX,
@@ -580,6 +582,7 @@ def all_builders() -> dict[tuple[str, str], object]:
     """(folder, document id) -> a function returning the document."""
     found = {("default", doc_id): build for doc_id, build in BUILDERS.items()}
     found.update(PLAN_BUILDERS)
+    found.update(MORE_BUILDERS)
     return found
 
 

@@ -22,6 +22,7 @@ from marshmallow import missing, validate
 
 from docgen.authoring.descriptions import DESCRIPTIONS
 from docgen.bundle import schema as bundle_schema
+from docgen.render import records
 
 ID_PATTERN = bundle_schema._ID
 
@@ -316,6 +317,60 @@ def _request() -> Field:
     return node
 
 
+def _record(schema_cls: type, name: str, description: str) -> Field:
+    """A request, referral or meeting record, with its ids turned into people and meetings as
+    :mod:`docgen.render.records` does."""
+    node = _object_of(schema_cls, name, description)
+    for child in list(node.children):
+        if child in records.PERSON_FIELDS:
+            _replace_with_person(node, child)
+        elif child in records.PEOPLE_LISTS:
+            old = node.children[child]
+            node.children[child] = people_list(old.path, old.description, None, old.source, always=old.always)
+        elif child in ("services", "agreed"):
+            _replace_with_person(node.children[child].item, "who")
+        elif child == "meeting":
+            meeting = _meeting_item(f"{name}.meeting", "meetings")
+            meeting.name, meeting.description, meeting.always = "meeting", "The meeting (from meetings, by its id).", True
+            meeting.source = f"{name}.meeting"
+            node.children[child] = meeting
+    return node
+
+
+def _records() -> list[Field]:
+    request = _record(bundle_schema.EarlyHelpRequestSchema, "early_help_request",
+                      "The request for Early Help Family Support, when there is one.")
+    request.add(
+        _leaf(request, "level_of_need_label", "text", "The level of need in words: 'Level 2'.",
+              source="early_help_request.level_of_need"),
+        Field("consulted_labels", "early_help_request.consulted_labels", "list", "Who was consulted, in words.",
+              "early_help_request.consulted", True,
+              item=Field("consulted_labels", "early_help_request.consulted_labels[]", "text", "One of them.",
+                         "early_help_request.consulted", True)),
+    )
+    steps = []
+    for name, description in (("step_up", "The step-up referral to social care, when there is one."),
+                              ("step_down", "The step-down referral to early help, when there is one.")):
+        step = _record(bundle_schema.StepSchema, name, description)
+        step.add(
+            _leaf(step, "from_plan_type_label", "text", "The plan stepped from, in words: 'Early Help Team "
+                  "Around the Family'.", source=f"{name}.from_plan_type"),
+            _leaf(step, "to_plan_type_label", "text", "The plan stepped to, in words: 'Child in Need'.",
+                  source=f"{name}.to_plan_type"),
+        )
+        steps.append(step)
+    return [
+        request,
+        *steps,
+        _record(bundle_schema.FamilyMeetingRecordSchema, "family_meeting",
+                "The record of a Family Meeting and its plan, when there is one."),
+        _record(bundle_schema.MeetingNotesSchema, "meeting_notes",
+                "The notes of a TAF or TACiN meeting, when there are some."),
+        _list_of("abbreviations", "Abbreviations this case uses beyond the glossary's own.",
+                 schema_object(bundle_schema.AbbreviationSchema, "abbreviations[]", "abbreviations"), "abbreviations"),
+    ]
+
+
 def _recipient() -> Field:
     node = person("recipient", "Who this copy is addressed to (documents with one copy per recipient).")
     node.add(_leaf(node, "kind", "text", "'family' or 'agency'."))
@@ -362,6 +417,7 @@ def context_model() -> dict[str, Field]:
         _co_working(),
         _equality(),
         _object_of(bundle_schema.RiskSchema, "risk", "The risk management tool, when there is one."),
+        *_records(),
         Field("issue_date", "issue_date", "date", "The date the document is issued: '20 November 2026'.", "case.issue_date", True),
         Field("reply_by", "reply_by", "date", "Five working days after the issue date (or the request's reply-by date).",
               "case.issue_date", True),

@@ -105,6 +105,16 @@ EQUALITY_AREAS = {
 
 RISK_LEVELS = {"low": "Low", "medium": "Medium", "high": "High"}
 
+# The levels of need a request for Early Help Family Support is made at (001, step 1).
+NEED_LEVELS = {"2": "Level 2", "3": "Level 3"}
+
+# Whom a practitioner may speak to before asking for Early Help Family Support (001, step 1).
+CONSULTED = {
+    "line_manager": "Line manager",
+    "safeguarding_lead": "Safeguarding lead",
+    "senco": "Special Educational Needs Coordinator (SENCO)",
+}
+
 # The "Other agency contact" list of the Prompt Sheet (003, appendix), in its order.
 AGENCY_TYPES = {
     "police": "Police – DAU/FPU",

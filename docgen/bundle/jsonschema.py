@@ -20,6 +20,7 @@ _DATE = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
 SEMANTIC_CHECKS = [
     "ids are unique across children, family_members and professionals",
     "every id reference (lead_professional, manager, chair, who, person, ...) names someone in the bundle",
+    "meeting ids are unique, and family_meeting.meeting and meeting_notes.meeting name one of them",
     "an NHS number's modulus-11 check digit is right",
     "a child has either a UPN or upn_unknown_reason, not both",
     "an assessment is completed on or after it started, and consent names who gave it",

@@ -333,6 +333,102 @@ class InformationRequestSchema(Strict):
     reply_by = fields.Date()
 
 
+class EarlyHelpRequestSchema(Strict):
+    """The request for Early Help Family Support a practitioner makes (001, step 1)."""
+
+    date = fields.Date(required=True)
+    requested_by = ref(required=True)
+    level_of_need = one_of(codes.NEED_LEVELS, required=True)
+    needs = listing(text(), min_items=1, max_items=50, required=True)
+    own_offer = text()
+    consulted = listing(one_of(codes.CONSULTED), max_items=len(codes.CONSULTED))
+    family_agrees = StrictBoolean(required=True)
+    consent_given_by = listing(ref(), max_items=20)
+    child_views = text()
+    family_views = text()
+    continuing_support = text()
+
+
+class ServiceSchema(Strict):
+    service = text(required=True)
+    who = ref()
+
+
+class StepSchema(Strict):
+    """A step-up (early help to social care) or step-down (social care to early help) referral (003)."""
+
+    date = fields.Date(required=True)
+    from_plan_type = one_of(codes.PLAN_TYPES, required=True)
+    to_plan_type = one_of(codes.PLAN_TYPES, required=True)
+    reason = text(required=True)
+    needs = listing(text(), max_items=50)
+    chronology = text()
+    services = listing(fields.Nested(ServiceSchema), max_items=50)
+    significant_harm = StrictBoolean(load_default=False)
+    child_views = text()
+    family_views = text()
+    agency_views = text()
+    referred_by = ref()
+    decided_by = ref()
+    new_lead_professional = ref()
+
+
+class AgreedActionSchema(Strict):
+    what = text(required=True)
+    who = ref()
+    by = fields.Date()
+
+
+class NotAgreedSchema(Strict):
+    proposal = text(required=True)
+    reason = text(required=True)
+
+
+class FamilyMeetingRecordSchema(Strict):
+    """The record of a Family Meeting and the plan it agreed (003, section 5)."""
+
+    meeting = ref(required=True)
+    coordinator = ref(required=True)
+    attended = listing(ref(), max_items=70)
+    strengths = text()
+    concerns = text()
+    options = text()
+    support_offered = text()
+    family_proposals = text(required=True)
+    agreed = listing(fields.Nested(AgreedActionSchema), max_items=100)
+    not_agreed = listing(fields.Nested(NotAgreedSchema), max_items=50)
+    resources = text()
+    monitoring = text()
+    contingency = text()
+    review = fields.Date()
+    endorsed_by = ref()
+    endorsed_on = fields.Date()
+
+
+class NoteSchema(Strict):
+    topic = line(required=True)
+    notes = text(required=True)
+
+
+class MeetingNotesSchema(Strict):
+    """The notes of a TAF or TACiN meeting, sent with the plan (000, 004)."""
+
+    meeting = ref(required=True)
+    taken_by = ref()
+    attended = listing(ref(), max_items=70)
+    apologies = listing(ref(), max_items=70)
+    child_views = text()
+    family_views = text()
+    discussion = listing(fields.Nested(NoteSchema), max_items=50)
+    decisions = listing(text(), max_items=50)
+    next_meeting = fields.DateTime()
+
+
+class AbbreviationSchema(Strict):
+    abbreviation = line(20, required=True)
+    meaning = line(required=True)
+
+
 class WithheldSchema(Strict):
     path = fields.String(
         required=True,
@@ -374,6 +470,12 @@ class BundleSchema(Strict):
     equality = fields.Nested(EqualitySchema)
     risk = fields.Nested(RiskSchema)
     information_requests = listing(fields.Nested(InformationRequestSchema), max_items=100)
+    early_help_request = fields.Nested(EarlyHelpRequestSchema)
+    step_up = fields.Nested(StepSchema)
+    step_down = fields.Nested(StepSchema)
+    family_meeting = fields.Nested(FamilyMeetingRecordSchema)
+    meeting_notes = fields.Nested(MeetingNotesSchema)
+    abbreviations = listing(fields.Nested(AbbreviationSchema), max_items=100)
     documents_requested = listing(
         fields.String(validate=Whole(_DOC_ID, error="Expected a document id.")),
         max_items=50,

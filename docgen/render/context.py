@@ -17,6 +17,7 @@ from docgen.registry import TemplateInfo
 from docgen.registry.profiles import AuthorityProfile
 from docgen.render.dates import add_working_days, display
 from docgen.render.logo import logo_picture
+from docgen.render.records import records_context
 from docgen.render.withhold import Audience, Withheld, WithheldPerson, WithheldRecord, apply_withholding
 
 REPLY_WORKING_DAYS = 5
@@ -79,6 +80,7 @@ def build_context(
         "document": {"id": template.doc_id, "title": template.title, "version": template.version},
         "docgen_version": __version__,
     }
+    context.update(records_context(data, people, context["meetings"]))
     context["meeting"] = context["meetings"][0] if context["meetings"] else None
     context["review"] = context["reviews"][-1] if context["reviews"] else None
     if recipient:

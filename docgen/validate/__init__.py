@@ -13,6 +13,7 @@ from docgen.bundle.schema import CASE_REFERENCE, BundleSchema
 from docgen.exceptions import BundleInvalid, TemplateNotFound
 from docgen.registry import Registry
 from docgen.validate.policy import check_policy
+from docgen.validate.records_policy import check_records
 from docgen.problems import ERROR, WARNING, Problem, from_marshmallow
 from docgen.validate.consistency import check_consistency
 from docgen.validate.envelope import check_addresses
@@ -82,6 +83,7 @@ def validate(raw: RawBundle, registry: Registry, today: date | None = None) -> V
     if report.errors:
         return report
     report.problems.extend(check_policy(data, profile, today or date.today()))
+    report.problems.extend(check_records(data, today or date.today()))
     report.problems.extend(check_addresses(data))
     report.bundle = Bundle(source=raw.source, data=data, sha256=content_sha256(raw.data))
     return report

@@ -80,12 +80,46 @@ def _references(data: dict) -> Iterator[Problem]:
         yield from expect(f"information_requests[{i}].professional", request["professional"], pros, "professional")
         for j, child in enumerate(request.get("about", [])):
             yield from expect(f"information_requests[{i}].about[{j}]", child, groups["children"], "child")
+    yield from _record_references(data, expect, everyone, pros)
     for i, entry in enumerate(data.get("withheld", [])):
         if not path_exists(data, entry["path"]):
             yield Problem(f"withheld[{i}].path", f"The bundle has nothing at '{entry['path']}'.")
         for j, who in enumerate(entry["withheld_from"]):
             if who not in ("family", "professionals"):
                 yield from expect(f"withheld[{i}].withheld_from[{j}]", who, everyone, "person")
+
+
+def _record_references(data: dict, expect, everyone: set[str], pros: set[str]) -> Iterator[Problem]:
+    """The people and meetings named by the request, referral, family meeting and notes records."""
+    meetings: dict[str, str] = {}
+    for i, meeting in enumerate(data.get("meetings", [])):
+        if meeting.get("id") in meetings:  # records name a meeting by its id, so each must be one meeting's
+            yield Problem(f"meetings[{i}].id", f"The id '{meeting['id']}' is already used at {meetings[meeting['id']]}.")
+        elif meeting.get("id"):
+            meetings[meeting["id"]] = f"meetings[{i}].id"
+    request = data.get("early_help_request") or {}
+    yield from expect("early_help_request.requested_by", request.get("requested_by"), pros, "professional")
+    for i, who in enumerate(request.get("consent_given_by", [])):
+        yield from expect(f"early_help_request.consent_given_by[{i}]", who, everyone, "person")
+    for key in ("step_up", "step_down"):
+        step = data.get(key) or {}
+        yield from expect(f"{key}.referred_by", step.get("referred_by"), pros, "professional")
+        yield from expect(f"{key}.decided_by", step.get("decided_by"), pros, "professional")
+        yield from expect(f"{key}.new_lead_professional", step.get("new_lead_professional"), pros, "professional")
+        for i, service in enumerate(step.get("services", [])):
+            yield from expect(f"{key}.services[{i}].who", service.get("who"), pros, "professional")
+    for key, person_fields in (("family_meeting", ("coordinator", "endorsed_by")), ("meeting_notes", ("taken_by",))):
+        record = data.get(key) or {}
+        if not record:
+            continue
+        yield from expect(f"{key}.meeting", record["meeting"], set(meetings), "meeting")
+        for name in person_fields:
+            yield from expect(f"{key}.{name}", record.get(name), pros, "professional")
+        for name in ("attended", "apologies"):
+            for i, who in enumerate(record.get(name, [])):
+                yield from expect(f"{key}.{name}[{i}]", who, everyone, "person")
+        for i, action in enumerate(record.get("agreed", [])):
+            yield from expect(f"{key}.agreed[{i}].who", action.get("who"), everyone, "person")
 
 
 def path_exists(data: object, path: str) -> bool:
