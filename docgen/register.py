@@ -30,7 +30,7 @@ from docgen.exceptions import InputError, OutputError
 REGISTER_ENV = "DOCGEN_REGISTER"
 STATE_FOLDER = ".docgen"
 REGISTER_FILE = "register.sqlite3"
-SCHEMA_VERSION = 2  # 2: sends through GOV.UK Notify
+SCHEMA_VERSION = 3  # 2: sends through GOV.UK Notify; 3: access through the HTTP API
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -63,6 +63,16 @@ CREATE TABLE IF NOT EXISTS issued (
     issued_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS issued_by_case ON issued(case_reference);
+CREATE TABLE IF NOT EXISTS accessed (
+    id INTEGER PRIMARY KEY,
+    actor TEXT NOT NULL,             -- who: an API token's name (never the token)
+    action TEXT NOT NULL,            -- render, download, history
+    case_reference TEXT NOT NULL,
+    document TEXT NOT NULL,          -- '' when the action concerns the whole case
+    recipient TEXT NOT NULL,
+    accessed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS accessed_by_case ON accessed(case_reference);
 CREATE INDEX IF NOT EXISTS issued_by_bundle ON issued(bundle_sha256);
 CREATE TABLE IF NOT EXISTS sends (
     id INTEGER PRIMARY KEY,
@@ -140,6 +150,23 @@ class Send:
 
 
 SEND_COLUMNS = tuple(f.name for f in fields(Send))
+
+
+class Access:
+    """Who rendered, downloaded or read the history of a case's documents through the API."""
+
+    actor: str
+    action: str
+    case_reference: str
+    document: str
+    recipient: str
+    accessed_at: str
+
+    def to_dict(self) -> dict:
+        return {name: getattr(self, name) for name in ACCESS_COLUMNS}
+
+
+ACCESS_COLUMNS = tuple(f.name for f in fields(Access))
 
 
 def now() -> str:
@@ -356,6 +383,27 @@ class Register:
             (output_sha256,),
         ).fetchone()
         return Issue(**dict(row)) if row else None
+
+
+    def record_access(self, accesses: list[Access]) -> None:
+        """Add who rendered, downloaded or read what, in one transaction."""
+        if not accesses:
+            return
+        with self._write():
+            self._db.executemany(
+                f"INSERT INTO accessed ({', '.join(ACCESS_COLUMNS)}) VALUES ({', '.join('?' for _ in ACCESS_COLUMNS)})",
+                [tuple(getattr(a, c) for c in ACCESS_COLUMNS) for a in accesses],
+            )
+
+    def accesses(self, case_reference: str) -> list[Access]:
+        """Every API access to a case's documents, oldest first."""
+        if not self._has_table("accessed"):  # a register made before the API existed
+            return []
+        rows = self._db.execute(
+            f"SELECT {', '.join(ACCESS_COLUMNS)} FROM accessed WHERE case_reference = ? ORDER BY id",
+            (case_reference,),
+        )
+        return [Access(**dict(row)) for row in rows]
 
     def run(self, run_id: str) -> dict | None:
         row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()

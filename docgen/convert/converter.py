@@ -198,6 +198,21 @@ class Converter:
             shutil.rmtree(workdir, ignore_errors=True)
             self._in_use.close()
 
+    def warm(self) -> None:
+        """Start every worker's LibreOffice now (UNO only), so the first document does not wait."""
+        self._start()
+        if self._uno_python is None:
+            return
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            list(pool.map(lambda _: self._warm_one_slot(), range(self.jobs)))
+
+    def _warm_one_slot(self) -> None:
+        slot = self._slots.get()  # held like a conversion holds it, so nothing else starts one
+        try:
+            self._bridge(slot)
+        finally:
+            self._slots.put(slot)
+
     def profile_paths(self) -> list[Path]:
         """The LibreOffice profile folders this converter holds (for tests and diagnostics)."""
         with self._lock:

@@ -1,0 +1,114 @@
+"""``docgen serve`` and ``docgen tokens``: the HTTP API and who may call it."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+
+from docgen.cli_support import json_option, reports_errors, templates_option
+from docgen.exceptions import InputError
+from docgen.registry import Registry
+from docgen.serve.access import SCOPES, AccessStore
+from docgen.serve.data import DATA_ENV, DataFolder
+
+data_option = click.option(
+    "--data", "data_dir", envvar=DATA_ENV, help=f"The server's data folder (default: ${DATA_ENV}, else ./docgen-data)."
+)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep the loopback behind a TLS proxy).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=lambda: os.cpu_count() or 1, type=click.IntRange(1, 64),
+              help="Server processes (default: one per core), each with its own warm LibreOffice.")
+@data_option
+@templates_option
+@reports_errors
+def serve(host, port, workers, data_dir, templates_dir):
+    """Serve the HTTP API (/v1) for case-management systems.
+
+    Every endpoint but /v1/health needs 'Authorization: Bearer TOKEN' (see docgen tokens).
+
+    \b
+    Example:
+        docgen serve --port 8000 --data /var/lib/docgen
+        curl http://127.0.0.1:8000/v1/health
+    """
+    from docgen.serve.server import serve as run_server
+
+    run_server(DataFolder(data_dir), host=host, port=port, workers=workers, templates=templates_dir)
+
+
+@click.group()
+def tokens() -> None:
+    """API tokens: each for one authority, stored only as a hash."""
+
+
+@tokens.command("create")
+@click.option("--name", required=True, help="What logs and the register call the caller (e.g. mosaic-live).")
+@click.option("--authority", required=True, help="The authority whose cases and templates it reaches.")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES),
+              help="What it may do; repeat for several (default: all).")
+@data_option
+@templates_option
+@reports_errors
+def tokens_create(name, authority, scopes, data_dir, templates_dir):
+    """Make a token and print it alone on standard output, once: it is not stored.
+
+    \b
+    Example:
+        docgen tokens create --name mosaic-live --authority worcestershire > token.txt
+    """
+    known = Registry(templates_dir).authorities()
+    if authority not in known:
+        raise InputError(f"Unknown authority '{authority}'. Known: {', '.join(known)}.")
+    store = AccessStore(DataFolder(data_dir).prepare().access)
+    try:
+        click.echo(store.create(name, authority, tuple(scopes) or SCOPES))
+    finally:
+        store.close()
+
+
+@tokens.command("list")
+@data_option
+@json_option
+@reports_errors
+def tokens_list(data_dir, as_json):
+    """List tokens by name, authority, scopes and whether revoked (never the tokens).
+
+    \b
+    Example:
+        docgen tokens list --json
+    """
+    store = AccessStore(DataFolder(data_dir).prepare().access)
+    try:
+        rows = [t.to_dict() for t in store.tokens()]
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        state = f"revoked {row['revoked']}" if row["revoked"] else "live"
+        click.echo(f"{row['name']:<24} {row['authority']:<24} {' '.join(row['scopes']):<40} {state}")
+
+
+@tokens.command("revoke")
+@click.argument("name")
+@data_option
+@reports_errors
+def tokens_revoke(name, data_dir):
+    """Revoke a token by name; it stops working at once.
+
+    \b
+    Example:
+        docgen tokens revoke mosaic-live
+    """
+    store = AccessStore(DataFolder(data_dir).prepare().access)
+    try:
+        store.revoke(name)
+    finally:
+        store.close()
+    click.echo(f"Revoked {name}.")

@@ -1,0 +1,192 @@
+"""The Flask application: configuration, access control, errors and the OpenAPI document."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from docgen.bundle.jsonschema import export_schema
+from docgen.bundle.load import MAX_BUNDLE_BYTES
+from docgen.exceptions import DocgenError
+from docgen.pipeline import Pipeline
+from docgen.registry import Registry
+from docgen.serve.access import AccessStore, Limiter
+from docgen.serve.data import DataFolder
+from docgen.serve.jobs import Jobs
+from docgen.serve.problems import HttpProblem, from_docgen, problem
+
+log = logging.getLogger("docgen.serve")
+OPEN_ENDPOINTS = {"api.health"}
+MAX_BATCH_BYTES = 100 * 1024 * 1024
+
+
+class Services:
+    """What every request shares in one server process: the pipeline, converters, stores."""
+
+    def __init__(self, data: DataFolder, templates: Path | None, converter_jobs: int) -> None:
+        self.data = data.prepare()
+        self.templates = templates
+        self.pipeline = Pipeline(Registry(templates))
+        self.access = AccessStore(data.access)
+        self.limiter = Limiter(
+            per_minute=int(os.environ.get("DOCGEN_API_RATE", "600")),
+            at_once=int(os.environ.get("DOCGEN_API_CONCURRENCY", "16")),
+        )
+        self.jobs = Jobs(data.jobs, data.register, templates, on_case=self.access.claim_case)
+        self.converter_jobs = converter_jobs
+        self._converters: dict[bool, object] = {}
+        self._lock = threading.Lock()
+
+    def converter(self, pdfa: bool):
+        """The warm converter for plain or PDF/A output, started on first use and kept."""
+        from docgen.convert import Converter
+
+        with self._lock:
+            if pdfa not in self._converters:
+                self._converters[pdfa] = Converter(jobs=self.converter_jobs, pdfa=pdfa).__enter__()
+            return self._converters[pdfa]
+
+    def warm_up(self) -> None:
+        """Start LibreOffice now, in the background, so the first PDF request does not wait."""
+        threading.Thread(target=self._warm, name="docgen-warm-up", daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            self.converter(False).warm()
+        except DocgenError:
+            log.warning("LibreOffice could not be started; PDF requests will fail until it is installed")
+
+    def close(self) -> None:
+        for converter in self._converters.values():
+            converter.close()
+        self.jobs.close()
+        self.access.close()
+
+
+def create_app(data: DataFolder | None = None, *, templates: Path | None = None, converter_jobs: int = 1) -> Flask:
+    """The API application over the data folder ``data`` (made 0700 if missing)."""
+    app = Flask("docgen.serve")
+    app.config.update(
+        API_TITLE="docgen",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=MAX_BUNDLE_BYTES,
+        API_SPEC_OPTIONS={
+            "info": {"description": "Fill children's services documents from validated case bundles."},
+            "security": [{"bearer": []}],
+        },
+    )
+    app.extensions["docgen"] = Services(data or DataFolder(), templates, converter_jobs)
+    api = Api(app)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    _add_bundle_schema(api)
+
+    from docgen.serve.views import blueprint
+
+    api.register_blueprint(blueprint)
+    _guard(app)
+    _errors(app)
+    return app
+
+
+def services() -> Services:
+    from flask import current_app
+
+    return current_app.extensions["docgen"]
+
+
+def _add_bundle_schema(api: Api) -> None:
+    """The case bundle's JSON Schema, exported from the CLI's marshmallow schema, as components."""
+    schema = export_schema()
+    definitions = schema.pop("$defs", {})
+    for name, definition in definitions.items():
+        api.spec.components.schema(name, component=_rebase(definition))
+    schema.pop("$schema", None)
+    schema.pop("$id", None)
+    api.spec.components.schema("CaseBundle", component=_rebase(schema))
+
+
+def _rebase(node):
+    """``#/$defs/X`` references, as they are in the published schema, to OpenAPI's components."""
+    if isinstance(node, dict):
+        return {k: ("#/components/schemas/" + v.rsplit("/", 1)[1] if k == "$ref" and isinstance(v, str) and v.startswith("#/$defs/") else _rebase(v))
+                for k, v in node.items()}  # fmt: skip
+    if isinstance(node, list):
+        return [_rebase(v) for v in node]
+    return node
+
+
+def _guard(app: Flask) -> None:
+    """Every endpoint but health needs a live bearer token; each token has per-minute and
+    at-once limits."""
+
+    @app.before_request
+    def authenticate():
+        if request.endpoint == "api.create_batch":  # many bundles; each is still held to 5 MiB
+            request.max_content_length = MAX_BATCH_BYTES
+        if request.endpoint in OPEN_ENDPOINTS:
+            return None
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        token = services().access.verify(value.strip()) if scheme.lower() == "bearer" and value.strip() else None
+        if token is None:
+            return problem(401, "unauthorized", "Send a live API token as 'Authorization: Bearer TOKEN'.",
+                           headers={"WWW-Authenticate": 'Bearer realm="docgen"'})  # fmt: skip
+        wait = services().limiter.enter(token.name)
+        if wait is not None:
+            return problem(429, "rate-limited", f"Too many requests for this token; try again in {wait} s.",
+                           headers={"Retry-After": str(wait)})  # fmt: skip
+        g.token = token
+        return None
+
+    @app.teardown_request
+    def release(_error=None):
+        token = g.pop("token", None)
+        if token is not None:
+            services().limiter.leave(token.name)
+
+    @app.after_request
+    def no_store(response):
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+
+def _errors(app: Flask) -> None:
+    @app.errorhandler(HttpProblem)
+    def http_problem(error: HttpProblem):
+        return problem(error.status, error.kind, error.detail, headers=error.headers, **error.extra)
+
+    @app.errorhandler(DocgenError)
+    def docgen_error(error: DocgenError):
+        return from_docgen(error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        messages = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
+        if error.code == 422 and messages:  # query arguments flask-smorest refused
+            rows = [{"path": f"{location}.{name}", "message": " ".join(map(str, text)), "severity": "error"}
+                    for location, found in messages.items() for name, text in found.items()]  # fmt: skip
+            return problem(400, "bad-query", "The query has values docgen cannot use.", problems=rows)
+        if error.code == 413:
+            limit = request.max_content_length or MAX_BUNDLE_BYTES
+            return problem(413, "too-large", f"The body is over the {limit // (1024 * 1024)} MiB limit.")
+        return problem(error.code or 500, "http", error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return problem(500, "server", "Something went wrong on the server; it has been logged.")
+
+
+def converter_jobs_for(workers: int) -> int:
+    """LibreOffice workers per server process: the cores shared between the processes."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))

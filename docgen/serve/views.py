@@ -1,0 +1,352 @@
+"""The /v1 endpoints. Each view reads its request, calls the library once and answers."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from flask import Response, g, request, send_file
+from flask_smorest import Blueprint
+
+from docgen.authoring.annotate import annotate
+from docgen.authoring.check import check_template
+from docgen.authoring.reference import reference
+from docgen.bundle.jsonschema import export_schema
+from docgen.bundle.load import parse
+from docgen.convert import find_soffice
+from docgen.exceptions import BundleInvalid, DocgenError
+from docgen.output import write_documents, written
+from docgen.register import Access, Register, now
+from docgen.serve import jobs as batch_jobs
+from docgen.serve.app import services
+from docgen.serve.problems import MEDIA_TYPE, HttpProblem
+from docgen.serve.schemas import (
+    BatchQuery, CaseHistory, CheckQuery, CheckReply, FieldRow, Health, Job, RenderQuery,
+    TemplateRow, ValidationReply,
+)  # fmt: skip
+from docgen.validate import validate
+
+blueprint = Blueprint("api", __name__, url_prefix="/v1", description="docgen's HTTP API")
+
+BUNDLE_BODY = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CaseBundle"}}}}
+PROBLEM = {"description": "A problem (RFC 9457)", "content": {MEDIA_TYPE: {"schema": {"type": "object"}}}}
+FILE = {"description": "One file, or a zip of several", "content": {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {"schema": {"type": "string", "format": "binary"}},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+    "application/zip": {"schema": {"type": "string", "format": "binary"}}}}  # fmt: skip
+ERRORS = {code: PROBLEM for code in (400, 401, 403, 404, 413, 415, 422, 429)}
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+# -- health, schema ---------------------------------------------------------------------------------
+@blueprint.route("/health")
+@blueprint.doc(security=[])
+@blueprint.response(200, Health)
+@blueprint.alt_response(503, schema=Health, description="LibreOffice missing or the register not writable")
+def health():
+    """Whether LibreOffice is installed and the register can be written (no token needed)."""
+    try:
+        find_soffice()
+        office = "ready"
+    except DocgenError:
+        office = "missing"
+    try:
+        with Register(services().data.register):
+            register = "writable"
+    except DocgenError:
+        register = "not writable"
+    status = "ok" if (office, register) == ("ready", "writable") else "unavailable"
+    return {"status": status, "libreoffice": office, "register": register}, 200 if status == "ok" else 503
+
+
+@blueprint.route("/schema")
+@blueprint.doc(responses={**ERRORS, 200: {"description": "The case bundle's JSON Schema (2020-12)",
+                                             "content": {"application/schema+json": {"schema": {"type": "object"}}}}})  # fmt: skip
+def schema():
+    """The case bundle's published JSON Schema, as `docgen schema export` writes it."""
+    return Response(json.dumps(export_schema(), indent=2), mimetype="application/schema+json")
+
+
+# -- validate, render -------------------------------------------------------------------------------
+@blueprint.route("/validate", methods=["POST"])
+@blueprint.doc(requestBody=BUNDLE_BODY, responses=ERRORS)
+@blueprint.response(200, ValidationReply)
+def validate_bundle():
+    """Every problem with a bundle, errors and policy warnings, each with its JSON path."""
+    _require("validate")
+    raw = _bundle_body()
+    report = validate(raw, services().pipeline.registry)
+    _own_authority(raw.data)
+    return {"valid": report.ok(), "case_reference": report.case_reference,
+            "problems": [p.to_dict() for p in report.problems]}  # fmt: skip
+
+
+@blueprint.route("/render", methods=["POST"])
+@blueprint.arguments(RenderQuery, location="query", as_kwargs=True)
+@blueprint.doc(requestBody=BUNDLE_BODY, responses={**ERRORS, 200: FILE})
+def render(doc, format, pdfa):
+    """Fill documents from one bundle: one file when one results, else a zip, named as the CLI
+    names them. Default documents: the bundle's documents_requested."""
+    _require("render")
+    raw = _bundle_body()
+    _own_authority(raw.data)
+    pipeline = services().pipeline
+    bundle = validate(raw, pipeline.registry).raise_for_errors()
+    services().access.claim_case(bundle.reference, g.token.authority)
+    results = pipeline.render(bundle, list(doc) or None)
+    made = [r for r in results if r.ok]
+    if not made:
+        raise results[0].error
+    with tempfile.TemporaryDirectory(dir=_scratch()) as work:
+        converter = services().converter(pdfa) if format != "docx" else None
+        write_documents(results, Path(work), fmt=format, converter=converter)
+        files = [path for r in results if r.ok for path in r.outputs.values()]
+        if not files:
+            raise next(r.error for r in results if not r.ok)
+        _record_access("render", [(r.case_reference, r.doc_id, r.recipient.slug if r.recipient else "")
+                                  for r in results if r.ok])  # fmt: skip
+        failures = [row.to_dict() for row in written(results) if row.error is not None]
+        response = _files_response(files, failures)
+    return response
+
+
+# -- batches ----------------------------------------------------------------------------------------
+@blueprint.route("/batches", methods=["POST"])
+@blueprint.arguments(BatchQuery, location="query", as_kwargs=True)
+@blueprint.doc(requestBody={"required": True, "content": {
+    "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/CaseBundle"}}},
+    "application/zip": {"schema": {"type": "string", "format": "binary"}}}}, responses=ERRORS)  # fmt: skip
+@blueprint.response(202, Job)
+def create_batch(doc, format):
+    """Start a batch over bundles sent as a JSON array or a zip of .json files."""
+    _require("batch")
+    kind = request.mimetype
+    if kind == "application/json":
+        upload = batch_jobs.from_json_array(request.get_data())
+    elif kind == "application/zip":
+        upload = batch_jobs.from_zip(request.get_data())
+    else:
+        raise HttpProblem(415, "media-type", "Send application/json (an array of bundles) or application/zip.")
+    batch_jobs.check_authority(upload, g.token.authority)
+    job = services().jobs.create(upload, authority=g.token.authority, actor=g.token.name, fmt=format, doc_ids=list(doc))
+    return batch_jobs.public(job), 202, {"Location": f"/v1/batches/{job['id']}"}
+
+
+@blueprint.route("/batches/<job_id>")
+@blueprint.doc(responses=ERRORS)
+@blueprint.response(200, Job)
+def batch_status(job_id):
+    """A batch's state and progress counts."""
+    _require("batch")
+    return batch_jobs.public(services().jobs.get(job_id, g.token.authority))
+
+
+@blueprint.route("/batches/<job_id>/manifest")
+@blueprint.doc(responses={**ERRORS, 200: {"description": "The run's manifest.json", "content": {"application/json": {"schema": {"type": "array"}}}}})  # fmt: skip
+def batch_manifest(job_id):
+    """What the batch issued: case, document, recipient id, hashes, never a name."""
+    _require("batch")
+    jobs = services().jobs
+    return _json_file(jobs.report(jobs.get(job_id, g.token.authority), "manifest.json"))
+
+
+@blueprint.route("/batches/<job_id>/failures")
+@blueprint.doc(responses={**ERRORS, 200: {"description": "The run's failures.json", "content": {"application/json": {"schema": {"type": "array"}}}}})  # fmt: skip
+def batch_failures(job_id):
+    """Each bundle or document that failed, with the reason and exit code."""
+    _require("batch")
+    jobs = services().jobs
+    job = jobs.get(job_id, g.token.authority)
+    try:
+        return _json_file(jobs.report(job, "failures.json"))
+    except HttpProblem:
+        if job["state"] == "finished":
+            return Response("[]", mimetype="application/json")
+        raise
+
+
+@blueprint.route("/batches/<job_id>/files/<name>")
+@blueprint.doc(responses={**ERRORS, 200: FILE})
+def batch_file(job_id, name):
+    """One file the batch wrote, as an attachment."""
+    _require("batch")
+    jobs = services().jobs
+    path = jobs.file(jobs.get(job_id, g.token.authority), name)
+    _record_access("download", [_parts(path.stem)])
+    return send_file(path, as_attachment=True, download_name=path.name)
+
+
+@blueprint.route("/batches/<job_id>/zip")
+@blueprint.doc(responses={**ERRORS, 200: FILE})
+def batch_zip(job_id):
+    """Every file the batch wrote, in one zip."""
+    _require("batch")
+    jobs = services().jobs
+    files = jobs.files(jobs.get(job_id, g.token.authority))
+    if not files:
+        raise HttpProblem(404, "not-found", "The batch has written no files yet.")
+    _record_access("download", [_parts(path.stem) for path in files])
+    return _zip_response(files, f"batch-{job_id}.zip")
+
+
+# -- cases and templates ----------------------------------------------------------------------------
+@blueprint.route("/cases/<reference>/history")
+@blueprint.doc(responses=ERRORS)
+@blueprint.response(200, CaseHistory)
+def case_history(reference):
+    """Everything the register holds for a case: documents issued, and API access to them."""
+    _require("history")
+    if services().access.case_authority(reference) != g.token.authority:
+        raise HttpProblem(404, "not-found", "No such case.")
+    with Register(services().data.register) as register:
+        issued = [i.to_dict() for i in register.history(reference)]
+        register.record_access([Access(g.token.name, "history", reference, "", "", now())])
+        accessed = [a.to_dict() for a in register.accesses(reference)]
+    return {"case_reference": reference, "issued": issued, "accessed": accessed}
+
+
+@blueprint.route("/templates")
+@blueprint.doc(responses=ERRORS)
+@blueprint.response(200, TemplateRow(many=True))
+def templates():
+    """Each document as resolved for this token's authority, with its version."""
+    _require("templates")
+    resolved = services().pipeline.registry.resolve_all(g.token.authority)
+    return [{"id": t.doc_id, "title": t.title, "version": t.version, "origin": t.origin, "sha256": t.sha256}
+            for t in resolved]  # fmt: skip
+
+
+@blueprint.route("/templates/<doc_id>/fields")
+@blueprint.doc(responses=ERRORS)
+@blueprint.response(200, FieldRow(many=True))
+def template_fields(doc_id):
+    """Every field the document's template may use, with examples from the fictional samples."""
+    _require("templates")
+    registry = services().pipeline.registry
+    if doc_id not in registry.document_ids():
+        raise HttpProblem(404, "not-found", "No such document.")
+    from docgen.authoring.check import fields_used
+
+    used = fields_used(registry.resolve(doc_id, g.token.authority).path)
+    found = reference(doc_id, authority=g.token.authority, registry=registry, used=used)
+    return [dict(section=section, path=r.path, type=r.type, present=r.present, description=r.description,
+                 example=r.example, used=r.used) for section, rows in found.sections.items() for r in rows]  # fmt: skip
+
+
+@blueprint.route("/templates/check", methods=["POST"])
+@blueprint.arguments(CheckQuery, location="query", as_kwargs=True)
+@blueprint.doc(requestBody={"required": True, "content": {DOCX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
+               responses=ERRORS)  # fmt: skip
+@blueprint.response(200, CheckReply)
+def template_check(doc):
+    """Check an uploaded Word template as `docgen templates check` does, in place of this
+    authority's template for ``doc``; the report and the template annotated with comments."""
+    _require("templates")
+    if request.mimetype != DOCX_TYPE:
+        raise HttpProblem(415, "media-type", f"Send the template as {DOCX_TYPE}.")
+    registry = services().pipeline.registry
+    if doc not in registry.document_ids():
+        raise HttpProblem(404, "not-found", "No such document.")
+    current = registry.resolve(doc, g.token.authority)
+    with tempfile.TemporaryDirectory(dir=_scratch()) as work:
+        root = Path(work) / "templates"
+        shutil.copytree(registry.root, root, ignore=shutil.ignore_patterns("*.docx"))
+        folder = root / g.token.authority
+        folder.mkdir(exist_ok=True)
+        uploaded = folder / f"{doc}.docx"
+        uploaded.write_bytes(request.get_data())
+        shutil.copyfile(current.path.with_suffix(".toml"), uploaded.with_suffix(".toml"))
+        for other in registry.template_files():  # the rest of the registry, for rendering samples
+            target = root / other.relative_to(registry.root)
+            if not target.exists():
+                shutil.copyfile(other, target)
+        problems = check_template(uploaded)
+        annotated = Path(work) / "annotated.docx"
+        try:
+            annotate(uploaded, problems, annotated)
+            annotated_docx = base64.b64encode(annotated.read_bytes()).decode()
+        except DocgenError:
+            annotated_docx = ""
+    rows = [{"severity": p.severity, "where": ", ".join(x for x in (p.location, p.text) if x) or "the whole template",
+             "message": p.message, "fix": p.fix} for p in problems]  # fmt: skip
+    errors = sum(1 for p in problems if p.severity == "error")
+    return {"ok": errors == 0, "errors": errors, "warnings": len(problems) - errors, "problems": rows,
+            "annotated_docx": annotated_docx}  # fmt: skip
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+def _require(scope: str) -> None:
+    if scope not in g.token.scopes:
+        raise HttpProblem(403, "scope", f"This token does not have the '{scope}' scope.")
+
+
+def _bundle_body():
+    if request.mimetype != "application/json":
+        raise HttpProblem(415, "media-type", "Send the case bundle as application/json.")
+    try:
+        text = request.get_data().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise HttpProblem(400, "malformed-json", f"The body is not UTF-8 (byte {e.start}).") from None
+    try:
+        return parse(text, "<request>")
+    except BundleInvalid as e:
+        detail = e.problems[0].message if getattr(e, "problems", None) else e.message
+        raise HttpProblem(400, "malformed-json", detail) from None
+
+
+def _own_authority(data) -> None:
+    named = data.get("authority") if isinstance(data, dict) else None
+    if isinstance(named, str) and named != g.token.authority:
+        raise HttpProblem(403, "other-authority", "The bundle is for another authority than this token's.")
+
+
+def _record_access(action: str, rows: list[tuple[str, str, str]]) -> None:
+    when = now()
+    with Register(services().data.register) as register:
+        register.record_access([Access(g.token.name, action, case, document, recipient, when)
+                                for case, document, recipient in rows])  # fmt: skip
+
+
+def _parts(stem: str) -> tuple[str, str, str]:
+    """(case, document, recipient) from a CASEREF_DOCUMENT[_RECIPIENT] file name."""
+    case, _, rest = stem.partition("_")
+    document, _, recipient = rest.partition("_")
+    return case, document, recipient
+
+
+def _scratch() -> Path:
+    folder = services().data.root / "tmp"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def _files_response(files: list[Path], failures: list[dict]) -> Response:
+    headers = {"X-Docgen-Failed": str(len(failures))} if failures else {}
+    if len(files) == 1 and not failures:
+        data = files[0].read_bytes()
+        kind = "application/pdf" if files[0].suffix == ".pdf" else DOCX_TYPE
+        response = send_file(io.BytesIO(data), mimetype=kind, as_attachment=True, download_name=files[0].name)
+    else:
+        response = _zip_response(files, "documents.zip", failures)
+    response.headers.update(headers)
+    return response
+
+
+def _zip_response(files: list[Path], name: str, failures: list[dict] | None = None) -> Response:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            archive.write(path, path.name)
+        if failures:
+            archive.writestr("failures.json", json.dumps(failures, indent=2, ensure_ascii=False))
+    buffer.seek(0)
+    return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=name)
+
+
+def _json_file(path: Path) -> Response:
+    return Response(path.read_bytes(), mimetype="application/json")

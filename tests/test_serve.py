@@ -1,0 +1,354 @@
+"""The HTTP API against a real ``docgen serve`` process on the loopback."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+import requests
+from pypdf import PdfReader
+
+from serve_helpers import DOCGEN, ROOT, Server, make_token
+
+SAMPLES = ROOT / "samples" / "valid"
+WORCS = SAMPLES / "worcestershire-child-in-need.json"
+DERBY = SAMPLES / "derbyshire-child-in-need.json"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("serve") / "data"
+    tokens = {
+        "worcs": make_token(data, "worcs-test", "worcestershire"),
+        "derby": make_token(data, "derby-test", "derbyshire"),
+        "readonly": make_token(data, "worcs-validate", "worcestershire", "validate"),
+        "revoked": make_token(data, "worcs-old", "worcestershire"),
+    }
+    subprocess.run([*DOCGEN, "tokens", "revoke", "worcs-old", "--data", str(data)], check=True, capture_output=True)
+    running = Server(data, workers=2)
+    running.tokens = tokens
+    yield running
+    running.stop()
+
+
+def call(server, method, path, token="worcs", **kwargs):
+    headers = kwargs.pop("headers", {})
+    if token:
+        headers["Authorization"] = f"Bearer {server.tokens.get(token, token)}"
+    return requests.request(method, server.url + path, headers=headers, timeout=120, **kwargs)
+
+
+def post_bundle(server, path, bundle: Path | bytes, token="worcs", **params):
+    body = bundle.read_bytes() if isinstance(bundle, Path) else bundle
+    return call(server, "POST", path, token, data=body, params=params, headers={"Content-Type": "application/json"})
+
+
+def assert_problem(reply, status, kind):
+    assert reply.status_code == status, reply.text
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    body = reply.json()
+    assert body["status"] == status and body["type"] == f"urn:docgen:problem:{kind}"
+    return body
+
+
+# -- access -------------------------------------------------------------------------------------------
+def test_health_needs_no_token_and_says_what_is_ready(server):
+    reply = requests.get(server.url + "/v1/health", timeout=10)
+    assert reply.status_code == 200
+    assert reply.json() == {"status": "ok", "libreoffice": "ready", "register": "writable"}
+
+
+@pytest.mark.parametrize("token", [None, "revoked", "dg_not-a-token"])
+@pytest.mark.parametrize("path", ["/v1/openapi.json", "/v1/templates", "/v1/schema", "/v1/cases/WOR-CIN-0001/history"])
+def test_every_other_endpoint_needs_a_live_token(server, path, token):
+    reply = call(server, "GET", path, token)
+    body = assert_problem(reply, 401, "unauthorized")
+    assert reply.headers["WWW-Authenticate"] == 'Bearer realm="docgen"'
+    assert "Authorization: Bearer TOKEN" in body["detail"]
+
+
+def test_a_token_without_the_scope_is_refused(server):
+    assert post_bundle(server, "/v1/validate", WORCS, token="readonly").status_code == 200
+    body = assert_problem(post_bundle(server, "/v1/render", WORCS, token="readonly"), 403, "scope")
+    assert body["detail"] == "This token does not have the 'render' scope."
+
+
+def test_a_bundle_of_another_authority_is_refused(server):
+    body = assert_problem(post_bundle(server, "/v1/render", DERBY), 403, "other-authority")
+    assert "another authority" in body["detail"]
+
+
+def test_tokens_are_stored_only_as_hashes_and_listed_without_them(server):
+    database = (server.data / "access.sqlite3").read_bytes()
+    for token in server.tokens.values():
+        assert token.encode() not in database
+    listed = subprocess.run([*DOCGEN, "tokens", "list", "--json", "--data", str(server.data)],
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    rows = {row["name"]: row for row in json.loads(listed)}
+    assert rows["worcs-old"]["revoked"] and not rows["worcs-test"]["revoked"]
+    assert not any(token in listed for token in server.tokens.values())
+
+
+def test_the_data_folder_and_what_is_in_it_are_private(server):
+    assert oct(server.data.stat().st_mode & 0o777) == "0o700"
+    for path in server.data.rglob("*"):
+        expected = 0o700 if path.is_dir() else 0o600
+        assert path.stat().st_mode & 0o777 == expected, path
+
+
+# -- validate and render ------------------------------------------------------------------------------
+def test_validate_gives_the_same_report_as_the_command_line(server):
+    bundle = ROOT / "samples" / "invalid" / "misspelt-keys.json"
+    reply = post_bundle(server, "/v1/validate", bundle)
+    assert reply.status_code == 200
+    cli = json.loads(subprocess.run([*DOCGEN, "validate", "--json", str(bundle)], capture_output=True,
+                                    text=True, cwd=ROOT).stdout)  # fmt: skip
+    assert reply.json()["valid"] is False
+    assert reply.json()["problems"] == [{k: v for k, v in row.items() if k != "file"} for row in cli]
+
+
+def test_render_one_document_for_one_recipient_is_the_docx_itself(server):
+    bundle = json.loads(WORCS.read_text())
+    bundle["documents_requested"] = ["feedback-sheet"]
+    reply = post_bundle(server, "/v1/render", json.dumps(bundle).encode())
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["Content-Type"] == DOCX_TYPE
+    assert reply.headers["Content-Disposition"] == "attachment; filename=WOR-CIN-0001_feedback-sheet.docx"
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(reply.content)).paragraphs)
+    assert "Feedback" in text
+
+
+def test_render_several_gives_a_zip_named_as_the_cli_names_files(server):
+    reply = post_bundle(server, "/v1/render", WORCS, doc=["outcome-letter"], format="pdf")
+    assert reply.status_code == 200, reply.text
+    archive = zipfile.ZipFile(io.BytesIO(reply.content))
+    assert sorted(archive.namelist()) == [
+        "WOR-CIN-0001_outcome-letter_agency-hv.pdf",
+        "WOR-CIN-0001_outcome-letter_agency-teacher.pdf",
+        "WOR-CIN-0001_outcome-letter_family-mum.pdf",
+    ]
+    family = PdfReader(io.BytesIO(archive.read("WOR-CIN-0001_outcome-letter_family-mum.pdf")))
+    assert "Dear Ms Placeholder" in family.pages[0].extract_text()
+
+
+def test_an_invalid_bundle_is_422_with_every_problem_and_its_path(server):
+    reply = post_bundle(server, "/v1/render", ROOT / "samples" / "invalid" / "misspelt-keys.json")
+    body = assert_problem(reply, 422, "invalid-bundle")
+    paths = [p["path"] for p in body["problems"]]
+    assert "case.plan_typ" in paths and "children[0].date_of_brith" in paths
+    assert body["exit_code"] == 1
+
+
+def test_an_unknown_document_is_404_and_a_bad_format_400(server):
+    assert_problem(post_bundle(server, "/v1/render", WORCS, doc="outcom-letter"), 404, "template-not-found")
+    body = assert_problem(post_bundle(server, "/v1/render", WORCS, format="odt"), 400, "bad-query")
+    assert body["problems"][0]["path"] == "query.format"
+
+
+def test_bad_bodies_get_clear_answers(server):
+    malformed = assert_problem(post_bundle(server, "/v1/validate", b'{"authority": "worcestershire",\n "case": }'),
+                               400, "malformed-json")  # fmt: skip
+    assert malformed["detail"] == "Malformed JSON at line 2, column 10: Expecting value."
+    wrong_type = call(server, "POST", "/v1/validate", data=WORCS.read_bytes(), headers={"Content-Type": "text/plain"})
+    assert_problem(wrong_type, 415, "media-type")
+    too_big = post_bundle(server, "/v1/validate", b" " * (5 * 1024 * 1024 + 1))
+    assert_problem(too_big, 413, "too-large")
+
+
+# -- batches ------------------------------------------------------------------------------------------
+def wait_for(server, job_id, token="worcs"):
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        job = call(server, "GET", f"/v1/batches/{job_id}", token).json()
+        if job["state"] not in ("queued", "running"):
+            return job
+        time.sleep(0.3)
+    raise AssertionError("the batch did not finish")
+
+
+def test_a_batch_runs_reports_and_serves_its_files(server):
+    good = json.loads(WORCS.read_text())
+    other = json.loads((SAMPLES / "worcestershire-looked-after.json").read_text())
+    broken = json.loads(WORCS.read_text())
+    broken["case"]["reference"] = "WOR-CIN-0999"
+    del broken["children"][0]["date_of_birth"]
+    reply = call(server, "POST", "/v1/batches", json=[good, broken, other], params={"doc": "outcome-letter"})
+    assert reply.status_code == 202, reply.text
+    job_id = reply.json()["id"]
+    assert reply.headers["Location"] == f"/v1/batches/{job_id}"
+
+    job = wait_for(server, job_id)
+    assert (job["state"], job["bundles"], job["bundles_done"], job["failed_bundles"]) == ("finished", 3, 3, 1)
+    assert job["exit_code"] == 3 and job["issued"] + job["failed_documents"] == job["documents"]
+
+    failures = call(server, "GET", f"/v1/batches/{job_id}/failures").json()
+    broken_rows = [f for f in failures if f["case_reference"] == "WOR-CIN-0999"]
+    assert len(broken_rows) == 1 and broken_rows[0]["file"].endswith("bundle-0002.json")
+    assert "children[0].date_of_birth" in broken_rows[0]["message"]
+    assert len(failures) == 1 + job["failed_documents"]
+    manifest = call(server, "GET", f"/v1/batches/{job_id}/manifest").json()
+    names = sorted(Path(row["output_path"]).name for row in manifest)
+    assert "WOR-CIN-0001_outcome-letter_family-mum.docx" in names
+    assert "Placeholder" not in json.dumps(manifest)
+
+    one = call(server, "GET", f"/v1/batches/{job_id}/files/WOR-CIN-0001_outcome-letter_family-mum.docx")
+    assert one.status_code == 200
+    assert one.headers["Content-Disposition"] == "attachment; filename=WOR-CIN-0001_outcome-letter_family-mum.docx"
+    assert "Dear Ms Placeholder" in "\n".join(p.text for p in docx.Document(io.BytesIO(one.content)).paragraphs)
+    everything = zipfile.ZipFile(io.BytesIO(call(server, "GET", f"/v1/batches/{job_id}/zip").content))
+    assert sorted(everything.namelist()) == names
+
+    history = call(server, "GET", "/v1/cases/WOR-CIN-0001/history").json()
+    assert {row["document"] for row in history["issued"]} >= {"outcome-letter"}
+    actions = {(a["actor"], a["action"]) for a in history["accessed"]}
+    assert ("worcs-test", "download") in actions and ("worcs-test", "history") in actions
+    cli = subprocess.run([*DOCGEN, "history", "WOR-CIN-0001", "--register", str(server.data / "register.sqlite3")],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "outcome-letter" in cli
+
+
+def test_another_authority_cannot_see_a_job_or_case_and_cannot_tell_it_exists(server):
+    reply = call(server, "POST", "/v1/batches", json=[json.loads(WORCS.read_text())], params={"doc": "feedback-sheet"})
+    job_id = reply.json()["id"]
+    wait_for(server, job_id)
+    for path in (f"/v1/batches/{job_id}", f"/v1/batches/{job_id}/manifest", "/v1/cases/WOR-CIN-0001/history"):
+        theirs = assert_problem(call(server, "GET", path, "derby"), 404, "not-found")
+        missing = assert_problem(call(server, "GET", path.replace(job_id, "0" * 16).replace("WOR-CIN-0001", "WOR-CIN-4040"),
+                                      "derby"), 404, "not-found")  # fmt: skip
+        assert theirs == missing
+    for path in ("/v1/batches/..%2f..%2faccess", f"/v1/batches/{job_id}/files/..%2f..%2faccess.sqlite3",
+                 f"/v1/batches/{job_id}/files/.docgen"):  # fmt: skip
+        assert call(server, "GET", path).status_code == 404
+
+
+def _zip(*members) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members:
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def _link(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (0o120777 << 16)
+    return info
+
+
+@pytest.mark.parametrize(
+    ("members", "status", "says"),
+    [
+        ([("../../escape.json", "{}")], 400, "a path outside the zip"),
+        ([("/etc/case.json", "{}")], 400, "a path outside the zip"),
+        ([(_link("link.json"), "/etc/passwd")], 400, "is a symbolic link"),
+        ([("case.exe", "MZ")], 400, "is not a .json bundle"),
+        ([(f"c{n}.json", "{}") for n in range(1001)], 413, "at most 1000"),
+        ([("bomb.json", "0" * (6 * 1024 * 1024))], 413, "over 5 MiB"),
+        ([(f"b{n}.json", "0" * (5 * 1024 * 1024)) for n in range(41)], 413, "more than 200 MiB"),
+    ],
+    ids=["dot-dot", "absolute", "symlink", "not-json", "too-many", "big-member", "bomb"],
+)
+def test_a_hostile_zip_is_refused_and_leaves_nothing(server, members, status, says):
+    before = sorted(p.name for p in (server.data / "jobs").iterdir())
+    reply = call(server, "POST", "/v1/batches", data=_zip(*members), headers={"Content-Type": "application/zip"})
+    assert reply.status_code == status and says in reply.json()["detail"], reply.text
+    assert sorted(p.name for p in (server.data / "jobs").iterdir()) == before
+
+
+def test_a_zip_whose_names_are_not_utf8_is_refused(server):
+    raw = bytearray(_zip(("caf\u00e9.json", "{}")))
+    raw = raw.replace("caf\u00e9".encode(), b"caf\xe9\xff")
+    reply = call(server, "POST", "/v1/batches", data=bytes(raw), headers={"Content-Type": "application/zip"})
+    assert reply.status_code == 400
+
+
+# -- templates and schema -----------------------------------------------------------------------------
+def test_templates_are_those_of_the_tokens_authority(server):
+    rows = call(server, "GET", "/v1/templates").json()
+    by_id = {row["id"]: row for row in rows}
+    assert by_id["family-plan"]["origin"] == "worcestershire"
+    assert by_id["outcome-letter"]["origin"] == "default"
+    fields = call(server, "GET", "/v1/templates/outcome-letter/fields").json()
+    assert any(row["path"] == "child.first_name" or row["path"].endswith("first_name") for row in fields)
+    assert_problem(call(server, "GET", "/v1/templates/nothing-here/fields"), 404, "not-found")
+
+
+def test_template_check_reports_what_a_policy_owner_broke(server):
+    template = ROOT / "templates" / "default" / "outcome-letter.docx"
+    clean = call(server, "POST", "/v1/templates/check", params={"doc": "outcome-letter"},
+                 data=template.read_bytes(), headers={"Content-Type": DOCX_TYPE}).json()  # fmt: skip
+    assert clean["errors"] == 0 and clean["ok"] is True
+    document = docx.Document(template)
+    document.add_paragraph("Your child {{ chlid.first_name }} is well.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    broken = call(server, "POST", "/v1/templates/check", params={"doc": "outcome-letter"},
+                  data=buffer.getvalue(), headers={"Content-Type": DOCX_TYPE}).json()  # fmt: skip
+    assert broken["ok"] is False
+    assert any("chlid" in p["message"] and "child" in (p["message"] + p["fix"]) for p in broken["problems"])
+    annotated = docx.Document(io.BytesIO(base64.b64decode(broken["annotated_docx"])))
+    assert annotated.part.package  # a readable Word document
+    assert_problem(call(server, "POST", "/v1/templates/check", params={"doc": "outcome-letter"}, data=b"PK\x03\x04",
+                        headers={"Content-Type": "text/plain"}), 415, "media-type")  # fmt: skip
+
+
+def test_schema_is_the_published_one(server):
+    assert call(server, "GET", "/v1/schema").json() == json.loads((ROOT / "schemas" / "case-bundle.schema.json").read_text())
+
+
+def test_the_access_log_holds_no_token_and_no_personal_data(server):
+    log = server.log.read_text()
+    assert '"POST /v1/render"' in log
+    for token in server.tokens.values():
+        assert token not in log
+    assert "Poppy" not in log and "Placeholder" not in log
+
+
+def test_rate_and_concurrency_limits_answer_429_with_retry_after(tmp_path):
+    data = tmp_path / "data"
+    token = make_token(data, "tight", "worcestershire")
+    limited = Server(data, env={"DOCGEN_API_RATE": "3"})
+    try:
+        answers = [call_with(limited, token, "/v1/templates") for _ in range(5)]
+    finally:
+        limited.stop()
+    assert [a.status_code for a in answers[:3]] == [200, 200, 200]
+    assert answers[3].status_code == 429 and int(answers[3].headers["Retry-After"]) >= 1
+    assert answers[3].headers["Content-Type"] == "application/problem+json"
+
+
+def call_with(server, token, path):
+    return requests.get(server.url + path, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+# -- the contract -------------------------------------------------------------------------------------
+def test_openapi_is_3_1_and_its_bundle_is_the_published_schema(server):
+    spec = call(server, "GET", "/v1/openapi.json").json()
+    assert spec["openapi"] == "3.1.0"
+    published = json.loads((ROOT / "schemas" / "case-bundle.schema.json").read_text())
+    bundle = spec["components"]["schemas"]["CaseBundle"]
+    assert set(bundle["properties"]) == set(published["properties"])
+    assert spec["paths"]["/v1/health"]["get"]["security"] == []
+
+
+def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(server, tmp_path):
+    token = server.tokens["worcs"]
+    done = subprocess.run(
+        [str(Path(DOCGEN[0]).with_name("st")), "run", f"{server.url}/v1/openapi.json",
+         "-H", f"Authorization: Bearer {token}",
+         "--checks", "not_a_server_error,response_schema_conformance,content_type_conformance",
+         "--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--workers", "2",
+         # Starting a batch per example, and uploading Word files (no serializer), are tested above.
+         "--exclude-path-regex", "^/v1/(batches|templates/check)$",
+         "--no-color"],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-6000:]
