@@ -152,6 +152,7 @@ class Send:
 SEND_COLUMNS = tuple(f.name for f in fields(Send))
 
 
+@dataclass(frozen=True)
 class Access:
     """Who rendered, downloaded or read the history of a case's documents through the API."""
 
