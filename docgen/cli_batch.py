@@ -162,7 +162,8 @@ def history(case_reference, register, as_json):
     """List every document issued for a case, oldest first, from the register.
 
     Shows when, which document and recipient, the format, the template version and the file;
-    then each send through GOV.UK Notify with its status (see docgen send --status).
+    then each send through GOV.UK Notify with its status (see docgen send --status), and who
+    rendered, downloaded or read the case's history through the HTTP API (docgen serve).
 
     \b
     Example:
@@ -172,12 +173,13 @@ def history(case_reference, register, as_json):
     with Register(locate(register), read_only=True) as reg:
         issues = reg.history(case_reference)
         sends = reg.sends_for_case(case_reference)
+        accesses = reg.accesses(case_reference)
     if as_json:
         rows = [{**i.to_dict(), "sends": [s.to_dict() for s in sends if s.output_sha256 == i.output_sha256]}
                 for i in issues]  # fmt: skip
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    if not issues and not sends:
+    if not issues and not sends and not accesses:
         click.echo(f"No documents issued for {case_reference}.")
         return
     for i in issues:
@@ -190,3 +192,7 @@ def history(case_reference, register, as_json):
         why = f", resent: {s.resend_reason}" if s.resend_reason else ""
         click.echo(f"{s.sent_at}  {s.reference}  {how}  {s.status}  Notify id "
                    f"{s.notification_id or '-'}  {s.output_sha256[:12]}{why}")  # fmt: skip
+    if accesses:
+        click.echo("Through the HTTP API:")
+    for a in accesses:
+        click.echo(f"{a.accessed_at}  {a.actor:<20} {a.action:<9} {a.document or '-':<24} {a.recipient or '-'}")

@@ -213,6 +213,7 @@ def test_a_batch_runs_reports_and_serves_its_files(server):
     cli = subprocess.run([*DOCGEN, "history", "WOR-CIN-0001", "--register", str(server.data / "register.sqlite3")],
                          capture_output=True, text=True, check=True).stdout  # fmt: skip
     assert "outcome-letter" in cli
+    assert "Through the HTTP API:" in cli and "worcs-test" in cli and "download" in cli
 
 
 def test_another_authority_cannot_see_a_job_or_case_and_cannot_tell_it_exists(server):
