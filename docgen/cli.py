@@ -44,8 +44,8 @@ def validate(bundles, strict, as_json, templates_dir):
     Reports every problem at once, each with the file and its JSON path. BUNDLES are paths,
     or - for standard input. Exit 0 valid, 1 invalid, 2 a file could not be read.
 
+    \b
     Example:
-
         docgen validate samples/valid/*.json
         cat bundle.json | docgen validate --json -
     """
@@ -108,8 +108,8 @@ def render(bundle, doc_ids, all_docs, out, fmt, pdfa, password, password_file, s
     fails writes nothing; the others still complete and the exit code is 3. --all fills every
     document the bundle has the sections for, and says which it skipped and why.
 
+    \b
     Example:
-
         docgen render samples/valid/worcestershire-child-in-need.json --doc outcome-letter --out out/
         docgen render case.json --all --format both --out out/ --json
         docgen render - --doc outcome-letter --out - < case.json > letters.zip
@@ -194,8 +194,8 @@ def schema() -> None:
 def schema_export(out: Path) -> None:
     """Write the case bundle's JSON Schema, generated from the marshmallow source.
 
+    \b
     Example:
-
         docgen schema export
         docgen schema export --out - | jq .title
     """
@@ -218,15 +218,14 @@ def schema_export(out: Path) -> None:
 def list_templates(authority, as_json, templates_dir):
     """Show every document, the template each authority gets, and its version.
 
+    \b
     Example:
-
         docgen templates list --authority derbyshire
         docgen templates list --json
     """
     registry = Registry(templates_dir)
+    registry.check_names(authority=authority)  # an unknown authority is an error, not an empty list
     slugs = [authority] if authority else registry.authorities()
-    for slug in slugs:
-        registry.profile(slug)  # an unknown authority is an error, not an empty list
     rows = [dict(t.to_dict(), authority=slug) for slug in slugs for t in registry.resolve_all(slug)]
     if as_json:
         click.echo(json.dumps(rows, indent=2))

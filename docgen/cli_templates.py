@@ -113,6 +113,7 @@ def fields_command(doc_id, authority, markdown, out, all_docs, templates_dir):
         return
     if not doc_id:
         raise click.UsageError("Give a DOC_ID, or --all.")
+    registry.check_names(authority=authority, doc_id=doc_id)
     if markdown:
         text = as_markdown(reference(doc_id, authority=authority, registry=registry))
     else:
@@ -147,7 +148,9 @@ def preview_command(doc_id, authority, sample, recipient, out, templates_dir):
         docgen templates preview outcome-letter --authority worcestershire --out letter.pdf
         docgen templates preview family-plan --authority derbyshire --out plan.png
     """
-    made = make_preview(doc_id, authority, out, registry=Registry(templates_dir), sample=sample, recipient=recipient)
+    registry = Registry(templates_dir)
+    registry.check_names(authority=authority, doc_id=doc_id)
+    made = make_preview(doc_id, authority, out, registry=registry, sample=sample, recipient=recipient)
     borrowed = f", as if for {authority}" if made.borrowed else ""
     whose = f" for {made.recipient}" if made.recipient else ""
     click.echo(f"Wrote {made.out} from {made.sample.name}{whose}{borrowed}.")

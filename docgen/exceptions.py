@@ -65,6 +65,13 @@ class InputError(DocgenError):
     kind = "input"
 
 
+class UnknownName(DocgenError):
+    """Raised when a command line names an authority or document that is not registered."""
+
+    exit_code = EXIT_USAGE
+    kind = "unknown-name"
+
+
 class BundleInvalid(DocgenError):
     """Raised when a case bundle fails validation; ``problems`` holds every error found."""
 

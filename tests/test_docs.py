@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import click
+from click.testing import CliRunner
 import pytest
 
 from conftest import ROOT
@@ -44,3 +45,21 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one():
     assert setup_and_test.startswith("scripts/setup.sh --test && ")
     ci = (ROOT / ".ci" / "run").read_text("utf-8")
     assert setup_and_test in ci.splitlines()
+
+
+def help_examples(name: str) -> list[str]:
+    """The example commands of ``docgen NAME --help``, one per line, as a user sees them."""
+    result = CliRunner().invoke(cli, [*name.split(), "--help"], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    block = result.stdout.split("Example:", 1)[1].split("\n\n", 1)[0]
+    return [line.strip() for line in block.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_help_example_keeps_its_line_breaks(name):
+    """click rewraps help paragraphs unless they follow its \\b marker; run-together examples
+    cannot be copied."""
+    examples = help_examples(name)
+    assert examples, f"docgen {name} --help shows no example"
+    for line in examples:
+        assert line.count("docgen ") == 1, f"docgen {name} --help runs examples together: {line!r}"

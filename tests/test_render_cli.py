@@ -215,9 +215,13 @@ def test_templates_list_resolves_overrides_per_authority():
         expected = ROOT / "templates" / row["origin"] / f"{row['id']}.docx"
         assert Path(row["path"]) == expected
         assert row["sha256"] == hashlib.sha256(expected.read_bytes()).hexdigest()
-    unknown = CliRunner().invoke(cli, ["templates", "list", "--authority", "atlantis"])
-    assert unknown.exit_code == 4
-    assert unknown.stderr.startswith("Error: Unknown authority 'atlantis'. Known: ")
+    unknown = CliRunner().invoke(cli, ["templates", "list", "--authority", "nowhere"])
+    assert unknown.exit_code == 2
+    assert unknown.stdout == ""
+    assert unknown.stderr == "Error: Unknown authority 'nowhere'. Known: derbyshire, south-gloucestershire, worcestershire.\n"
+    misspelt = CliRunner().invoke(cli, ["templates", "list", "--authority", "worcestershir"])
+    assert misspelt.exit_code == 2
+    assert misspelt.stderr.startswith("Error: Unknown authority 'worcestershir'. Did you mean 'worcestershire'? ")
 
 
 def test_render_prints_the_bundles_warnings_and_still_writes(tmp_path):
