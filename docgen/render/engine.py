@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,7 +37,11 @@ MAX_SECONDS = 30.0
 _BODY = re.compile(r"(<w:body>|<w:body [^>]*>)(.*)(</w:body>)", re.DOTALL)
 _RENDERED_PART = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml$")
 # Tags whose handling needs docxtpl's object model or its table post-processing.
-_NEEDS_DOCXTPL = re.compile(r"\{[{%]-?\s*(r|tc|hm|vm|colspan|cellbg)\s|\{\{\s*\w*(image|subdoc)")
+# (`{#tc ... #}` removes its cell, and only docxtpl's table fix takes the emptied column out of the grid.)
+_NEEDS_DOCXTPL = re.compile(r"\{[{%]-?\s*(r|tc|hm|vm|colspan|cellbg)\s|\{#-?\s*tc\s|\{\{\s*\w*(image|subdoc)")
+_TAG_INSIDE = re.compile(r"(?<=\{[{%])(.*?)(?=[}%]\})", re.DOTALL)
+_XML_ENTITY = re.compile(r"&(quot|apos|amp|lt|gt|#[0-9]+|#x[0-9a-fA-F]+);")
+_ENTITY_TEXT = {"quot": '"', "apos": "'", "amp": "&", "lt": "<", "gt": ">"}
 _LISTING_CHARS = re.compile("[\t\a\f\n]")
 _DOCPR_ID = re.compile(r'(<wp:docPr\b[^>]*?\bid=")(\d+)(")')
 _CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
@@ -69,6 +74,33 @@ class Provenance:
         }
 
 
+class _Patcher(DocxTemplate):
+    """docxtpl's preparation of a part's XML, and then the text inside each tag read as text.
+
+    The XML escapes what a tag holds as its editor chooses: Word writes ``"`` as it is,
+    LibreOffice Writer ``&quot;``, and both write ``&`` as ``&amp;``. docxtpl turns only ``&lt;``
+    and ``&gt;`` back, so ``default(&quot;none&quot;)`` would not parse and ``join(" &amp; ")``
+    would print "&amp;"; unescaped once here, a tag means the same whoever saved it, and
+    autoescape writes what it prints as valid XML.
+    """
+
+    def patch_xml(self, src_xml: str) -> str:
+        return unescape_tags(super().patch_xml(src_xml))
+
+
+def unescape_tags(xml: str) -> str:
+    """The XML inside every ``{{ }}`` and ``{% %}`` tag of ``xml`` with its entities as text."""
+    return _TAG_INSIDE.sub(lambda m: _XML_ENTITY.sub(_entity_text, m.group()) if "&" in m.group() else m.group(), xml)
+
+
+def _entity_text(match: re.Match) -> str:
+    name = match.group(1)
+    if not name.startswith("#"):
+        return _ENTITY_TEXT[name]
+    code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
+    return chr(code) if 0 < code <= 0x10FFFF else match.group()  # not a character: left for Jinja to refuse
+
+
 @dataclass
 class _Part:
     name: str
@@ -90,7 +122,7 @@ class CompiledTemplate:
             raise TemplateError(f"The template cannot be read ({e.strerror}).", source=self.label) from e
         self.blob = sanitize(blob, self.label)  # size-checked, comments and tracked changes gone
         self.entries = package.read_entries(self.blob)
-        self._patcher = DocxTemplate(io.BytesIO(self.blob))
+        self._patcher = _Patcher(io.BytesIO(self.blob))
         self.parts: list[_Part] = []
         self.uses_docxtpl = False
         self.uses_logo = False
@@ -229,15 +261,18 @@ class CompiledTemplate:
         return package.write_zip(entries)
 
     def _render_with_docxtpl(self, context: dict, provenance: Provenance) -> bytes:
-        template = DocxTemplate(io.BytesIO(self.blob))
+        template = _Patcher(io.BytesIO(self.blob))
         try:
             template.render(context, jinja_env=self.env, autoescape=True)
         except _FAILURES as e:
             raise _failure(e, self.label, None) from e
         out = io.BytesIO()
         template.save(out)
-        rendered = package.read_entries(out.getvalue())
-        parts = {n: package.text_of(e).encode("utf-8") for n, e in rendered.items() if _RENDERED_PART.match(n)}
+        # Only the filled parts are taken from docxtpl's copy. (python-docx adds a second
+        # docProps/core.xml to a file whose core properties LibreOffice declared with its own
+        # spelling of the relationship type; the package gets docgen's own anyway.)
+        with zipfile.ZipFile(out) as saved:
+            parts = {n: saved.read(n) for n in saved.namelist() if _RENDERED_PART.match(n)}
         return self._assemble(parts, provenance, _logo_png(context))
 
 
