@@ -147,9 +147,7 @@ def _to_stdout(results, fmt: str, pdfa: bool, password: str | None) -> None:
     with tempfile.TemporaryDirectory() as work:
         write_with_converter(results, Path(work), fmt=fmt, pdfa=pdfa, password=password)
         files = [path for r in results if r.ok for path in r.outputs.values()]
-        for r in results:
-            if not r.ok:
-                click.echo(f"Error: {r.error}", err=True)
+        _report_errors(results)
         if len(files) == 1:
             sys.stdout.buffer.write(files[0].read_bytes())
         elif files:
@@ -166,11 +164,19 @@ def _report(results, as_json: bool) -> None:
         click.echo(json.dumps([row.to_dict() for row in written(results)], indent=2, ensure_ascii=False))
         return
     for r in results:
-        if r.ok:
-            for path in r.outputs.values():
-                click.echo(str(path))
-        else:
-            click.echo(f"Error: {r.error}", err=True)
+        for path in r.outputs.values() if r.ok else ():
+            click.echo(str(path))
+    _report_errors(results)
+
+
+def _report_errors(results) -> None:
+    """Each error once: a template's error is the same for every recipient it stopped."""
+    stopped: dict[str, list[str]] = {}
+    for r in results:
+        if not r.ok:
+            stopped.setdefault(str(r.error), []).append(r.recipient.slug if r.recipient else r.doc_id)
+    for error, whom in stopped.items():
+        click.echo(f"Error: {error}" + (f" (for {', '.join(whom)})" if len(whom) > 1 else ""), err=True)
 
 
 def _exit_for(results) -> None:

@@ -93,12 +93,25 @@ class TemplateError(DocgenError):
 
     exit_code = EXIT_TEMPLATE
     kind = "template"
+    near: str = ""  # the template's own text where it failed, when the engine knows it
 
 
 class TemplateNotFound(TemplateError):
     """Raised when no template is registered for a document id and authority."""
 
     kind = "template-not-found"
+
+
+class TemplateFault(TemplateError):
+    """Raised when a template's own wording is wrong (a misspelt field, a tag not closed or split
+    by a hyperlink), so that it fails whatever bundle fills it; ``wording`` lists each problem
+    where ``templates check`` puts it."""
+
+    kind = "template-fault"
+
+    def __init__(self, message: str, *, wording: list | None = None, **kwargs: Any) -> None:
+        self.wording = list(wording or [])
+        super().__init__(message, **kwargs)
 
 
 class MissingField(TemplateError):

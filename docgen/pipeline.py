@@ -14,12 +14,14 @@ Writing files (atomically, into a folder) is :mod:`docgen.output`; converting to
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from docgen.authoring.diagnose import explain
 from docgen.bundle import Bundle
 from docgen.bundle.load import load as load_raw
 from docgen.bundle.paths import resolve_path
@@ -69,7 +71,7 @@ class Pipeline:
     def __init__(self, registry: Registry | None = None, *, today: date | None = None) -> None:
         self.registry = registry or Registry()
         self.today = today
-        self._compiled: dict[tuple[Path, str], CompiledTemplate] = {}
+        self._compiled: dict[tuple[Path, str], CompiledTemplate | DocgenError] = {}
 
     # -- bundle and validate --------------------------------------------------------------------
     def check(self, source: str | Path, *, stdin=None) -> ValidationReport:
@@ -156,8 +158,8 @@ class Pipeline:
             log.debug("[%s] rendered %s", bundle.reference, result.stem)
         except DocgenError as e:
             e.case_ref = bundle.reference
-            result.error = e
-            log.debug("[%s] %s failed: %s", bundle.reference, result.stem, e.message)
+            result.error = explain(e, template.path, _label(template, self.registry))
+            log.debug("[%s] %s failed: %s", bundle.reference, result.stem, result.error.message)
         return result
 
     def provenance(self, bundle: Bundle, template: TemplateInfo, profile) -> Provenance:
@@ -174,8 +176,15 @@ class Pipeline:
     def compiled(self, template: TemplateInfo) -> CompiledTemplate:
         key = (template.path, template.sha256)
         if key not in self._compiled:
-            self._compiled[key] = CompiledTemplate(template.path, label=_label(template, self.registry))
-        return self._compiled[key]
+            label = _label(template, self.registry)
+            try:
+                self._compiled[key] = CompiledTemplate(template.path, label=label)
+            except DocgenError as e:  # explained once, then raised again for each recipient
+                self._compiled[key] = explain(e, template.path, label)
+        compiled = self._compiled[key]
+        if isinstance(compiled, DocgenError):
+            raise copy.copy(compiled)
+        return compiled
 
 
 def sha256(content: bytes) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import traceback
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -107,6 +108,7 @@ class _Part:
     prefix: str  # XML before the rendered section (document.xml: up to and with <w:body>)
     template: Template
     suffix: str
+    source: str  # the Jinja source, one line per paragraph, to say where a failure is
 
 
 class CompiledTemplate:
@@ -160,11 +162,13 @@ class CompiledTemplate:
         try:
             template = self.env.from_string(patched)
         except TemplateSyntaxError as e:
-            raise TemplateError(
+            error = TemplateError(
                 f"Jinja syntax error: {e.message} (near: {_text_near(patched, e.lineno)!r}).",
                 source=f"{self.label} ({name})",
-            ) from e
-        self.parts.append(_Part(name, prefix, template, suffix))
+            )
+            error.near = _text_near(patched, e.lineno)
+            raise error from e
+        self.parts.append(_Part(name, prefix, template, suffix, patched))
 
     def _package_parts(self) -> dict[str, package.Entry]:
         """The parts every filled copy replaces: [Content_Types].xml and _rels/.rels declaring
@@ -229,7 +233,9 @@ class CompiledTemplate:
                     )
                 chunks.append(chunk)
         except _FAILURES as e:
-            raise _failure(e, self.label, part.name) from e
+            failure = _failure(e, self.label, part.name)
+            failure.near = _text_near(part.source, _template_line(e))  # the template's words, no values
+            raise failure from e
         xml = "".join(chunks)
         xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
@@ -301,6 +307,13 @@ def _failure(error: BaseException, label: str, part: str | None) -> TemplateErro
 
 def _field_in_error(error: UndefinedError) -> str:
     return str(error.message or error).strip("'\"")
+
+
+def _template_line(error: BaseException) -> int | None:
+    """The line of the template being run when ``error`` was raised (Jinja puts its frames in
+    the traceback under the name ``<template>``)."""
+    lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if f.filename == "<template>"]
+    return lines[-1] if lines else None
 
 
 def _text_near(source: str, lineno: int | None) -> str:
