@@ -18,7 +18,7 @@ from docgen.authoring.check import check, fields_used
 from docgen.authoring.preview import preview as make_preview
 from docgen.authoring.reference import as_markdown, as_text, reference, write_pages
 from docgen.authoring.scaffold import new_authority
-from docgen.authoring.snapshot import SNAPSHOT_DIR, compare, render_snapshots, update
+from docgen.authoring.snapshot import SNAPSHOT_DIR, compare, render_snapshots, told_once, update
 from docgen.cli_support import json_option, reports_errors, templates_option
 from docgen.exceptions import EXIT_INVALID
 from docgen.atomic import write_atomic
@@ -176,11 +176,12 @@ def snapshot_command(do_update, folder, templates_dir):
     """
     snapshots = render_snapshots(Registry(templates_dir))
     differences = update(snapshots, folder) if do_update else compare(snapshots, folder)
-    for difference in differences:
-        if do_update and difference.kind != "failed":
-            click.echo(f"{'removed' if difference.kind == 'gone' else 'updated'} {difference.name}")
-        else:
-            click.echo(difference.describe(), err=True)
+    if do_update:
+        for difference in differences:
+            if difference.kind != "failed":
+                click.echo(f"{'removed' if difference.kind == 'gone' else 'updated'} {difference.name}")
+    for told in told_once([d for d in differences if d.kind == "failed" or not do_update]):
+        click.echo(told, err=True)
     failing = [d for d in differences if d.kind == "failed"] if do_update else differences
     click.echo(f"{len(snapshots)} documents, {len(differences)} {'changed' if do_update else 'different'}.",
                err=bool(failing))
