@@ -47,7 +47,7 @@ def explain(error: DocgenError, template: Path, label: str) -> DocgenError:
 
 
 def compile_explained(template: Path, label: str | None = None) -> CompiledTemplate:
-    """The compiled template, or its compile error explained (for previews and checks)."""
+    """The compiled template, or its compile error explained (for previews)."""
     label = label or str(template)
     try:
         return CompiledTemplate(template, label=label)
@@ -84,7 +84,7 @@ def _place_of(error: TemplateError, places: tuple[Paragraph, ...]) -> Paragraph 
     if isinstance(error, MissingField):
         named = _QUOTED.search(error.message)
         if named:
-            word = re.compile(rf"(?<![\w.]){re.escape(named.group(1))}(?!\w)|\.{re.escape(named.group(1))}(?!\w)")
+            word = re.compile(rf"(?<!\w){re.escape(named.group(1))}(?!\w)")
             return next((p for p in places if "{" in p.text and word.search(p.text)), None)
     return None
 
