@@ -1,9 +1,10 @@
 """The docgen command line: a thin layer over :mod:`docgen.pipeline` and the stage modules.
 
 Exit codes (docgen.exceptions): 0 success; 1 invalid bundle (or template errors under check);
-2 usage error (bad option, missing/unreadable/non-UTF-8/oversized file); 3 some documents
-failed, the others were written; 4 template missing or broken, or a field the bundle lacks;
-5 LibreOffice missing or failing; 6 output not writable; 7 a PDF input is corrupt or encrypted.
+2 usage error (bad option, unknown authority or document named, missing/unreadable/non-UTF-8/
+oversized file); 3 some documents failed, the others were written; 4 template missing or broken,
+or a field the bundle lacks; 5 LibreOffice missing or failing; 6 output not writable; 7 a PDF
+input is corrupt or encrypted.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 EXIT_OK = 0
 EXIT_INVALID = 1  # the bundle (or a template under check) has errors
-EXIT_USAGE = 2  # bad arguments, or an input file missing, unreadable, not UTF-8, too large
+EXIT_USAGE = 2  # bad arguments or names, or an input file missing, unreadable, not UTF-8, too large
 EXIT_PARTIAL = 3  # some documents or records failed; the others were written
 EXIT_TEMPLATE = 4  # a template is missing, broken, or asks for a field the bundle lacks
 EXIT_CONVERTER = 5  # LibreOffice is missing or could not convert

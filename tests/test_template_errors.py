@@ -112,3 +112,24 @@ def test_batch_tells_a_template_error_in_full_once(root, tmp_path):
         f"Error: {cases / 'case-1.json'} [WOR-CIN-0001] note for family-mum: templates/default/note.docx: {TYPO}",
         f"Error: {cases / 'case-2.json'} [WOR-CIN-0002] note for family-mum: the template error above",
     ]
+
+
+def test_a_misspelt_field_in_a_table_cell_is_placed_in_its_cell(root, tmp_path):
+    build(root / "default" / "note.docx", ["Our reference: {{ case.reference }}"],
+          table=[["Child", "Born"], ["{{ child.frist_name }}", "{{ child.date_of_birth | date }}"]])
+    result = run("render", SAMPLE, "--doc", "note", "--out", tmp_path / "out", "--templates", root)
+    assert result.exit_code == 4
+    assert result.stderr == (
+        f"Error: [WOR-CIN-0001] templates/default/note.docx: {FAULT}"
+        'table 1, row 2, cell 1 ("{{ child.frist_name }}"): `child.frist_name` is not a field this template '
+        "can use: did you mean `child.first_name`? (for family-mum, agency-hv, agency-teacher)\n"
+    )
+
+
+def test_a_failure_while_filling_is_placed_at_the_paragraph_being_filled(root, tmp_path):
+    build(root / "default" / "note.docx", ["Dear family,", "Weeks open: {{ 12 // 0 }}",
+                                           "Our reference: {{ case.reference }}"], recipients="none")
+    result = run("render", SAMPLE, "--doc", "note", "--out", tmp_path / "out", "--templates", root)
+    assert result.exit_code == 4
+    assert result.stderr == ("Error: [WOR-CIN-0001] templates/default/note.docx: The template failed: integer "
+                             'division or modulo by zero, in body paragraph 2 ("Weeks open: {{ 12 // 0 }}").\n')
