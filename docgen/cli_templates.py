@@ -140,8 +140,10 @@ def fields_command(doc_id, authority, markdown, out, all_docs, templates_dir):
 def preview_command(doc_id, authority, sample, recipient, out, templates_dir):
     """Fill a template from a sample bundle to see what it will look like.
 
-    The --out extension chooses the format: .docx, .pdf (through LibreOffice), or .png, a
-    picture of the first page (needs poppler's pdftoppm).
+    Every recipient's copy (family and agency variants) is filled; the first, or the
+    --recipient's, is written. When any copy fails nothing is written and the exit code is 4,
+    with each failing copy named. The --out extension chooses the format: .docx, .pdf (through
+    LibreOffice), or .png, a picture of the first page (needs poppler's pdftoppm).
 
     \b
     Example:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 import traceback
+import warnings
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -273,10 +274,12 @@ class CompiledTemplate:
         except _FAILURES as e:
             raise _failure(e, self.label, None) from e
         out = io.BytesIO()
-        template.save(out)
         # Only the filled parts are taken from docxtpl's copy. (python-docx adds a second
         # docProps/core.xml to a file whose core properties LibreOffice declared with its own
-        # spelling of the relationship type; the package gets docgen's own anyway.)
+        # spelling of the relationship type, and zipfile warns; the package gets docgen's own.)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Duplicate name: 'docProps/core.xml'", UserWarning)
+            template.save(out)
         with zipfile.ZipFile(out) as saved:
             parts = {n: saved.read(n) for n in saved.namelist() if _RENDERED_PART.match(n)}
         return self._assemble(parts, provenance, _logo_png(context))
