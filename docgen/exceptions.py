@@ -94,6 +94,7 @@ class TemplateError(DocgenError):
     exit_code = EXIT_TEMPLATE
     kind = "template"
     near: str = ""  # the template's own text where it failed, when the engine knows it
+    placed: bool = False  # the message already says where in the template (docgen.authoring.diagnose)
 
 
 class TemplateNotFound(TemplateError):

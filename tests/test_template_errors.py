@@ -133,3 +133,13 @@ def test_a_failure_while_filling_is_placed_at_the_paragraph_being_filled(root, t
     assert result.exit_code == 4
     assert result.stderr == ("Error: [WOR-CIN-0001] templates/default/note.docx: The template failed: integer "
                              'division or modulo by zero, in body paragraph 2 ("Weeks open: {{ 12 // 0 }}").\n')
+
+
+def test_a_compile_error_outside_the_wording_check_is_told_once_unchanged(root, tmp_path):
+    build(root / "default" / "note.docx", ["Dear {{ recipient.salutation }},"], header="{{ authority.logo }}")
+    result = run("render", SAMPLE, "--doc", "note", "--out", tmp_path / "out", "--templates", root)
+    assert result.exit_code == 4
+    assert result.stderr == (
+        "Error: [WOR-CIN-0001] templates/default/note.docx: The authority's logo can be printed in the document "
+        "body only, not in header1. (for family-mum, agency-hv, agency-teacher)\n"
+    )

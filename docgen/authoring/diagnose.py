@@ -29,6 +29,8 @@ def explain(error: DocgenError, template: Path, label: str) -> DocgenError:
     """``error`` from compiling or filling ``template``, said as ``templates check`` would say it."""
     if not isinstance(error, TemplateError) or isinstance(error, (TemplateFault, TemplateSecurityError)):
         return error
+    if error.placed:  # a compile error, explained once and raised again for each recipient
+        return error
     try:
         content = Path(template).read_bytes()
     except OSError:
@@ -43,6 +45,7 @@ def explain(error: DocgenError, template: Path, label: str) -> DocgenError:
         error.message = f"{error.message.rstrip('.')}, in {place.label} (\"{place.short_text()}\")."
         error.args = (error.message,)
         error.source = label
+        error.placed = True
     return error
 
 

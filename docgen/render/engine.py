@@ -92,7 +92,10 @@ class _Patcher(DocxTemplate):
 
 def unescape_tags(xml: str) -> str:
     """The XML inside every ``{{ }}`` and ``{% %}`` tag of ``xml`` with its entities as text."""
-    return _TAG_INSIDE.sub(lambda m: _XML_ENTITY.sub(_entity_text, m.group()) if "&" in m.group() else m.group(), xml)
+    def unescaped(tag: re.Match) -> str:
+        return _XML_ENTITY.sub(_entity_text, tag.group()) if "&" in tag.group() else tag.group()
+
+    return _TAG_INSIDE.sub(unescaped, xml)
 
 
 def _entity_text(match: re.Match) -> str:
