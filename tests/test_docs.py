@@ -171,3 +171,14 @@ def test_every_example_runs(example, workspace):
     if expected == 1 and "--json" in example:  # failed on warnings only, as documented
         report = json.loads(done.stdout)
         assert report["errors"] == 0 and report["warnings"] > 0
+
+
+@pytest.mark.parametrize("number", range(len(re.findall(r"```python\n", README))))
+def test_every_python_example_in_the_readme_runs(number, workspace):
+    code = re.findall(r"```python\n(.*?)\n```", README, re.DOTALL)[number]
+    done = subprocess.run([sys.executable, "-c", code], cwd=workspace, env=example_env(workspace),
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines and all(line.endswith((" bytes", " None")) for line in lines), done.stdout  # no error printed
+    assert "WOR-CIN-0001_outcome-letter_family-mum" in done.stdout
