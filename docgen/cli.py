@@ -1,10 +1,10 @@
 """The docgen command line: a thin layer over :mod:`docgen.pipeline` and the stage modules.
 
 Exit codes (docgen.exceptions): 0 success; 1 invalid bundle (or template errors under check);
-2 usage error (bad option, missing/unreadable/non-UTF-8/oversized file); 3 some documents
-failed, the others were written; 4 template missing or broken, or a field the bundle lacks;
-5 LibreOffice missing or failing; 6 output not writable; 7 a PDF input is corrupt or encrypted; 8 GOV.UK Notify refused the
-API key.
+2 usage error (bad option, unknown authority or document named, missing/unreadable/non-UTF-8/
+oversized file); 3 some documents failed, the others were written; 4 template missing or broken,
+or a field the bundle lacks; 5 LibreOffice missing or failing; 6 output not writable; 7 a PDF
+input is corrupt or encrypted; 8 GOV.UK Notify refused the API key.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def validate(bundles, strict, as_json, templates_dir):
     Reports every problem at once, each with the file and its JSON path. BUNDLES are paths,
     or - for standard input. Exit 0 valid, 1 invalid, 2 a file could not be read.
 
+    \b
     Example:
-
         docgen validate samples/valid/*.json
         cat bundle.json | docgen validate --json -
     """
@@ -220,12 +220,16 @@ class _RenderReport:
                     click.echo(str(path))
 
     def _notes(self) -> None:
-        """Each file that replaced one already there, and each document that failed."""
+        """Each file that replaced one already there, and each error once: a template's error
+        is the same for every recipient it stopped."""
+        stopped: dict[str, list[str]] = {}
         for r in self.results:
             for path in r.replaced:
                 click.echo(f"Warning: replaced {path}, which was already there.", err=True)
             if not r.ok:
-                click.echo(f"Error: {r.error}", err=True)
+                stopped.setdefault(str(r.error), []).append(r.recipient.slug if r.recipient else r.doc_id)
+        for error, whom in stopped.items():
+            click.echo(f"Error: {error}" + (f" (for {', '.join(whom)})" if len(whom) > 1 else ""), err=True)
 
     @property
     def exit_code(self) -> int:
@@ -273,8 +277,8 @@ def schema() -> None:
 def schema_export(out: Path) -> None:
     """Write the case bundle's JSON Schema, generated from the marshmallow source.
 
+    \b
     Example:
-
         docgen schema export
         docgen schema export --out - | jq .title
     """
@@ -297,15 +301,14 @@ def schema_export(out: Path) -> None:
 def list_templates(authority, as_json, templates_dir):
     """Show every document, the template each authority gets, and its version.
 
+    \b
     Example:
-
         docgen templates list --authority derbyshire
         docgen templates list --json
     """
     registry = Registry(templates_dir)
+    registry.check_names(authority=authority)  # an unknown authority is an error, not an empty list
     slugs = [authority] if authority else registry.authorities()
-    for slug in slugs:
-        registry.profile(slug)  # an unknown authority is an error, not an empty list
     rows = [dict(t.to_dict(), authority=slug) for slug in slugs for t in registry.resolve_all(slug)]
     if as_json:
         click.echo(json.dumps(rows, indent=2))

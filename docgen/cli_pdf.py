@@ -48,6 +48,7 @@ def pack(pdfs: tuple[Path, ...], out: Path, duplex: bool, order: str) -> None:
         docgen pack cover.pdf out/*_family-mum.pdf --order given --out print/mum.pdf
     """
     paths = in_recipient_order(list(pdfs)) if order == "recipient" else list(pdfs)
+    out.parent.mkdir(parents=True, exist_ok=True)  # as render makes its --out folder
     made = make_pack([(path.stem, path) for path in paths], out, duplex=duplex)
     click.echo(f"Wrote {out}: {len(made.entries)} documents, {made.pages} pages")
 

@@ -18,7 +18,7 @@ from docgen.authoring.check import check, fields_used
 from docgen.authoring.preview import preview as make_preview
 from docgen.authoring.reference import as_markdown, as_text, reference, write_pages
 from docgen.authoring.scaffold import new_authority
-from docgen.authoring.snapshot import SNAPSHOT_DIR, compare, render_snapshots, update
+from docgen.authoring.snapshot import SNAPSHOT_DIR, compare, render_snapshots, told_once, update
 from docgen.cli_support import json_option, reports_errors, templates_option
 from docgen.exceptions import EXIT_INVALID
 from docgen.atomic import write_atomic
@@ -113,6 +113,7 @@ def fields_command(doc_id, authority, markdown, out, all_docs, templates_dir):
         return
     if not doc_id:
         raise click.UsageError("Give a DOC_ID, or --all.")
+    registry.check_names(authority=authority, doc_id=doc_id)
     if markdown:
         text = as_markdown(reference(doc_id, authority=authority, registry=registry))
     else:
@@ -139,15 +140,19 @@ def fields_command(doc_id, authority, markdown, out, all_docs, templates_dir):
 def preview_command(doc_id, authority, sample, recipient, out, templates_dir):
     """Fill a template from a sample bundle to see what it will look like.
 
-    The --out extension chooses the format: .docx, .pdf (through LibreOffice), or .png, a
-    picture of the first page (needs poppler's pdftoppm).
+    Every recipient's copy (family and agency variants) is filled; the first, or the
+    --recipient's, is written. When any copy fails nothing is written and the exit code is 4,
+    with each failing copy named. The --out extension chooses the format: .docx, .pdf (through
+    LibreOffice), or .png, a picture of the first page (needs poppler's pdftoppm).
 
     \b
     Example:
         docgen templates preview outcome-letter --authority worcestershire --out letter.pdf
         docgen templates preview family-plan --authority derbyshire --out plan.png
     """
-    made = make_preview(doc_id, authority, out, registry=Registry(templates_dir), sample=sample, recipient=recipient)
+    registry = Registry(templates_dir)
+    registry.check_names(authority=authority, doc_id=doc_id)
+    made = make_preview(doc_id, authority, out, registry=registry, sample=sample, recipient=recipient)
     borrowed = f", as if for {authority}" if made.borrowed else ""
     whose = f" for {made.recipient}" if made.recipient else ""
     click.echo(f"Wrote {made.out} from {made.sample.name}{whose}{borrowed}.")
@@ -173,11 +178,12 @@ def snapshot_command(do_update, folder, templates_dir):
     """
     snapshots = render_snapshots(Registry(templates_dir))
     differences = update(snapshots, folder) if do_update else compare(snapshots, folder)
-    for difference in differences:
-        if do_update and difference.kind != "failed":
-            click.echo(f"{'removed' if difference.kind == 'gone' else 'updated'} {difference.name}")
-        else:
-            click.echo(difference.describe(), err=True)
+    if do_update:
+        for difference in differences:
+            if difference.kind != "failed":
+                click.echo(f"{'removed' if difference.kind == 'gone' else 'updated'} {difference.name}")
+    for told in told_once([d for d in differences if d.kind == "failed" or not do_update]):
+        click.echo(told, err=True)
     failing = [d for d in differences if d.kind == "failed"] if do_update else differences
     click.echo(f"{len(snapshots)} documents, {len(differences)} {'changed' if do_update else 'different'}.",
                err=bool(failing))

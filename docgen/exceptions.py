@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 EXIT_OK = 0
 EXIT_INVALID = 1  # the bundle (or a template under check) has errors
-EXIT_USAGE = 2  # bad arguments, or an input file missing, unreadable, not UTF-8, too large
+EXIT_USAGE = 2  # bad arguments or names, or an input file missing, unreadable, not UTF-8, too large
 EXIT_PARTIAL = 3  # some documents or records failed; the others were written
 EXIT_TEMPLATE = 4  # a template is missing, broken, or asks for a field the bundle lacks
 EXIT_CONVERTER = 5  # LibreOffice is missing or could not convert
@@ -66,6 +66,13 @@ class InputError(DocgenError):
     kind = "input"
 
 
+class UnknownName(DocgenError):
+    """Raised when a command line names an authority or document that is not registered."""
+
+    exit_code = EXIT_USAGE
+    kind = "unknown-name"
+
+
 class BundleInvalid(DocgenError):
     """Raised when a case bundle fails validation; ``problems`` holds every error found."""
 
@@ -87,12 +94,26 @@ class TemplateError(DocgenError):
 
     exit_code = EXIT_TEMPLATE
     kind = "template"
+    near: str = ""  # the template's own text where it failed, when the engine knows it
+    placed: bool = False  # the message already says where in the template (docgen.authoring.diagnose)
 
 
 class TemplateNotFound(TemplateError):
     """Raised when no template is registered for a document id and authority."""
 
     kind = "template-not-found"
+
+
+class TemplateFault(TemplateError):
+    """Raised when a template's own wording is wrong (a misspelt field, a tag not closed or split
+    by a hyperlink), so that it fails whatever bundle fills it; ``wording`` lists each problem
+    where ``templates check`` puts it."""
+
+    kind = "template-fault"
+
+    def __init__(self, message: str, *, wording: list | None = None, **kwargs: Any) -> None:
+        self.wording = list(wording or [])
+        super().__init__(message, **kwargs)
 
 
 class MissingField(TemplateError):

@@ -14,6 +14,7 @@ Writing files (atomically, into a folder) is :mod:`docgen.output`; converting to
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
+from docgen.authoring.diagnose import explain
 from docgen.bundle import Bundle
 from docgen.bundle.load import load as load_raw
 from docgen.bundle.paths import resolve_path
@@ -74,7 +76,7 @@ class Pipeline:
     def __init__(self, registry: Registry | None = None, *, today: date | None = None) -> None:
         self.registry = registry or Registry()
         self.today = today
-        self._compiled: dict[tuple[Path, str], CompiledTemplate] = {}
+        self._compiled: dict[tuple[Path, str], CompiledTemplate | DocgenError] = {}
         self._profile_hashes: dict[str, str] = {}
 
     # -- bundle and validate --------------------------------------------------------------------
@@ -217,8 +219,8 @@ class Pipeline:
             log.debug("[%s] rendered %s", bundle.reference, result.stem)
         except DocgenError as e:
             e.case_ref = bundle.reference
-            result.error = e
-            log.debug("[%s] %s failed: %s", bundle.reference, result.stem, e.message)
+            result.error = explain(e, template.path, _label(template, self.registry))
+            log.debug("[%s] %s failed: %s", bundle.reference, result.stem, result.error.message)
         return result
 
     def provenance(self, bundle: Bundle, template: TemplateInfo, profile) -> Provenance:
@@ -235,8 +237,15 @@ class Pipeline:
     def compiled(self, template: TemplateInfo) -> CompiledTemplate:
         key = (template.path, template.sha256)
         if key not in self._compiled:
-            self._compiled[key] = CompiledTemplate(template.path, label=_label(template, self.registry))
-        return self._compiled[key]
+            label = _label(template, self.registry)
+            try:
+                self._compiled[key] = CompiledTemplate(template.path, label=label)
+            except DocgenError as e:  # explained once, then raised again for each recipient
+                self._compiled[key] = explain(e, template.path, label)
+        compiled = self._compiled[key]
+        if isinstance(compiled, DocgenError):
+            raise copy.copy(compiled)
+        return compiled
 
 
 def sha256(content: bytes) -> str:

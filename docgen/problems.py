@@ -24,6 +24,12 @@ class Problem:
         return f"{where}: {self.severity}: {self.message}" if where else self.message
 
 
+def did_you_mean(name: str, known) -> str:
+    """" Did you mean 'x'?" for the known name closest to ``name``, or "" when none is close."""
+    guess = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" Did you mean '{guess[0]}'?" if guess else ""
+
+
 def join_path(path: str, key: object) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
@@ -68,10 +74,7 @@ def _nested_schema(schema, key: str):
 def _plain(message: str, path: str, owner) -> str:
     if message == "Unknown field.":
         key = path.rsplit(".", 1)[-1]
-        known = list(getattr(owner, "fields", {}))
-        guess = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        hint = f" Did you mean '{guess[0]}'?" if guess else ""
-        return f"Unknown key '{key}'.{hint}"
+        return f"Unknown key '{key}'.{did_you_mean(key, getattr(owner, 'fields', {}))}"
     if message == "Missing data for required field.":
         return "This field is required."
     if message == "Field may not be null.":

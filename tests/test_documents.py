@@ -17,7 +17,7 @@ import pytest
 from conftest import ROOT, TODAY, VALID_SAMPLES, docx_text
 from docgen.bundle import codes
 from docgen.convert import Converter
-from docgen.exceptions import MissingField
+from docgen.exceptions import MissingField, TemplateFault
 from docgen.pdfout.letter_check import ADDRESS_BOX_MM, check_letter, read_words
 from docgen.pipeline import Pipeline
 from docgen.registry import Registry, load_template_info
@@ -406,12 +406,13 @@ def test_a_recipient_without_an_address_fails_only_their_letter_naming_the_field
     failed, worked = results
     assert isinstance(failed.error, MissingField)
     assert str(failed.error) == (
-        "[WOR-CIN-0001] templates/default/information-request.docx (word/document.xml): "
-        "The template uses the field 'address', which this case bundle does not have.")
+        "[WOR-CIN-0001] templates/default/information-request.docx: The template uses the field 'address', "
+        "which this case bundle does not have, in table 1, row 2, cell 1, paragraph 2 "
+        '("{% for line in recipient.address.lines %}{{ line }}{% endfo…").')
     assert worked.error is None and worked.recipient.person_id == "teacher"
 
 
-def test_a_template_using_a_field_the_bundle_lacks_fails_naming_template_field_and_case(tmp_path):
+def test_a_template_using_a_field_no_bundle_has_fails_naming_template_place_and_case(tmp_path):
     root = tmp_path / "templates"
     shutil.copytree(TEMPLATES, root)
     document = docx.Document(str(root / "default" / "feedback-sheet.docx"))
@@ -419,11 +420,13 @@ def test_a_template_using_a_field_the_bundle_lacks_fails_naming_template_field_a
     document.save(str(root / "default" / "feedback-sheet.docx"))
     pipeline = Pipeline(Registry(root), today=TODAY)
     (result,) = pipeline.render(pipeline.load(VALID_SAMPLES[0]), ["feedback-sheet"])
-    assert isinstance(result.error, MissingField) and result.error.exit_code == 4
+    assert isinstance(result.error, TemplateFault) and result.error.exit_code == 4  # the template's, not the bundle's
     assert result.error.case_ref == BUNDLES[VALID_SAMPLES[0].name].reference
     assert result.error.message == (
-        "The template uses the field 'social_worker_pager', which this case bundle does not have.")
-    assert result.error.source.endswith("templates/default/feedback-sheet.docx (word/document.xml)")
+        "The template has 1 error in its wording, whatever bundle fills it: body paragraph 13 "
+        '("Pager: {{ case.social_worker_pager }}"): `case.social_worker_pager` is not a field this template '
+        "can use: check the spelling; `docgen templates fields feedback-sheet` lists every field")
+    assert result.error.source == "templates/default/feedback-sheet.docx"
 
 
 def test_a_document_whose_section_is_missing_names_it(tmp_path):

@@ -262,16 +262,38 @@ def registry_with_broken_template(tmp_path):
     return root
 
 
-def test_missing_field_names_template_field_and_case(tmp_path, registry_with_broken_template):
+def test_a_misspelt_field_blames_the_template_once_with_its_place_and_a_suggestion(
+        tmp_path, registry_with_broken_template):
     out = tmp_path / "out"
     result = render(SAMPLE, "--doc", "outcome-letter", "--out", out, "--templates", registry_with_broken_template)
     assert result.exit_code == 4
-    first = result.stderr.splitlines()[0]
-    assert first == (
-        "Error: [WOR-CIN-0001] templates/worcestershire/outcome-letter.docx (word/document.xml): "
-        "The template uses the field 'school_nurse', which this case bundle does not have."
+    assert result.stderr == (
+        "Error: [WOR-CIN-0001] templates/worcestershire/outcome-letter.docx: The template has 1 error in its "
+        'wording, whatever bundle fills it: body paragraph 27 ("School nurse: {{ child.school_nurse }}"): '
+        "`child.school_nurse` is not a field this template can use: did you mean `child.school`? "
+        "(for family-mum, agency-hv, agency-teacher)\n"
     )
+    assert "does not have" not in result.stderr
     assert not out.exists() or not list(out.iterdir())
+
+
+def test_a_field_the_bundle_lacks_is_named_with_the_paragraph_using_it(tmp_path):
+    root = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", root)
+    document = docx.Document(str(root / "default" / "outcome-letter.docx"))
+    document.add_paragraph("Known as: {{ children[0].preferred_name }}")
+    document.save(str(root / "default" / "outcome-letter.docx"))
+    data = json.loads(SAMPLE.read_text("utf-8"))
+    data["children"][0].pop("preferred_name", None)
+    bundle = tmp_path / "case.json"
+    bundle.write_text(json.dumps(data), "utf-8")
+    result = render(bundle, "--doc", "outcome-letter", "--out", tmp_path / "out", "--templates", root)
+    assert result.exit_code == 4
+    assert result.stderr == (
+        "Error: [WOR-CIN-0001] templates/default/outcome-letter.docx: The template uses the field "
+        "'preferred_name', which this case bundle does not have, in body paragraph 27 "
+        '("Known as: {{ children[0].preferred_name }}"). (for family-mum, agency-hv, agency-teacher)\n'
+    )
 
 
 def test_one_failing_document_does_not_stop_the_others(tmp_path, registry_with_broken_template):
@@ -328,9 +350,13 @@ def test_templates_list_resolves_overrides_per_authority():
         expected = ROOT / "templates" / row["origin"] / f"{row['id']}.docx"
         assert Path(row["path"]) == expected
         assert row["sha256"] == hashlib.sha256(expected.read_bytes()).hexdigest()
-    unknown = CliRunner().invoke(cli, ["templates", "list", "--authority", "atlantis"])
-    assert unknown.exit_code == 4
-    assert unknown.stderr.startswith("Error: Unknown authority 'atlantis'. Known: ")
+    unknown = CliRunner().invoke(cli, ["templates", "list", "--authority", "nowhere"])
+    assert unknown.exit_code == 2
+    assert unknown.stdout == ""
+    assert unknown.stderr == "Error: Unknown authority 'nowhere'. Known: derbyshire, south-gloucestershire, worcestershire.\n"
+    misspelt = CliRunner().invoke(cli, ["templates", "list", "--authority", "worcestershir"])
+    assert misspelt.exit_code == 2
+    assert misspelt.stderr.startswith("Error: Unknown authority 'worcestershir'. Did you mean 'worcestershire'? ")
 
 
 def test_render_prints_the_bundles_warnings_and_still_writes(tmp_path):

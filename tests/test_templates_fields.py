@@ -123,5 +123,15 @@ def test_fields_markdown_for_an_authority(small_registry, tmp_path):
 
 def test_fields_of_an_unknown_document(small_registry):
     result = invoke(templates, ["fields", "nope", "--templates", small_registry])
-    assert result.exit_code == 4
-    assert result.stderr == "Error: No template for document 'nope'. Known: outcome-letter.\n"
+    assert result.exit_code == 2
+    assert result.stderr == "Error: Unknown document 'nope'. Known: outcome-letter.\n"
+
+
+def test_a_misspelt_document_or_authority_is_a_usage_error_with_a_suggestion(small_registry):
+    result = invoke(templates, ["fields", "outcom-letter", "--templates", small_registry])
+    assert result.exit_code == 2
+    assert result.stderr == "Error: Unknown document 'outcom-letter'. Did you mean 'outcome-letter'? Known: outcome-letter.\n"
+    result = invoke(templates, ["fields", "outcome-letter", "--authority", "derbyshir", "--templates", small_registry])
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: Unknown authority 'derbyshir'. Did you mean 'derbyshire'? "
+                             "Known: derbyshire, south-gloucestershire, worcestershire.\n")

@@ -129,13 +129,24 @@ def check_template(path: Path, *, locks: dict | None = None, render: bool = True
 
 def fields_used(path: Path) -> set[str]:
     """The field paths a template uses (``plan.actions[].what``); empty when its tags do not parse."""
+    return _tags_checked(path).usage.paths()
+
+
+def wording_errors(path: Path) -> list[TemplateProblem]:
+    """The errors in a template's wording itself, each at its place: tags not closed or split by a
+    hyperlink, Jinja that does not parse, fields that do not exist. No sample is filled, so this
+    is what any bundle would trip over (render, preview and snapshot explain failures with it)."""
+    return [p for p in _tags_checked(path)._done() if p.severity == ERROR and p.location]
+
+
+def _tags_checked(path: Path) -> _TemplateCheck:
     checker = _TemplateCheck(Path(path), {})
     try:
         checker.info = load_template_info(checker.path, checker.path.parent.name)
     except TemplateError:
         pass
     checker._check_tags(paragraphs(open_document(sanitize(checker.path.read_bytes(), str(checker.path)))))
-    return checker.usage.paths()
+    return checker
 
 
 class _TemplateCheck:

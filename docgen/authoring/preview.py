@@ -21,10 +21,10 @@ from docgen.authoring.samples import (
     render_with,
     sample_files,
 )
-from docgen.exceptions import ConvertError, InputError, TemplateError
+from docgen.authoring.diagnose import compile_explained
+from docgen.exceptions import ConvertError, InputError, TemplateError, TemplateFault
 from docgen.atomic import write_atomic
 from docgen.registry import Registry
-from docgen.render.engine import CompiledTemplate
 
 FORMATS = (".docx", ".pdf", ".png")
 PNG_DPI = 80
@@ -48,7 +48,7 @@ def preview(doc_id: str, authority: str, out: Path, *, registry: Registry | None
     registry = registry or Registry()
     profile = registry.profile(authority)
     info = registry.resolve(doc_id, authority)
-    compiled = CompiledTemplate(info.path)
+    compiled = compile_explained(info.path)
     chosen = _fill(compiled, info, profile, registry, sample, recipient, authority)
     if out.suffix.lower() == ".docx":
         _write(out, chosen.docx)
@@ -59,6 +59,12 @@ def preview(doc_id: str, authority: str, out: Path, *, registry: Registry | None
 
 
 def _fill(compiled, info, profile, registry, sample, recipient, authority) -> SampleRender:
+    """The first sample whose every recipient variant fills, and its chosen recipient's copy.
+
+    Every variant is filled, not only the one written: a family branch that fails must not pass
+    unseen because the agency copy filled. A template's own error fails the preview at once; a
+    sample lacking what a branch needs gives way to the next sample.
+    """
     if sample is not None:
         candidates = [Path(sample)]
     else:
@@ -66,23 +72,46 @@ def _fill(compiled, info, profile, registry, sample, recipient, authority) -> Sa
         candidates = [s for s in samples if _authority_of(s) == authority] + [
             s for s in samples if _authority_of(s) != authority
         ]
-    failures = []
+    failures: list[SampleRender] = []
     for path in candidates:
         bundle = read_sample(path)
         if sample is None and not has_required(bundle, info.requires):
             continue
-        results = [r for r in render_with(compiled, info, profile, bundle, path)
-                   if recipient is None or (r.recipient and r.recipient.slug == recipient)]
-        for result in results:
-            if result.error is None:
-                return result
-            failures.append(f"{path.name}: {result.error.message}")
-        if sample is not None and not results:
-            known = ", ".join(r.recipient.slug for r in render_with(compiled, info, profile, bundle, path) if r.recipient)
+        results = render_with(compiled, info, profile, bundle, path)
+        chosen = [r for r in results if recipient is None or (r.recipient and r.recipient.slug == recipient)]
+        if sample is not None and not chosen:
+            known = ", ".join(r.recipient.slug for r in results if r.recipient)
             raise InputError(f"The sample has no recipient '{recipient}' for {info.doc_id}. Known: {known or 'none'}.",
                              source=str(path))
-    detail = f" ({'; '.join(failures)})" if failures else ""
-    raise TemplateError(f"No sample fills {info.doc_id} for {authority}{detail}. Pass --sample FILE.")
+        failed = [r for r in results if r.error is not None]
+        if not failed and chosen:
+            return chosen[0]
+        faults = [r for r in failed if isinstance(r.error, TemplateFault)]
+        if faults:
+            fault = faults[0].error
+            raise TemplateFault(f"{_sentence(fault.message)} It fails for {_variants(faults)} from {path.name}.",
+                                source=fault.source, wording=fault.wording)
+        failures.extend(failed)
+    raise TemplateError(f"No sample fills every recipient's copy of {info.doc_id} for {authority}"
+                        f"{_failed_variants(failures)}. Pass --sample FILE.", source=str(info.path))
+
+
+def _variants(results: list[SampleRender]) -> str:
+    return ", ".join(r.recipient.slug if r.recipient else "the document" for r in results)
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _failed_variants(failures: list[SampleRender]) -> str:
+    """Each failure once: the variants and samples it stopped, then why."""
+    by_message: dict[str, list[SampleRender]] = {}
+    for failure in failures:
+        by_message.setdefault(failure.error.message, []).append(failure)
+    told = [f"{_variants(group)} from {', '.join(dict.fromkeys(r.sample.name for r in group))}: {message.rstrip('.')}"
+            for message, group in by_message.items()]
+    return f" ({'; '.join(told)})" if told else ""
 
 
 def _authority_of(path: Path) -> str | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import docx
 from marshmallow import ValidationError
 
+from docgen.authoring.diagnose import explain
 from docgen.bundle import Bundle
 from docgen.bundle.paths import resolve_path
 from docgen.bundle.schema import BundleSchema
@@ -90,7 +91,7 @@ def render_with(compiled: CompiledTemplate, info: TemplateInfo, profile: Authori
             result.docx = compiled.render(context, provenance)
         except DocgenError as e:
             e.case_ref = bundle.reference
-            result.error = e
+            result.error = explain(e, compiled.path, compiled.label)
         results.append(result)
     return results
 

@@ -22,6 +22,7 @@ from docgen.authoring.samples import (
     sample_files,
 )
 from docgen.atomic import write_atomic
+from docgen.exceptions import TemplateFault
 from docgen.pipeline import Pipeline
 from docgen.registry import Registry
 
@@ -36,6 +37,7 @@ class Snapshot:
     sample: Path
     text: str | None = None
     error: str | None = None
+    template_fault: bool = False  # the template's own wording is wrong: the same for every sample
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,9 @@ def render_snapshots(registry: Registry | None = None, samples: list[Path] | Non
                 name = f"{bundle.authority}/{bundle.reference}/{doc_id}{recipient}.txt"
                 if result.ok:
                     found[name] = Snapshot(name, sample, text=document_text(result.docx))
+                elif isinstance(result.error, TemplateFault):
+                    error = f"{result.error.source}: {result.error.message}"  # no case: not the bundle's
+                    found[name] = Snapshot(name, sample, error=error, template_fault=True)
                 else:
                     found[name] = Snapshot(name, sample, error=str(result.error))
     return list(found.values())
@@ -84,7 +89,8 @@ def compare(snapshots: list[Snapshot], folder: Path = SNAPSHOT_DIR) -> list[Diff
         made.add(snapshot.name)
         path = folder / snapshot.name
         if snapshot.error is not None:
-            differences.append(Difference(snapshot.name, "failed", f"{snapshot.sample.name}: {snapshot.error}"))
+            detail = snapshot.error if snapshot.template_fault else f"{snapshot.sample.name}: {snapshot.error}"
+            differences.append(Difference(snapshot.name, "failed", detail))
         elif not path.is_file():
             differences.append(Difference(snapshot.name, "new", "Run `docgen templates snapshot --update` to record it."))
         else:
@@ -96,6 +102,21 @@ def compare(snapshots: list[Snapshot], folder: Path = SNAPSHOT_DIR) -> list[Diff
         if name not in made:
             differences.append(Difference(name, "gone", "Run `docgen templates snapshot --update` to remove it."))
     return differences
+
+
+def told_once(differences: list[Difference]) -> list[str]:
+    """Each difference described, with the documents one error stopped told together, once."""
+    failed: dict[str, list[str]] = {}
+    for difference in differences:
+        if difference.kind == "failed":
+            failed.setdefault(difference.detail, []).append(difference.name)
+    told = [d.describe() for d in differences if d.kind != "failed"]
+    for detail, names in failed.items():
+        if len(names) == 1:
+            told.append(f"{names[0]}: the document could not be filled\n{detail}")
+        else:
+            told.append(f"{len(names)} documents could not be filled ({', '.join(names)}):\n{detail}")
+    return told
 
 
 def unified_diff(kept: str, now: str, name: str) -> str:

@@ -32,6 +32,8 @@ class Failure:
     def of(cls, error) -> Failure:
         """From a DocgenError: its message, with every validation problem spelt out."""
         message = error.message
+        if error.kind == "template-fault" and error.source:  # which template: the default or an override
+            message = f"{error.source}: {message}"
         problems = getattr(error, "problems", None)
         if problems and not (len(problems) == 1 and problems[0].message == message):
             shown = problems[:MAX_PROBLEMS]

@@ -176,6 +176,7 @@ class _Run:
         self._cases: dict[str, str] = {}  # case reference -> the bundle that gave it first
         self._pending: dict[int, tuple[BundleText, str | None, dict]] = {}
         self._failures: list[tuple[int, int, dict]] = []  # (bundle index, arrival, row)
+        self._told: set[str] = set()  # template errors printed in full; repeats are one short line
         self._recording = self._interrupt_pending = False
 
     # -- the run ----------------------------------------------------------------------------------
@@ -458,6 +459,10 @@ class _Run:
         where = text.label + (f" [{case}]" if case else "")
         if document:
             where += f" {document.document}" + (f" for {document.recipient}" if document.recipient else "")
+        if failure.kind == "template-fault" and failure.message in self._told:
+            self.progress.note(f"Error: {where}: the template error above")  # told in full once
+            return
+        self._told.add(failure.message)
         self.progress.note(f"Error: {where}: {failure.message}")
 
     def _notify(self, result: BundleResult) -> None:

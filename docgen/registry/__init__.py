@@ -16,9 +16,9 @@ from pathlib import Path
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from docgen.exceptions import TemplateError, TemplateNotFound
+from docgen.exceptions import TemplateError, TemplateNotFound, UnknownName
 from docgen.registry.profiles import PROFILE_FILE, AuthorityProfile, load_profile
-from docgen.problems import from_marshmallow
+from docgen.problems import did_you_mean, from_marshmallow
 
 DEFAULT = "default"
 TEMPLATES_ENV = "DOCGEN_TEMPLATES"
@@ -118,6 +118,15 @@ class Registry:
                 )
             self._profiles[slug] = load_profile(self.root / slug)
         return self._profiles[slug]
+
+    def check_names(self, *, authority: str | None = None, doc_id: str | None = None) -> None:
+        """Refuse an authority or document named on the command line that is not registered:
+        a typing mistake is a usage error (exit 2) with a suggestion, not a broken template."""
+        for what, name, known in (("authority", authority, self.authorities()),
+                                  ("document", doc_id, self.document_ids())):
+            if name is not None and name not in known:
+                raise UnknownName(f"Unknown {what} '{name}'.{did_you_mean(name, known)} "
+                                  f"Known: {', '.join(known)}.")
 
     def resolve(self, doc_id: str, authority: str) -> TemplateInfo:
         """The authority's own template for ``doc_id``, else the default one."""

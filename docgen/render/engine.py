@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import io
 import re
+import traceback
+import warnings
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,7 +39,11 @@ MAX_SECONDS = 30.0
 _BODY = re.compile(r"(<w:body>|<w:body [^>]*>)(.*)(</w:body>)", re.DOTALL)
 _RENDERED_PART = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml$")
 # Tags whose handling needs docxtpl's object model or its table post-processing.
-_NEEDS_DOCXTPL = re.compile(r"\{[{%]-?\s*(r|tc|hm|vm|colspan|cellbg)\s|\{\{\s*\w*(image|subdoc)")
+# (`{#tc ... #}` removes its cell, and only docxtpl's table fix takes the emptied column out of the grid.)
+_NEEDS_DOCXTPL = re.compile(r"\{[{%]-?\s*(r|tc|hm|vm|colspan|cellbg)\s|\{#-?\s*tc\s|\{\{\s*\w*(image|subdoc)")
+_TAG_INSIDE = re.compile(r"(?<=\{[{%])(.*?)(?=[}%]\})", re.DOTALL)
+_XML_ENTITY = re.compile(r"&(quot|apos|amp|lt|gt|#[0-9]+|#x[0-9a-fA-F]+);")
+_ENTITY_TEXT = {"quot": '"', "apos": "'", "amp": "&", "lt": "<", "gt": ">"}
 _LISTING_CHARS = re.compile("[\t\a\f\n]")
 _DOCPR_ID = re.compile(r'(<wp:docPr\b[^>]*?\bid=")(\d+)(")')
 _CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
@@ -69,12 +76,43 @@ class Provenance:
         }
 
 
+class _Patcher(DocxTemplate):
+    """docxtpl's preparation of a part's XML, and then the text inside each tag read as text.
+
+    The XML escapes what a tag holds as its editor chooses: Word writes ``"`` as it is,
+    LibreOffice Writer ``&quot;``, and both write ``&`` as ``&amp;``. docxtpl turns only ``&lt;``
+    and ``&gt;`` back, so ``default(&quot;none&quot;)`` would not parse and ``join(" &amp; ")``
+    would print "&amp;"; unescaped once here, a tag means the same whoever saved it, and
+    autoescape writes what it prints as valid XML.
+    """
+
+    def patch_xml(self, src_xml: str) -> str:
+        return unescape_tags(super().patch_xml(src_xml))
+
+
+def unescape_tags(xml: str) -> str:
+    """The XML inside every ``{{ }}`` and ``{% %}`` tag of ``xml`` with its entities as text."""
+    def unescaped(tag: re.Match) -> str:
+        return _XML_ENTITY.sub(_entity_text, tag.group()) if "&" in tag.group() else tag.group()
+
+    return _TAG_INSIDE.sub(unescaped, xml)
+
+
+def _entity_text(match: re.Match) -> str:
+    name = match.group(1)
+    if not name.startswith("#"):
+        return _ENTITY_TEXT[name]
+    code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
+    return chr(code) if 0 < code <= 0x10FFFF else match.group()  # not a character: left for Jinja to refuse
+
+
 @dataclass
 class _Part:
     name: str
     prefix: str  # XML before the rendered section (document.xml: up to and with <w:body>)
     template: Template
     suffix: str
+    source: str  # the Jinja source, one line per paragraph, to say where a failure is
 
 
 class CompiledTemplate:
@@ -90,7 +128,7 @@ class CompiledTemplate:
             raise TemplateError(f"The template cannot be read ({e.strerror}).", source=self.label) from e
         self.blob = sanitize(blob, self.label)  # size-checked, comments and tracked changes gone
         self.entries = package.read_entries(self.blob)
-        self._patcher = DocxTemplate(io.BytesIO(self.blob))
+        self._patcher = _Patcher(io.BytesIO(self.blob))
         self.parts: list[_Part] = []
         self.uses_docxtpl = False
         self.uses_logo = False
@@ -128,11 +166,13 @@ class CompiledTemplate:
         try:
             template = self.env.from_string(patched)
         except TemplateSyntaxError as e:
-            raise TemplateError(
+            error = TemplateError(
                 f"Jinja syntax error: {e.message} (near: {_text_near(patched, e.lineno)!r}).",
                 source=f"{self.label} ({name})",
-            ) from e
-        self.parts.append(_Part(name, prefix, template, suffix))
+            )
+            error.near = _text_near(patched, e.lineno)
+            raise error from e
+        self.parts.append(_Part(name, prefix, template, suffix, patched))
 
     def _package_parts(self) -> dict[str, package.Entry]:
         """The parts every filled copy replaces: [Content_Types].xml and _rels/.rels declaring
@@ -197,7 +237,9 @@ class CompiledTemplate:
                     )
                 chunks.append(chunk)
         except _FAILURES as e:
-            raise _failure(e, self.label, part.name) from e
+            failure = _failure(e, self.label, part.name)
+            failure.near = _text_near(part.source, _template_line(e))  # the template's words, no values
+            raise failure from e
         xml = "".join(chunks)
         xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
@@ -229,15 +271,20 @@ class CompiledTemplate:
         return package.write_zip(entries)
 
     def _render_with_docxtpl(self, context: dict, provenance: Provenance) -> bytes:
-        template = DocxTemplate(io.BytesIO(self.blob))
+        template = _Patcher(io.BytesIO(self.blob))
         try:
             template.render(context, jinja_env=self.env, autoescape=True)
         except _FAILURES as e:
             raise _failure(e, self.label, None) from e
         out = io.BytesIO()
-        template.save(out)
-        rendered = package.read_entries(out.getvalue())
-        parts = {n: package.text_of(e).encode("utf-8") for n, e in rendered.items() if _RENDERED_PART.match(n)}
+        # Only the filled parts are taken from docxtpl's copy. (python-docx adds a second
+        # docProps/core.xml to a file whose core properties LibreOffice declared with its own
+        # spelling of the relationship type, and zipfile warns; the package gets docgen's own.)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Duplicate name: 'docProps/core.xml'", UserWarning)
+            template.save(out)
+        with zipfile.ZipFile(out) as saved:
+            parts = {n: saved.read(n) for n in saved.namelist() if _RENDERED_PART.match(n)}
         return self._assemble(parts, provenance, _logo_png(context))
 
 
@@ -266,6 +313,13 @@ def _failure(error: BaseException, label: str, part: str | None) -> TemplateErro
 
 def _field_in_error(error: UndefinedError) -> str:
     return str(error.message or error).strip("'\"")
+
+
+def _template_line(error: BaseException) -> int | None:
+    """The line of the template being run when ``error`` was raised (Jinja puts its frames in
+    the traceback under the name ``<template>``)."""
+    lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if f.filename == "<template>"]
+    return lines[-1] if lines else None
 
 
 def _text_near(source: str, lineno: int | None) -> str:
