@@ -121,6 +121,7 @@ def family_plan(folder: str = DEFAULT):
     heading(doc, "What might happen if the plan is not followed" if folder == DERBYSHIRE
             else "If the plan is not followed, or things change")
     para(doc, "{{ plan.contingency if plan.contingency else 'Not agreed yet.' }}")
+    _child_in_need_parts(doc)
 
     heading(doc, "The " + LEAD)
     para(doc, "{{ lead.name }} is the " + LEAD + ". They make sure the plan happens and keep "
@@ -139,6 +140,40 @@ def family_plan(folder: str = DEFAULT):
     _plan_sharing(doc, folder)
     _agreed_by(doc)
     return doc
+
+
+def _child_in_need_parts(doc) -> None:
+    """What a Child in Need or Child Protection plan must make clear (003 section 4, 004)."""
+    tag(doc, "if case.plan_type in ('child_in_need', 'child_protection')")
+    heading(doc, "{{ \"The child's\" if one else \"Each child's\" }} developmental needs")
+    t = table(doc, [40, 80, 60], ["Child", "What they need", "Services"])
+    loop_rows(t, "for n in plan.developmental_needs",
+              ["{{ n.child.name }}", "{{ n.needs }}", optional("n.services")], empty="Not recorded yet.")
+    heading(doc, "Who has contact, and how often")
+    t = table(doc, [45, 40, 35, 60], ["Who", "Role", "How often", "What for"])
+    loop_rows(t, "for c in plan.contact", [
+        "{{ c.person.name }}",
+        "{{ c.person.role if c.person.group == 'professional' else c.person.relationship }}",
+        "{{ c.frequency }}",
+        optional("c.purpose"),
+    ], empty="Not agreed yet.")
+    heading(doc, "What can change and what cannot")
+    para(doc, "These parts of the plan can change as we learn what works:", after=2)
+    bullets(doc, "plan.negotiable", empty="Not agreed yet.")
+    para(doc, "These parts of the plan cannot change:", after=2)
+    bullets(doc, "plan.non_negotiable", empty="Not agreed yet.")
+    heading(doc, "What is not acceptable care")
+    bullets(doc, "plan.unacceptable_care", empty="Not agreed yet.")
+    heading(doc, "If {{ children_names }} {{ 'is' if one else 'are' }} at risk of significant harm again")
+    para(doc, "{{ plan.renewed_risk if plan.renewed_risk else 'Not agreed yet.' }}")
+    heading(doc, "How we will judge progress")
+    bullets(doc, "plan.progress_measures", empty="Not agreed yet.")
+    tag(doc, "if plan.child_wishes_followed is sameas false")
+    heading(doc, "Why this plan does not do what {{ children_names }} wanted")
+    para(doc, "{{ plan.child_wishes_not_followed_because if plan.child_wishes_not_followed_because "
+              "else 'Not recorded yet.' }}")
+    tag(doc, "endif")
+    tag(doc, "endif")
 
 
 def _plan_reviews(doc, folder: str) -> None:

@@ -238,6 +238,22 @@ class ActionSchema(Strict):
     status = one_of(["not_started", "in_progress", "done"])
 
 
+class DevelopmentalNeedSchema(Strict):
+    """One child's developmental needs and the services they need (004: every plan describes them)."""
+
+    child = ref(required=True)
+    needs = text(required=True)
+    services = text()
+
+
+class ContactSchema(Strict):
+    """How often one professional or family member has contact with the child and family (003, 004)."""
+
+    person = ref(required=True)
+    frequency = line(required=True)
+    purpose = text()
+
+
 class PlanSchema(Strict):
     started = fields.Date()
     what_is_important = listing(text(), max_items=50)
@@ -248,6 +264,16 @@ class PlanSchema(Strict):
     contingency = text()
     visit_frequency = line()
     review_dates = listing(fields.Date(), max_items=50)
+    # What 003 (section 4) and 004 ask a Child in Need or Child Protection plan to make clear.
+    developmental_needs = listing(fields.Nested(DevelopmentalNeedSchema), max_items=20)
+    negotiable = listing(text(), max_items=50)
+    non_negotiable = listing(text(), max_items=50)
+    unacceptable_care = listing(text(), max_items=50)
+    renewed_risk = text()  # what will happen if the child is at renewed risk of significant harm
+    contact = listing(fields.Nested(ContactSchema), max_items=150)
+    progress_measures = listing(text(), max_items=50)  # how progress will be judged
+    child_wishes_followed = StrictBoolean()
+    child_wishes_not_followed_because = text()
 
 
 class ReviewSchema(Strict):

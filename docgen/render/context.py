@@ -215,6 +215,10 @@ def _plan(raw: dict | None, people: dict, on: date) -> dict | None:
         dict(a, who=_who(a.get("who"), people), outcome=outcomes.get(a.get("outcome")))
         for a in raw.get("actions", [])
     ]
+    plan["developmental_needs"] = [
+        dict(n, child=_who(n["child"], people)) for n in raw.get("developmental_needs", [])
+    ]
+    plan["contact"] = [dict(c, person=_who(c["person"], people)) for c in raw.get("contact", [])]
     upcoming = sorted(d for d in raw.get("review_dates", []) if isinstance(d, date) and d >= on)
     plan["next_review"] = upcoming[0] if upcoming else None  # the first on or after the issue date
     return plan

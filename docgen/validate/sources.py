@@ -1,0 +1,18 @@
+"""The guidance a policy warning comes from, named in the warning so that a worker can look it up.
+
+The seeds are the public guidance pages in ``shared/seeds/`` (see templates/README.md).
+"""
+
+from __future__ import annotations
+
+from docgen.problems import WARNING, Problem
+
+CHILDREN_IN_NEED_LEAFLET = "003: Worcestershire Children in Need leaflet B/1"
+PLAN_SECTION = f"{CHILDREN_IN_NEED_LEAFLET}, section 4, Making and Reviewing Plans"
+SINGLE_PLAN = "004: Derbyshire Plan, Do, Review"
+WORKING_TOGETHER = "Working Together to Safeguard Children"
+
+
+def warn_from(source: str, path: str, message: str) -> Problem:
+    """A policy warning ending with the guidance it comes from."""
+    return Problem(path, f"{message} (source: {source})", WARNING)
