@@ -58,6 +58,7 @@ DESCRIPTIONS = {
     "AssessmentSchema.consent_given_by": "The ids of those who gave consent (see consent_from).",
     "AssessmentSchema.consent_date": "The date consent was given.",
     "AssessmentSchema.leaflets_given": "The leaflets given, as codes (see leaflets).",
+    "AssessmentSchema.analysis_shared": "When the analysis was shared with the child and family.",
     # Meetings
     "VenueSchema.name": "The name of the place.",
     "VenueSchema.address": "The address of the place.",
@@ -86,6 +87,7 @@ DESCRIPTIONS = {
     "PlanSchema.contingency": "What happens if the plan is not followed.",
     "PlanSchema.visit_frequency": "How often the children will be visited.",
     "PlanSchema.review_dates": "The dates the plan will be reviewed.",
+    "PlanSchema.long_term_disability_support": "Whether the plan is for long-term disability support.",
     "PlanSchema.developmental_needs": "Each child's developmental needs and the services they need.",
     "DevelopmentalNeedSchema.child": "The child.",
     "DevelopmentalNeedSchema.needs": "The child's identified developmental needs.",
@@ -111,6 +113,8 @@ DESCRIPTIONS = {
     "ReviewSchema.decision": "The decision, as a code (see decision_label).",
     "ReviewSchema.decision_notes": "Notes on the decision.",
     "ReviewSchema.next_review": "The date of the next review.",
+    "ReviewSchema.formal": "Whether this is a formal review (Derbyshire: a Child in Need plan open 12 months).",
+    "ReviewSchema.chair": "Who chaired the review.",
     # Closure
     "OngoingActionSchema.what": "What will carry on after closure.",
     "OngoingActionSchema.who": "Who will do it.",
@@ -123,6 +127,7 @@ DESCRIPTIONS = {
     "ClosureSchema.conclusion_of": "The kind of assessment concluded, as a code (see conclusion_of_label).",
     "ClosureSchema.enclose_assessment": "Whether the analysis and conclusion of the assessment are enclosed.",
     "ClosureSchema.final_summary": "The closing summary.",
+    "ClosureSchema.new_authority": "The authority the family moved to, when they left the area.",
     "ClosureSchema.ongoing_actions": "What will carry on after closure, and who does it.",
     "ClosureSchema.signposting": "Where the family can get help after closure.",
     # Co-working

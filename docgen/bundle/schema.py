@@ -207,6 +207,7 @@ class AssessmentSchema(Strict):
     consent_given_by = listing(ref(), max_items=20)
     consent_date = fields.Date()
     leaflets_given = listing(one_of(codes.LEAFLETS), max_items=len(codes.LEAFLETS))
+    analysis_shared = fields.Date()  # when the analysis was shared with the child and family (003)
 
 
 class VenueSchema(Strict):
@@ -274,6 +275,7 @@ class PlanSchema(Strict):
     progress_measures = listing(text(), max_items=50)  # how progress will be judged
     child_wishes_followed = StrictBoolean()
     child_wishes_not_followed_because = text()
+    long_term_disability_support = StrictBoolean()  # reviewed at most 12-monthly in Derbyshire (004)
 
 
 class ReviewSchema(Strict):
@@ -286,6 +288,8 @@ class ReviewSchema(Strict):
     decision = one_of(codes.DECISIONS, required=True)
     decision_notes = text()
     next_review = fields.Date()
+    formal = StrictBoolean(load_default=False)  # Derbyshire's 12-month formal review (004)
+    chair = ref()
 
 
 class OngoingActionSchema(Strict):
@@ -305,6 +309,7 @@ class ClosureSchema(Strict):
     final_summary = text()
     ongoing_actions = listing(fields.Nested(OngoingActionSchema), max_items=100)
     signposting = listing(text(), max_items=50)
+    new_authority = line()  # where the family moved to, when they have left the area
 
 
 class PartySchema(Strict):

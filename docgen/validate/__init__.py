@@ -17,6 +17,7 @@ from docgen.problems import ERROR, WARNING, Problem, from_marshmallow
 from docgen.validate.consistency import check_consistency
 from docgen.validate.envelope import check_addresses
 from docgen.validate.plan_content import check_plan_content
+from docgen.validate.timescales import check_timescales
 from docgen.validate.withholding import check_withholding
 
 __all__ = ["ValidationReport", "validate", "Problem", "ERROR", "WARNING"]
@@ -84,6 +85,7 @@ def validate(raw: RawBundle, registry: Registry, today: date | None = None) -> V
         return report
     report.problems.extend(check_policy(data, profile, today or date.today()))
     report.problems.extend(check_plan_content(data))
+    report.problems.extend(check_timescales(data, profile, today or date.today()))
     report.problems.extend(check_addresses(data))
     report.bundle = Bundle(source=raw.source, data=data)
     return report
