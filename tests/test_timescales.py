@@ -9,9 +9,10 @@ import shutil
 from datetime import date
 
 import pytest
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLES, TODAY, docx_text
 
 from docgen.bundle.load import parse
+from docgen.pipeline import Pipeline
 from docgen.registry import Registry
 from docgen.validate import validate
 
@@ -218,3 +219,24 @@ def test_a_family_that_moved_names_the_new_authority():
     )]
     data["closure"]["new_authority"] = "Fictional Borough Council"
     assert warnings(data, date(2026, 11, 20), about="closure") == []
+
+
+# -- plan-review records a formal review as such ------------------------------------------------
+@pytest.mark.parametrize("authority", ["derbyshire", "worcestershire"])
+def test_plan_review_records_a_formal_review_and_its_chair(tmp_path, authority):
+    data = sample("derbyshire-child-in-need")
+    data["authority"] = authority
+    data["reviews"][-1].update(formal=True, chair="tm")
+    path = tmp_path / "formal.json"
+    path.write_text(json.dumps(data), "utf-8")
+    pipeline = Pipeline(REGISTRY, today=TODAY)
+    (result,) = pipeline.render(pipeline.load(path), ["plan-review"])
+    assert result.error is None, result.error
+    text = docx_text(result.docx)
+    assert "This is a formal multi-agency review, chaired by Esme Manager-Example, Team Manager.\n" in text
+    derbyshire_rule = "A child on a Child in Need plan for 12 months has a formal review chaired by a Team Manager."
+    assert (derbyshire_rule in text) == (authority == "derbyshire")
+    data["reviews"][-1]["formal"] = False
+    path.write_text(json.dumps(data), "utf-8")
+    (result,) = pipeline.render(pipeline.load(path), ["plan-review"])
+    assert "formal multi-agency review" not in docx_text(result.docx)

@@ -242,6 +242,7 @@ def plan_review(folder: str = DEFAULT):
         ("Date of review", "{{ review.date }} (review {{ reviews|length }})"),
         ("Led by", "{{ lead.name }}, " + LEAD),
     ])
+    _formal_review(doc, folder)
     heading(doc, "Progress since the plan started" if folder != SOUTH_GLOS
             else "Has the plan made any difference?")
     if folder == WORCESTERSHIRE:
@@ -276,6 +277,18 @@ def plan_review(folder: str = DEFAULT):
               "{% else %}No further review is planned.{% endif %}")
     _review_process(doc, folder)
     return doc
+
+
+def _formal_review(doc, folder: str) -> None:
+    """A formal review says so, and who chaired it (004: Derbyshire's 12-month Child in Need review)."""
+    tag(doc, "if review.formal")
+    para(doc)
+    para(doc, "This is a formal multi-agency review{% if review.chair %}, chaired by "
+              "{{ review.chair.name }}, {{ review.chair.role }}{% endif %}.", bold=True)
+    if folder == DERBYSHIRE:
+        para(doc, "A child on a Child in Need plan for 12 months has a formal review chaired by a "
+                  "Team Manager. The next formal review is no more than 12 months later.")
+    tag(doc, "endif")
 
 
 def _review_decision(doc, folder: str) -> None:

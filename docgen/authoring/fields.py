@@ -272,6 +272,7 @@ def _review_item(path: str, source: str) -> Field:
         _leaf(node, "progress_label", "text", "Progress in words: 'Positive change'.", source=f"{source}.progress"),
         _leaf(node, "decision_label", "text", "The decision in words: 'Amend the plan'.", source=f"{source}.decision"),
     )
+    _replace_with_person(node, "chair")
     return node
 
 

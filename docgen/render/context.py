@@ -67,7 +67,7 @@ def build_context(
         "assessment": _assessment(data.get("assessment"), people),
         "meetings": [_meeting(m, people) for m in data.get("meetings", [])],
         "plan": _plan(data.get("plan"), people, issue_date),
-        "reviews": [_review(r) for r in data.get("reviews", [])],
+        "reviews": [_review(r, people) for r in data.get("reviews", [])],
         "closure": _closure(data.get("closure"), people),
         "co_working": _co_working(data.get("co_working"), people),
         "equality": _equality(data.get("equality")),
@@ -224,9 +224,10 @@ def _plan(raw: dict | None, people: dict, on: date) -> dict | None:
     return plan
 
 
-def _review(raw: dict) -> dict:
+def _review(raw: dict, people: dict) -> dict:
     return dict(
         raw,
+        chair=_who(raw.get("chair"), people),
         progress_label=codes.PROGRESS[raw["progress"]],
         decision_label=codes.DECISIONS[raw["decision"]],
     )
