@@ -240,3 +240,20 @@ def test_plan_review_records_a_formal_review_and_its_chair(tmp_path, authority):
     path.write_text(json.dumps(data), "utf-8")
     (result,) = pipeline.render(pipeline.load(path), ["plan-review"])
     assert "formal multi-agency review" not in docx_text(result.docx)
+
+
+def test_a_derbyshire_disability_support_plan_says_it_is_reviewed_12_monthly(tmp_path):
+    data = sample("derbyshire-child-in-need")
+    pipeline = Pipeline(REGISTRY, today=TODAY)
+    texts = {}
+    for disability in (False, True):
+        data["plan"]["long_term_disability_support"] = disability
+        path = tmp_path / f"{disability}.json"
+        path.write_text(json.dumps(data), "utf-8")
+        (result,) = pipeline.render(pipeline.load(path), ["family-plan"])
+        assert result.error is None, result.error
+        texts[disability] = docx_text(result.docx)
+    six_weekly = "Plans are reviewed every 6 weeks, usually at a Network Meeting."
+    yearly = "It is reviewed at least every 12 months."
+    assert six_weekly in texts[False] and yearly not in texts[False]
+    assert yearly in texts[True] and six_weekly not in texts[True]

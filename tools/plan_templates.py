@@ -184,8 +184,13 @@ def _plan_reviews(doc, folder: str) -> None:
                   "We will look at whether it has made any difference and has been helpful.")
         para(doc, "We will also ask whether anything else needs to change.")
     elif folder == DERBYSHIRE:
+        tag(doc, "if plan.long_term_disability_support")
+        para(doc, "This plan is for longer-term support with disability services. It is reviewed "
+                  "at least every 12 months. The " + LEAD + " records each review.")
+        tag(doc, "else")
         para(doc, "Plans are reviewed every 6 weeks, usually at a Network Meeting. The " + LEAD
                   + " records each review.")
+        tag(doc, "endif")
         tag(doc, "if case.plan_type == 'child_in_need'")
         para(doc, "If a child is on a Child in Need plan for 12 months, a formal multi-agency "
                   "review is held. A Team Manager chairs it.")
