@@ -257,3 +257,21 @@ def test_a_derbyshire_disability_support_plan_says_it_is_reviewed_12_monthly(tmp
     yearly = "It is reviewed at least every 12 months."
     assert six_weekly in texts[False] and yearly not in texts[False]
     assert yearly in texts[True] and six_weekly not in texts[True]
+
+
+@pytest.mark.parametrize("authority", ["worcestershire", "south-gloucestershire", "derbyshire"])
+def test_the_closure_summary_names_the_authority_a_family_moved_to(tmp_path, authority):
+    data = sample("worcestershire-child-in-need")
+    data["authority"] = authority
+    data.pop("documents_requested")
+    data["closure"].update(reason="moved_away", new_authority="Fictional Borough Council")
+    path = tmp_path / "moved.json"
+    path.write_text(json.dumps(data), "utf-8")
+    pipeline = Pipeline(REGISTRY, today=TODAY)
+    (result,) = pipeline.render(pipeline.load(path), ["closure-summary"])
+    assert result.error is None, result.error
+    assert "They have moved to the area of Fictional Borough Council.\n" in docx_text(result.docx)
+    data["closure"].pop("new_authority")
+    path.write_text(json.dumps(data), "utf-8")
+    (result,) = pipeline.render(pipeline.load(path), ["closure-summary"])
+    assert "They have moved to the area of" not in docx_text(result.docx)
