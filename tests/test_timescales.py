@@ -120,9 +120,13 @@ def test_worcestershire_child_in_need_reviews_at_least_every_6_months():
 def test_overdue_reviews_count_from_the_last_held_or_the_plan_start():
     data = sample("worcestershire-child-in-need")  # plan started 2 November 2026; a review on 14 December 2026
     data.pop("closure")
+    data["reviews"][0].pop("next_review")
     data["plan"]["review_dates"] = ["2026-12-14", "2027-06-11"]  # planned in time, never held
-    assert warnings(data, date(2027, 6, 14), about="reviews") == []
-    assert warnings(data, date(2027, 6, 15), about="reviews") == [(
+    missed = ("plan.review_dates[1]", "The review planned for 11 June 2027 is not recorded as held: add it "
+                                      f"to reviews, or plan a new date. {WORCESTERSHIRE_REVIEWS}")
+    assert warnings(data, date(2027, 6, 11), about="") == []
+    assert warnings(data, date(2027, 6, 14), about="") == [missed]
+    assert warnings(data, date(2027, 6, 15), about="") == [missed, (
         "reviews",
         "A review is overdue: reviews are held at least every 6 months, and none has been held since the "
         f"last review, on 14 December 2026; one was due by 14 June 2027. {WORCESTERSHIRE_REVIEWS}",
@@ -157,12 +161,15 @@ def test_derbyshire_long_term_disability_support_is_reviewed_12_monthly():
     assert six_weekly == [("plan.review_dates[1]", "Reviews here are every 6 weeks; this one is 39 weeks "
                                                    f"after the last. {SINGLE_PLAN}")]
     data["plan"]["long_term_disability_support"] = True
+    data["reviews"][0]["next_review"] = "2027-11-16"
     assert warnings(data, date(2026, 11, 20), about="plan.review_dates") == []
     assert warnings(data, date(2027, 11, 16), about="reviews") == []
     data["plan"]["review_dates"] = ["2026-11-23", "2027-11-24"]
     assert warnings(data, date(2027, 11, 17), about="") == [
         ("plan.review_dates[1]", "Reviews here are held at least every 12 months for long-term disability "
                                  f"support; 24 November 2027 is more than that after 23 November 2026. {SINGLE_PLAN}"),
+        ("reviews[0].next_review", "The review planned for 16 November 2027 is not recorded as held: add it "
+                                   f"to reviews, or plan a new date. {SINGLE_PLAN}"),
         ("reviews", "A review is overdue: reviews are held at least every 12 months for long-term disability "
                     "support, and none has been held since the last review, on 16 November 2026; one was due "
                     f"by 16 November 2027. {SINGLE_PLAN}"),
@@ -275,3 +282,20 @@ def test_the_closure_summary_names_the_authority_a_family_moved_to(tmp_path, aut
     path.write_text(json.dumps(data), "utf-8")
     (result,) = pipeline.render(pipeline.load(path), ["closure-summary"])
     assert "They have moved to the area of" not in docx_text(result.docx)
+
+
+def test_a_planned_review_whose_date_has_passed_without_being_held_is_warned():
+    data = sample("worcestershire-child-in-need")  # reviewed 14 December 2026, next on 25 January 2027
+    data.pop("closure")
+    assert warnings(data, date(2027, 1, 25), about="reviews") == []
+    assert warnings(data, date(2027, 1, 26), about="reviews") == [(
+        "reviews[0].next_review",
+        "The review planned for 25 January 2027 is not recorded as held: add it to reviews, or plan a new "
+        f"date. {WORCESTERSHIRE_REVIEWS}",
+    )]
+    data["reviews"] = []  # then the plan's own review date is the one planned
+    assert warnings(data, date(2026, 12, 15), about="plan.review_dates") == [(
+        "plan.review_dates[0]",
+        "The review planned for 14 December 2026 is not recorded as held: add it to reviews, or plan a "
+        f"new date. {WORCESTERSHIRE_REVIEWS}",
+    )]

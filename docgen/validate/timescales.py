@@ -140,6 +140,7 @@ def _review_interval(data: dict, profile: AuthorityProfile, today: date) -> Iter
         return
     held = [review["date"] for review in data.get("reviews", []) if review["date"] <= today]
     last = max([started, *held])
+    yield from _planned_but_not_held(data, last, today, source)
     if today > latest(last):
         since = f"the last review, on {gov_date(last)}" if held else f"the plan started, on {gov_date(last)}"
         yield warn_from(
@@ -147,6 +148,28 @@ def _review_interval(data: dict, profile: AuthorityProfile, today: date) -> Iter
             "reviews",
             f"A review is overdue: reviews are held at least {describe}, and none has been held "
             f"since {since}; one was due by {gov_date(latest(last))}.",
+        )
+
+
+def _planned_but_not_held(data: dict, last_held: date, today: date, source: str) -> Iterator[Problem]:
+    """The next review planned after the last one held, when its date has passed: the last
+    review's ``next_review``, or else the plan's first review date after it."""
+    reviews = [(i, r) for i, r in enumerate(data.get("reviews", [])) if r["date"] == last_held]
+    if reviews and reviews[-1][1].get("next_review"):
+        i, review = reviews[-1]
+        path, day = f"reviews[{i}].next_review", review["next_review"]
+    else:
+        later = sorted((day, i) for i, day in enumerate(data["plan"].get("review_dates", [])) if day > last_held)
+        if not later:
+            return
+        day, i = later[0]
+        path = f"plan.review_dates[{i}]"
+    if day < today:
+        yield warn_from(
+            source,
+            path,
+            f"The review planned for {gov_date(day)} is not recorded as held: add it to reviews, "
+            "or plan a new date.",
         )
 
 
