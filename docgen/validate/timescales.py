@@ -142,7 +142,7 @@ def _review_interval(data: dict, profile: AuthorityProfile, today: date) -> Iter
     last = max([started, *held])
     yield from _planned_but_not_held(data, last, today, source)
     if today > latest(last):
-        since = f"the last review, on {gov_date(last)}" if held else f"the plan started, on {gov_date(last)}"
+        since = f"the last review, on {gov_date(last)}" if last in held else f"the plan started, on {gov_date(last)}"
         yield warn_from(
             source,
             "reviews",
