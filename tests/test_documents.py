@@ -132,8 +132,7 @@ def _long_sentences(text: str, data: dict, limit: int = 25) -> list[str]:
 # What people sign is the source's wording, word for word, however long its sentences.
 SIGNED_STATEMENTS = {
     wording.resolve_alternatives(statement, names, lambda one, several: (one, several)[choice])
-    for statement in (wording.ASSESSMENT_LEAFLET_INTRO, *wording.ASSESSMENT_STATEMENTS,
-                      *wording.FAMILY_MEETING_STATEMENTS)
+    for statement in wording.SIGNED_STATEMENTS
     for choice in (0, 1)
     for names in ("X", "X and X", "X, X and X")  # the children's names, as _long_sentences leaves them
 }  # fmt: skip

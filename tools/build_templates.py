@@ -57,12 +57,9 @@ CHILDREN_WITH_DOB = (
 SET_PLURALS = "set one = children|length == 1"
 
 
-def signed_wording(statement: str) -> str:
-    """A statement people sign, word for word from docgen.forms.wording (the PDF forms' source
-    too), its "child(ren)" alternatives resolved by the filled document."""
-    return wording.resolve_alternatives(
-        statement, "{{ children_names }}", lambda one, several: f"{{{{ '{one}' if one else '{several}' }}}}"
-    )
+# A statement people sign, word for word from docgen.forms.wording (the PDF forms' source too),
+# its "child(ren)" alternatives resolved by the filled document.
+signed_wording = wording.template_statement
 
 
 def form_head(doc, title: str, subtitle: str | None = None) -> None:

@@ -164,3 +164,20 @@ def resolve_alternatives(statement: str, children_names: str, number: Callable[[
         return number(*CHILD_OR_CHILDREN[phrase])
 
     return _ALTERNATIVE.sub(resolved, statement)
+
+
+SIGNED_STATEMENTS = (ASSESSMENT_LEAFLET_INTRO, *ASSESSMENT_STATEMENTS, *FAMILY_MEETING_STATEMENTS)
+
+
+def template_statement(statement: str) -> str:
+    """A signed statement as a Word template holds it: word for word, its alternatives resolved by
+    Jinja from the case (``children_names``, and ``one`` for a single child)."""
+    return resolve_alternatives(
+        statement, "{{ children_names }}", lambda one, several: f"{{{{ '{one}' if one else '{several}' }}}}"
+    )
+
+
+def is_signed_statement(template_text: str) -> bool:
+    """Whether a template paragraph is one of the source's signed statements, which keep the source's
+    wording however long its sentences (``docgen templates check`` does not ask to shorten them)."""
+    return template_text.lstrip("•").strip() in {template_statement(s) for s in SIGNED_STATEMENTS}
