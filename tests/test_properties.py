@@ -107,6 +107,10 @@ def bundles(draw):
     notes["family_views"] = draw(TEXT)
     data["step_down"]["family_views"] = draw(TEXT)
     data["assessment"]["consent_given_by"] = [family[0]["id"]]
+    # The sample's plan names its own family in who has contact; these are new people.
+    pros = {pro["id"] for pro in data["professionals"]}
+    data["plan"]["contact"] = [c for c in data["plan"]["contact"] if c["person"] in pros]
+    data["plan"]["contact"].append({"person": family[0]["id"], "frequency": draw(NAME)})
     data["children"][0]["views"] = f"{MARK}views " + draw(TEXT)
     data["plan"]["child_views"] = draw(TEXT)
     data["closure"]["final_summary"] = draw(TEXT)

@@ -189,10 +189,12 @@ def test_policy_warnings_for_a_weak_plan(tmp_path):
 
 @pytest.mark.parametrize("review_dates, warning", [
     (["2026-12-14", "2027-03-01"],
-     ("plan.review_dates[1]", "Reviews here are every 6 weeks; this one is 11 weeks after the last.")),
+     ("plan.review_dates[1]", "Reviews here are every 6 weeks; this one is 11 weeks after the last. "
+                              "(source: 004: Derbyshire Plan, Do, Review)")),
     # Out of order: the warning names the date out of step, where the bundle has it.
     (["2027-06-01", "2026-12-14"],
-     ("plan.review_dates[0]", "Reviews here are every 6 weeks; this one is 24 weeks and 1 day after the last.")),
+     ("plan.review_dates[0]", "Reviews here are every 6 weeks; this one is 24 weeks and 1 day after the last. "
+                              "(source: 004: Derbyshire Plan, Do, Review)")),
 ])
 def test_review_cadence_follows_the_authority(tmp_path, review_dates, warning):
     def derbyshire_reviews(data):

@@ -26,6 +26,7 @@ from docx.shared import Mm  # noqa: E402
 
 from docgen.bundle import codes  # noqa: E402
 from more_templates import MORE_BUILDERS  # noqa: E402
+from docgen.forms import wording  # noqa: E402
 from plan_templates import PLAN_BUILDERS  # noqa: E402
 from template_kit import (  # noqa: E402
     BOX,
@@ -54,9 +55,13 @@ CHILDREN_WITH_DOB = (
     "{% for c in children %}{{ c.name }}, born {{ c.date_of_birth }}"
     "{% if not loop.last %}\n{% endif %}{% endfor %}"
 )
-# "my child" or "my children", and whether there is one child, for the family's statements.
+# Whether there is one child, for the family's statements.
 SET_PLURALS = "set one = children|length == 1"
-MY_CHILDREN = "{{ 'my child' if one else 'my children' }}"
+
+
+# A statement people sign, word for word from docgen.forms.wording (the PDF forms' source too),
+# its "child(ren)" alternatives resolved by the filled document.
+signed_wording = wording.template_statement
 
 
 def form_head(doc, title: str, subtitle: str | None = None) -> None:
@@ -78,29 +83,13 @@ def assessment_agreement():
         ("Worker", "{{ lead.name }}, {{ lead.role }}"),
     ])
     para(doc)
-    para(doc, "I have been given a copy of the leaflet explaining the assessment being "
-              f"completed about {MY_CHILDREN} and me.")
-    para(doc, "Leaflets given:", bold=True, after=2)
+    para(doc, signed_wording(wording.ASSESSMENT_LEAFLET_INTRO))
+    para(doc, wording.ASSESSMENT_LEAFLETS_HEADING, bold=True, after=2)
     for code, label in codes.LEAFLETS.items():
         para(doc, f"{boxed(repr(code) + ' in assessment.leaflets_given')}  {label}", after=2, indent_mm=5)
     para(doc, after=0)
-    for statement in (
-        "I understand the reason for the assessment and how it will take place.",
-        f"I understand that {MY_CHILDREN} {{{{ 'needs' if one else 'need' }}}} to be seen alone "
-        "as part of the assessment, unless they are too young for this to be possible.",
-        f"I understand that other people who are working with me or {MY_CHILDREN} will be "
-        "contacted as part of this assessment.",
-        "I understand that this is necessary to make sure all the relevant information known "
-        f"about us is included. This is so that {MY_CHILDREN}'s needs can be met.",
-        f"I understand that my views and those of {MY_CHILDREN} will be included in the "
-        "assessment, and those of other relevant people in my family.",
-        "I understand that I will be given a copy of the conclusion of the assessment. I can have "
-        "a copy of the full assessment if I ask for it.",
-        "I understand that information shared in this assessment will stay confidential to the "
-        "people who need to know. Sensitive information, as agreed, will not be shared with "
-        f"others if that would put {MY_CHILDREN} or me at risk of harm.",
-    ):
-        bullet(doc, statement)
+    for statement in wording.ASSESSMENT_STATEMENTS:
+        bullet(doc, signed_wording(statement))
     heading(doc, "Signed")
     t = table(doc, [55, 40, 55, 30], ["Name", "Relationship", "Signature", "Date"])
     loop_rows(t, "for p in assessment.consent_from", [
@@ -317,7 +306,7 @@ def co_working_agreement():
         ("Case reference", "{{ case.reference }}"),
         ("Date of Agreement", "{{ co_working.agreed }}"),
         ("Date of Review", optional("co_working.review")),
-        ("Name of child or children", "{{ children_names }}"),
+        (signed_wording("Name of child(ren)"), "{{ children_names }}"),
         ("Status of the children's Plan",
          f"{boxed(STATUS % 'cypp')} CYPP     {boxed(STATUS % 'cp')} CP     "
          f"{boxed(STATUS % 'lac')} LAC     {boxed(STATUS % 'other')} Other (state): "
@@ -353,27 +342,13 @@ def family_meeting_agreement():
     tag(doc, SET_PLURALS)
     form_head(doc, "Agreement for Family Meeting")
     details(doc, [
-        ("Name of child or children", "{{ children_names }}"),
+        (signed_wording("Name of child(ren)"), "{{ children_names }}"),
         ("Meeting", "{{ meeting.kind_label ~ ', ' ~ meeting.starts ~ ', ' ~ meeting.venue.name "
                     "if meeting else '' }}"),
     ])
     para(doc)
-    for statement in (
-        "I agree to keep the welfare and safety of {{ children_names }} as our priority at this "
-        "meeting.",
-        "I understand that this meeting is to consider a plan to meet the needs of "
-        "{{ children_names }} and keep them safe.",
-        "I agree to give everyone at the meeting a fair hearing. I will not act in a way that might "
-        "threaten or intimidate anyone else at the meeting.",
-        "I understand that I can ask at any time for something to be explained, or for 'time out' "
-        "if needed.",
-        "Family and friends agree to keep information shared at the meeting confidential to the "
-        "family and friends who attend. The exception is when we agree in the plan to share part "
-        "of it with another family member.",
-        "Professionals agree to share information from this meeting only to meet the welfare "
-        "needs of {{ children_names }} and keep them safe.",
-    ):
-        bullet(doc, statement)
+    for statement in wording.FAMILY_MEETING_STATEMENTS:
+        bullet(doc, signed_wording(statement))
     heading(doc, "Signed by everyone at the meeting")
     t = table(doc, [70, 70, 40], ["Name", "Signature", "Date"])
     loop_rows(t, "for m in family_members if m.attending", ["{{ m.name }}", "", ""], height_mm=11)

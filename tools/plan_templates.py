@@ -121,6 +121,7 @@ def family_plan(folder: str = DEFAULT):
     heading(doc, "What might happen if the plan is not followed" if folder == DERBYSHIRE
             else "If the plan is not followed, or things change")
     para(doc, "{{ plan.contingency if plan.contingency else 'Not agreed yet.' }}")
+    _child_in_need_parts(doc)
 
     heading(doc, "The " + LEAD)
     para(doc, "{{ lead.name }} is the " + LEAD + ". They make sure the plan happens and keep "
@@ -141,6 +142,40 @@ def family_plan(folder: str = DEFAULT):
     return doc
 
 
+def _child_in_need_parts(doc) -> None:
+    """What a Child in Need or Child Protection plan must make clear (003 section 4, 004)."""
+    tag(doc, "if case.plan_type in ('child_in_need', 'child_protection')")
+    heading(doc, "{{ \"The child's\" if one else \"Each child's\" }} developmental needs")
+    t = table(doc, [40, 80, 60], ["Child", "What they need", "Services"])
+    loop_rows(t, "for n in plan.developmental_needs",
+              ["{{ n.child.name }}", "{{ n.needs }}", optional("n.services")], empty="Not recorded yet.")
+    heading(doc, "Who has contact, and how often")
+    t = table(doc, [45, 40, 35, 60], ["Who", "Role", "How often", "What for"])
+    loop_rows(t, "for c in plan.contact", [
+        "{{ c.person.name }}",
+        "{{ c.person.role if c.person.group == 'professional' else c.person.relationship }}",
+        "{{ c.frequency }}",
+        optional("c.purpose"),
+    ], empty="Not agreed yet.")
+    heading(doc, "What can change and what cannot")
+    para(doc, "These parts of the plan can change as we learn what works:", after=2)
+    bullets(doc, "plan.negotiable", empty="Not agreed yet.")
+    para(doc, "These parts of the plan cannot change:", after=2)
+    bullets(doc, "plan.non_negotiable", empty="Not agreed yet.")
+    heading(doc, "What is not acceptable care")
+    bullets(doc, "plan.unacceptable_care", empty="Not agreed yet.")
+    heading(doc, "If {{ children_names }} {{ 'is' if one else 'are' }} at risk of significant harm again")
+    para(doc, "{{ plan.renewed_risk if plan.renewed_risk else 'Not agreed yet.' }}")
+    heading(doc, "How we will judge progress")
+    bullets(doc, "plan.progress_measures", empty="Not agreed yet.")
+    tag(doc, "if plan.child_wishes_followed is sameas false")
+    heading(doc, "Why this plan does not do what {{ children_names }} wanted")
+    para(doc, "{{ plan.child_wishes_not_followed_because if plan.child_wishes_not_followed_because "
+              "else 'Not recorded yet.' }}")
+    tag(doc, "endif")
+    tag(doc, "endif")
+
+
 def _plan_reviews(doc, folder: str) -> None:
     para(doc, "{% if plan.review_dates %}We will review the plan together on "
               "{{ plan.review_dates|names }}.{% else %}We will agree a review date.{% endif %}")
@@ -149,8 +184,13 @@ def _plan_reviews(doc, folder: str) -> None:
                   "We will look at whether it has made any difference and has been helpful.")
         para(doc, "We will also ask whether anything else needs to change.")
     elif folder == DERBYSHIRE:
+        tag(doc, "if plan.long_term_disability_support")
+        para(doc, "This plan is for longer-term support with disability services. It is reviewed "
+                  "at least every 12 months. The " + LEAD + " records each review.")
+        tag(doc, "else")
         para(doc, "Plans are reviewed every 6 weeks, usually at a Network Meeting. The " + LEAD
                   + " records each review.")
+        tag(doc, "endif")
         tag(doc, "if case.plan_type == 'child_in_need'")
         para(doc, "If a child is on a Child in Need plan for 12 months, a formal multi-agency "
                   "review is held. A Team Manager chairs it.")
@@ -207,6 +247,7 @@ def plan_review(folder: str = DEFAULT):
         ("Date of review", "{{ review.date }} (review {{ reviews|length }})"),
         ("Led by", "{{ lead.name }}, " + LEAD),
     ])
+    _formal_review(doc, folder)
     heading(doc, "Progress since the plan started" if folder != SOUTH_GLOS
             else "Has the plan made any difference?")
     if folder == WORCESTERSHIRE:
@@ -241,6 +282,18 @@ def plan_review(folder: str = DEFAULT):
               "{% else %}No further review is planned.{% endif %}")
     _review_process(doc, folder)
     return doc
+
+
+def _formal_review(doc, folder: str) -> None:
+    """A formal review says so, and who chaired it (004: Derbyshire's 12-month Child in Need review)."""
+    tag(doc, "if review.formal")
+    para(doc)
+    para(doc, "This is a formal multi-agency review{% if review.chair %}, chaired by "
+              "{{ review.chair.name }}, {{ review.chair.role }}{% endif %}.", bold=True)
+    if folder == DERBYSHIRE:
+        para(doc, "A child on a Child in Need plan for 12 months has a formal review chaired by a "
+                  "Team Manager. The next formal review is no more than 12 months later.")
+    tag(doc, "endif")
 
 
 def _review_decision(doc, folder: str) -> None:
@@ -309,6 +362,9 @@ def closure_summary(folder: str = DEFAULT):
     ])
     heading(doc, "Why the plan is closing")
     para(doc, "{{ closure.reason_label }}.")
+    tag(doc, "if closure.new_authority")
+    para(doc, "They have moved to the area of {{ closure.new_authority }}.")
+    tag(doc, "endif")
     heading(doc, "Final summary")
     para(doc, "{{ closure.final_summary if closure.final_summary else 'Not recorded.' }}")
     heading(doc, "What happens next")

@@ -18,6 +18,7 @@ from pathlib import Path
 from jinja2 import TemplateSyntaxError
 
 from docgen.authoring import lock, readability, splits
+from docgen.forms.wording import is_signed_statement
 from docgen.authoring.fields import bundle_fields, context_model
 from docgen.authoring.locate import (
     BODY_PART,
@@ -267,7 +268,7 @@ class _TemplateCheck:
     def _check_plain_english(self, found: list[Paragraph]) -> None:
         words, age = self._limits()
         for paragraph in found:
-            if not paragraph.in_body or _is_heading(paragraph):
+            if not paragraph.in_body or _is_heading(paragraph) or is_signed_statement(paragraph.text):
                 continue
             for sentence in readability.sentences(paragraph.text, self.tags.get(id(paragraph), [])):
                 quoted = shorten(sentence.text, 300)

@@ -257,6 +257,8 @@ def _plan() -> Field:
     node = _object_of(bundle_schema.PlanSchema, "plan", "The plan, when there is one.")
     action = node.children["actions"].item
     _replace_with_person(action, "who")
+    _replace_with_person(node.children["developmental_needs"].item, "child")
+    _replace_with_person(node.children["contact"].item, "person")
     outcome = schema_object(bundle_schema.OutcomeSchema, action.children["outcome"].path, "plan.actions.outcome")
     outcome.name, outcome.description = "outcome", "The outcome this action works towards."
     action.children["outcome"] = outcome
@@ -271,6 +273,7 @@ def _review_item(path: str, source: str) -> Field:
         _leaf(node, "progress_label", "text", "Progress in words: 'Positive change'.", source=f"{source}.progress"),
         _leaf(node, "decision_label", "text", "The decision in words: 'Amend the plan'.", source=f"{source}.decision"),
     )
+    _replace_with_person(node, "chair")
     return node
 
 

@@ -50,6 +50,15 @@ withheld_wording = "withheld"
 # A GOV.UK Notify email template (its id) with a ((link_to_file)) placeholder: with it,
 # `docgen batch --send` emails information requests to agencies that have an email address.
 # notify_email_template = "00000000-0000-0000-0000-000000000000"
+# How assessments are timed, in working days from their start: "single_assessment" (45, Working
+# Together) or "initial_and_core" (initial 10, core 35, as 003 sets them).
+assessment_timescales = "single_assessment"
+# Where the review cadence below comes from, named in validation warnings.
+# review_source = "the authority's procedures"
+# A plan for long-term disability support is reviewed at most this many months apart (004: 12).
+# disability_review_months = 12
+# A Child in Need plan open this many months has a formal review chaired by a Team Manager (004: 12).
+# formal_review_months = 12
 
 # The authority's own words for things.
 [terms]
@@ -63,6 +72,10 @@ lead = "Lead Professional"
 # Plan types: early_help_single_focus, early_help_taf, child_in_need, child_protection, looked_after.
 [review_weeks]
 # early_help_taf = [6, 12]
+
+# Months at most between plan reviews, per plan type (003: a Child in Need plan every 6 months).
+[review_months]
+# child_in_need = 6
 
 # Plain English in letters to families (checked by `docgen templates check`). Reading age is
 # Flesch-Kincaid grade + 5 per sentence, which overstates on single sentences: start at 14.

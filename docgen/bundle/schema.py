@@ -207,6 +207,7 @@ class AssessmentSchema(Strict):
     consent_given_by = listing(ref(), max_items=20)
     consent_date = fields.Date()
     leaflets_given = listing(one_of(codes.LEAFLETS), max_items=len(codes.LEAFLETS))
+    analysis_shared = fields.Date()  # when the analysis was shared with the child and family (003)
 
 
 class VenueSchema(Strict):
@@ -238,6 +239,22 @@ class ActionSchema(Strict):
     status = one_of(["not_started", "in_progress", "done"])
 
 
+class DevelopmentalNeedSchema(Strict):
+    """One child's developmental needs and the services they need (004: every plan describes them)."""
+
+    child = ref(required=True)
+    needs = text(required=True)
+    services = text()
+
+
+class ContactSchema(Strict):
+    """How often one professional or family member has contact with the child and family (003, 004)."""
+
+    person = ref(required=True)
+    frequency = line(required=True)
+    purpose = text()
+
+
 class PlanSchema(Strict):
     started = fields.Date()
     what_is_important = listing(text(), max_items=50)
@@ -248,6 +265,17 @@ class PlanSchema(Strict):
     contingency = text()
     visit_frequency = line()
     review_dates = listing(fields.Date(), max_items=50)
+    # What 003 (section 4) and 004 ask a Child in Need or Child Protection plan to make clear.
+    developmental_needs = listing(fields.Nested(DevelopmentalNeedSchema), max_items=20)
+    negotiable = listing(text(), max_items=50)
+    non_negotiable = listing(text(), max_items=50)
+    unacceptable_care = listing(text(), max_items=50)
+    renewed_risk = text()  # what will happen if the child is at renewed risk of significant harm
+    contact = listing(fields.Nested(ContactSchema), max_items=150)
+    progress_measures = listing(text(), max_items=50)  # how progress will be judged
+    child_wishes_followed = StrictBoolean()
+    child_wishes_not_followed_because = text()
+    long_term_disability_support = StrictBoolean()  # reviewed at most 12-monthly in Derbyshire (004)
 
 
 class ReviewSchema(Strict):
@@ -260,6 +288,8 @@ class ReviewSchema(Strict):
     decision = one_of(codes.DECISIONS, required=True)
     decision_notes = text()
     next_review = fields.Date()
+    formal = StrictBoolean(load_default=False)  # Derbyshire's 12-month formal review (004)
+    chair = ref()
 
 
 class OngoingActionSchema(Strict):
@@ -279,6 +309,7 @@ class ClosureSchema(Strict):
     final_summary = text()
     ongoing_actions = listing(fields.Nested(OngoingActionSchema), max_items=100)
     signposting = listing(text(), max_items=50)
+    new_authority = line()  # where the family moved to, when they have left the area
 
 
 class PartySchema(Strict):

@@ -1,5 +1,11 @@
 """The words of the forms that come back, as the source documents write them.
 
+The statements people sign are printed word for word, in the blank PDF forms and in the filled
+Word documents alike (``tools/build_templates.py`` draws its templates' statements from here).
+A filled document only resolves the alternatives the source leaves to whoever fills the form in:
+see ``resolve_alternatives``. An authority with its own approved wording replaces them in its
+own template (``templates/<slug>/<doc-id>.docx``).
+
 Source: Worcestershire Children's Services, Children in Need (leaflet B/1), appendices
 "Standard Agreement for Assessment", "Meeting Invitation List", "Agreement for Family Meeting"
 and "Feedback Sheet" (shared/seeds/003_27eb282bd0029f89.txt). The builder draws these words and
@@ -7,6 +13,9 @@ the feedback report labels its counts with them, so both read the same.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable
 
 SERVICE = "Children's Services"
 
@@ -120,3 +129,55 @@ INVITATION_PROFESSIONAL_COLUMNS = (
     "Notes",
     "Attending",
 )
+
+
+# -- The alternatives a signed statement leaves open --------------------------------------------
+# The source writes "(name of child/ren)" and "child(ren)" for whoever fills the form in to
+# resolve; a filled document resolves them to fit the case and changes no other word.
+CHILDREN_NAMES_BLANK = "(name of child/ren)"
+# source phrase -> (with one child, with several); the longer phrases first, so that the verb
+# agreeing with "child(ren)" follows it. The assessment is of the children in the bundle, so
+# "about my child(ren)/me" resolves to them.
+CHILD_OR_CHILDREN = {
+    "my child(ren)/me": ("my child", "my children"),
+    "my child(ren) needs": ("my child needs", "my children need"),
+    "child(ren)": ("child", "children"),
+}
+_ALTERNATIVE = re.compile(
+    "|".join(re.escape(phrase) for phrase in (CHILDREN_NAMES_BLANK, *CHILD_OR_CHILDREN))
+)
+
+
+def resolve_alternatives(statement: str, children_names: str, number: Callable[[str, str], str]) -> str:
+    """``statement`` with each alternative resolved and every other word as the source has it.
+
+    ``children_names`` replaces "(name of child/ren)"; ``number(one, several)`` chooses between
+    the singular and plural of a "child(ren)" phrase. Given Jinja (``{{ children_names }}`` and an
+    ``if one`` expression) it makes a template's wording; given a case's values, the wording of
+    that case's document.
+    """
+
+    def resolved(match: re.Match) -> str:
+        phrase = match.group(0)
+        if phrase == CHILDREN_NAMES_BLANK:
+            return children_names
+        return number(*CHILD_OR_CHILDREN[phrase])
+
+    return _ALTERNATIVE.sub(resolved, statement)
+
+
+SIGNED_STATEMENTS = (ASSESSMENT_LEAFLET_INTRO, *ASSESSMENT_STATEMENTS, *FAMILY_MEETING_STATEMENTS)
+
+
+def template_statement(statement: str) -> str:
+    """A signed statement as a Word template holds it: word for word, its alternatives resolved by
+    Jinja from the case (``children_names``, and ``one`` for a single child)."""
+    return resolve_alternatives(
+        statement, "{{ children_names }}", lambda one, several: f"{{{{ '{one}' if one else '{several}' }}}}"
+    )
+
+
+def is_signed_statement(template_text: str) -> bool:
+    """Whether a template paragraph is one of the source's signed statements, which keep the source's
+    wording however long its sentences (``docgen templates check`` does not ask to shorten them)."""
+    return template_text.lstrip("•").strip() in {template_statement(s) for s in SIGNED_STATEMENTS}

@@ -22,6 +22,14 @@ LOGO_BOX_MM = (60.0, 15.0)  # the letter head's room for a logo above the author
 MAX_LOGO_BYTES = 1024 * 1024
 
 
+# How assessments are timed, chosen in the profile: working days from the start, per assessment type.
+INITIAL_AND_CORE, SINGLE_ASSESSMENT = "initial_and_core", "single_assessment"
+ASSESSMENT_TIMESCALES = {
+    INITIAL_AND_CORE: {"initial": 10, "core": 35},  # 003
+    SINGLE_ASSESSMENT: {"child_and_family": 45},  # Working Together to Safeguard Children
+}
+
+
 class _Strict(Schema):
     class Meta:
         unknown = RAISE
@@ -55,6 +63,18 @@ class ProfileSchema(_Strict):
                            validate=validate.Length(equal=2)),
         load_default=dict,
     )
+    # Timescales and reviews in working days and months, each checked by docgen.validate.timescales.
+    assessment_timescales = fields.String(
+        load_default=SINGLE_ASSESSMENT, validate=validate.OneOf(list(ASSESSMENT_TIMESCALES))
+    )
+    review_months = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(list(codes.PLAN_TYPES))),
+        values=fields.Integer(validate=validate.Range(min=1)),
+        load_default=dict,
+    )
+    disability_review_months = fields.Integer(validate=validate.Range(min=1))
+    formal_review_months = fields.Integer(validate=validate.Range(min=1))
+    review_source = fields.String()
     submit_plans_to = fields.String()
     submit_closures_to = fields.String()
     support_after_closure = fields.String()
@@ -90,6 +110,11 @@ class AuthorityProfile:
     logo: Logo | None = None
     sign_off: str = "Yours sincerely"
     review_weeks: dict = field(default_factory=dict)
+    assessment_timescales: str = SINGLE_ASSESSMENT
+    review_months: dict = field(default_factory=dict)  # plan type -> at most this many months apart
+    disability_review_months: int | None = None  # a long-term disability support plan's reviews (004)
+    formal_review_months: int | None = None  # a Child in Need plan open this long: a formal review (004)
+    review_source: str | None = None  # the guidance the review cadence comes from
     submit_plans_to: str | None = None
     submit_closures_to: str | None = None
     support_after_closure: str | None = None

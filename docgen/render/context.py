@@ -68,7 +68,7 @@ def build_context(
         "assessment": _assessment(data.get("assessment"), people),
         "meetings": [_meeting(m, people) for m in data.get("meetings", [])],
         "plan": _plan(data.get("plan"), people, issue_date),
-        "reviews": [_review(r) for r in data.get("reviews", [])],
+        "reviews": [_review(r, people) for r in data.get("reviews", [])],
         "closure": _closure(data.get("closure"), people),
         "co_working": _co_working(data.get("co_working"), people),
         "equality": _equality(data.get("equality")),
@@ -217,14 +217,19 @@ def _plan(raw: dict | None, people: dict, on: date) -> dict | None:
         dict(a, who=_who(a.get("who"), people), outcome=outcomes.get(a.get("outcome")))
         for a in raw.get("actions", [])
     ]
+    plan["developmental_needs"] = [
+        dict(n, child=_who(n["child"], people)) for n in raw.get("developmental_needs", [])
+    ]
+    plan["contact"] = [dict(c, person=_who(c["person"], people)) for c in raw.get("contact", [])]
     upcoming = sorted(d for d in raw.get("review_dates", []) if isinstance(d, date) and d >= on)
     plan["next_review"] = upcoming[0] if upcoming else None  # the first on or after the issue date
     return plan
 
 
-def _review(raw: dict) -> dict:
+def _review(raw: dict, people: dict) -> dict:
     return dict(
         raw,
+        chair=_who(raw.get("chair"), people),
         progress_label=codes.PROGRESS[raw["progress"]],
         decision_label=codes.DECISIONS[raw["decision"]],
     )

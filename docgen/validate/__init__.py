@@ -17,6 +17,8 @@ from docgen.validate.records_policy import check_records
 from docgen.problems import ERROR, WARNING, Problem, from_marshmallow
 from docgen.validate.consistency import check_consistency
 from docgen.validate.envelope import check_addresses
+from docgen.validate.plan_content import check_plan_content
+from docgen.validate.timescales import check_timescales
 from docgen.validate.withholding import check_withholding
 
 __all__ = ["ValidationReport", "validate", "Problem", "ERROR", "WARNING"]
@@ -84,6 +86,8 @@ def validate(raw: RawBundle, registry: Registry, today: date | None = None) -> V
         return report
     report.problems.extend(check_policy(data, profile, today or date.today()))
     report.problems.extend(check_records(data, today or date.today()))
+    report.problems.extend(check_plan_content(data))
+    report.problems.extend(check_timescales(data, profile, today or date.today()))
     report.problems.extend(check_addresses(data))
     report.bundle = Bundle(source=raw.source, data=data, sha256=content_sha256(raw.data))
     return report

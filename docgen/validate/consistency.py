@@ -67,6 +67,13 @@ def _references(data: dict) -> Iterator[Problem]:
     for i, action in enumerate(plan.get("actions", [])):
         yield from expect(f"plan.actions[{i}].who", action.get("who"), everyone, "person")
         yield from expect(f"plan.actions[{i}].outcome", action.get("outcome"), outcomes, "outcome")
+    for i, need in enumerate(plan.get("developmental_needs", [])):
+        yield from expect(f"plan.developmental_needs[{i}].child", need["child"], groups["children"], "child")
+    adults = groups["family_members"] | pros
+    for i, contact in enumerate(plan.get("contact", [])):
+        yield from expect(f"plan.contact[{i}].person", contact["person"], adults, "professional or family member")
+    for i, review in enumerate(data.get("reviews", [])):
+        yield from expect(f"reviews[{i}].chair", review.get("chair"), pros, "professional")
     closure = data.get("closure") or {}
     for i, action in enumerate(closure.get("ongoing_actions", [])):
         yield from expect(f"closure.ongoing_actions[{i}].who", action.get("who"), everyone, "person")

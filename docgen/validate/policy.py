@@ -12,6 +12,7 @@ from docgen.bundle.schema import age_on
 from docgen.render.dates import add_working_days, gov_date, is_working_day
 from docgen.registry.profiles import AuthorityProfile
 from docgen.problems import WARNING, Problem
+from docgen.validate.sources import PROFILE_SOURCE, warn_from
 
 STATUTORY_PLANS = ("child_protection", "looked_after")
 PLANNED = ("early_help_taf", "child_in_need", "child_protection", "looked_after")
@@ -80,7 +81,7 @@ def _review_cadence(data: dict, profile: AuthorityProfile | None) -> Iterator[Pr
     """Each review date falls within the authority's window after the one before it."""
     window = profile.review_window(data["case"]["plan_type"]) if profile else None
     plan = data["plan"]
-    if not window or not plan.get("started"):
+    if not window or not plan.get("started") or disability_reviews_apply(plan, profile):
         return
     low, high = window
     previous = plan["started"]
@@ -88,11 +89,17 @@ def _review_cadence(data: dict, profile: AuthorityProfile | None) -> Iterator[Pr
         weeks = (when - previous).days / 7
         if not low <= weeks <= high:
             expected = f"{low} weeks" if low == high else f"{low}-{high} weeks"
-            yield warn(
+            yield warn_from(
+                profile.review_source or PROFILE_SOURCE,
                 f"plan.review_dates[{i}]",
                 f"Reviews here are every {expected}; this one is {_weeks(weeks)} after the last.",
             )
         previous = when
+
+
+def disability_reviews_apply(plan: dict, profile: AuthorityProfile | None) -> bool:
+    """A plan for long-term disability support keeps its own, longer, cadence (004)."""
+    return bool(profile and profile.disability_review_months and plan.get("long_term_disability_support"))
 
 
 def _on_a_working_day(path: str, when: date) -> Iterator[Problem]:
