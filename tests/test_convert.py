@@ -184,7 +184,8 @@ def _soffice_pids(profile: Path) -> list[int]:
             command = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        ours = profile.as_uri().encode() in b" ".join(command)
+        # The exact argument: profile1's URI is also the start of profile10's.
+        ours = f"-env:UserInstallation={profile.as_uri()}".encode() in command
         if command[0].endswith(b"soffice.bin") and ours:
             pids.append(int(entry.name))
     return pids
