@@ -46,9 +46,9 @@ from docgen.bundle.load import parse  # noqa: E402
 from docgen.convert import export_filter, export_options, find_soffice  # noqa: E402
 from docgen.pipeline import Pipeline  # noqa: E402
 from docgen.registry import Registry  # noqa: E402
-from docgen.render.context import build_context  # noqa: E402
+from docgen.view.context import build_context  # noqa: E402
 from docgen.render.environment import make_environment  # noqa: E402
-from docgen.render.recipients import recipients_for  # noqa: E402
+from docgen.view.recipients import recipients_for  # noqa: E402
 from docgen.validate import validate  # noqa: E402
 
 TODAY = date(2026, 11, 20)

@@ -21,9 +21,9 @@ from docxtpl import DocxTemplate
 
 from docgen.pipeline import Pipeline
 from docgen.registry import Registry
-from docgen.render.context import build_context
+from docgen.view.context import build_context
 from docgen.render.environment import make_environment
-from docgen.render.recipients import recipients_for
+from docgen.view.recipients import recipients_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "valid" / "worcestershire-child-in-need.json"

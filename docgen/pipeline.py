@@ -32,9 +32,9 @@ from docgen.output import Written, write_with_converter, written
 from docgen.register import Issue, Register, new_run_id, now
 from docgen.registry import Registry, TemplateInfo
 from docgen.registry.profiles import PROFILE_FILE
-from docgen.render.context import Recipient, build_context
+from docgen.view.context import CaseView, Recipient
 from docgen.render.engine import CompiledTemplate, Provenance
-from docgen.render.recipients import recipients_for
+from docgen.view.recipients import recipients_for
 from docgen.validate import ValidationReport, validate
 
 log = logging.getLogger("docgen")
@@ -187,6 +187,7 @@ class Pipeline:
     def render(self, bundle: Bundle, doc_ids: list[str] | None = None) -> list[Rendered]:
         """Every requested document for every recipient; a failure costs only its own document."""
         profile = self.registry.profile(bundle.authority)
+        view = CaseView(bundle, profile, today=self.today)  # built once per audience, for every document
         results: list[Rendered] = []
         for doc_id in self.document_ids(bundle, doc_ids):
             try:
@@ -207,14 +208,15 @@ class Pipeline:
                 results.append(Rendered(bundle.reference, template, None, author=profile.name, error=error))
                 continue
             for recipient in recipients_for(template, bundle):
-                results.append(self._render_one(bundle, profile, template, recipient))
+                results.append(self._render_one(view, template, recipient))
         return results
 
-    def _render_one(self, bundle, profile, template: TemplateInfo, recipient) -> Rendered:
+    def _render_one(self, view: CaseView, template: TemplateInfo, recipient) -> Rendered:
+        bundle, profile = view.bundle, view.profile
         result = Rendered(bundle.reference, template, recipient, author=profile.name)
         try:
             compiled = self.compiled(template)
-            context = build_context(bundle, profile, template, recipient, today=self.today)
+            context = view.context(template, recipient)
             result.docx = compiled.render(context, self.provenance(bundle, template, profile))
             log.debug("[%s] rendered %s", bundle.reference, result.stem)
         except DocgenError as e:

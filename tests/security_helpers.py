@@ -168,7 +168,7 @@ def set_at(data, parts: list, value) -> None:
     target[parts[-1]] = value
 
 
-# -- who may read what, worked out apart from docgen.render.withhold -------------------------------
+# -- who may read what, worked out apart from docgen.view.withhold -------------------------------
 
 FAMILY, AGENCY = "family", "agency"
 

@@ -7,7 +7,7 @@ person withheld from professionals. Every document the registry holds is rendere
 authority and recipient; no output may carry a value withheld from its reader: not in the text,
 headers, footers, properties or any other part of the DOCX, not in the file name, and not in
 the PDF's text or metadata. Who may read what is worked out here, independently of
-``docgen.render.withhold``.
+``docgen.view.withhold``.
 """
 
 from __future__ import annotations

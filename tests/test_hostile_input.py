@@ -228,7 +228,7 @@ FREE_TEXT = "Line one\nLine two\twith a tab\n\n"
 
 
 def test_newline_and_tab_in_free_text_become_a_line_break_and_a_tab(tmp_path, registry):
-    from docgen.render.context import build_context
+    from docgen.view.context import build_context
     from docgen.render.engine import CompiledTemplate
 
     data = sample()
@@ -251,7 +251,7 @@ def render_with(template_path: Path, bundle, registry, recipient=None) -> bytes:
     from datetime import datetime, timezone
 
     from docgen.registry import TemplateInfo
-    from docgen.render.context import build_context
+    from docgen.view.context import build_context
     from docgen.render.engine import CompiledTemplate, Provenance
 
     info = TemplateInfo("echo", "Echo", "1.0", template_path, template_path.with_suffix(".toml"),

@@ -20,7 +20,7 @@ from docgen.exceptions import TemplateError
 from docgen.pdfout import check_letter
 from docgen.pipeline import Pipeline
 from docgen.registry import Registry
-from docgen.render.context import build_context
+from docgen.view.context import build_context
 from docgen.render.engine import CompiledTemplate, Provenance
 from security_helpers import make_template
 

@@ -11,8 +11,8 @@ from docgen.authoring.fields import _description, bundle_fields, lookup, walk
 from docgen.authoring.reference import DOCS_DIR, as_markdown, reference
 from docgen.authoring.samples import has_required, issue_date, read_sample
 from docgen.cli_templates import templates
-from docgen.render.context import build_context
-from docgen.render.recipients import recipients_for
+from docgen.view.context import build_context
+from docgen.view.recipients import recipients_for
 
 # Bundle fields templates never see: how the bundle describes itself, and what docgen acts on.
 NOT_FOR_TEMPLATES = {"schema_version", "authority", "documents_requested", "withheld"}

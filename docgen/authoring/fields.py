@@ -1,7 +1,7 @@
 """The field model: every name a template can use, as a tree with types, descriptions and sources.
 
 Built once from the bundle schema (:mod:`docgen.bundle.schema`) and what the render context adds
-on top of it (:mod:`docgen.render.context`): labels for codes, people's printed names, ids turned
+on top of it (:mod:`docgen.view.context`): labels for codes, people's printed names, ids turned
 into the people they name, the first child, the next meeting. ``templates check`` uses it to
 find placeholders that are not fields; ``templates fields`` lists it for policy owners. A test
 renders the samples and fails when the real context holds a name this model lacks.
@@ -22,7 +22,7 @@ from marshmallow import missing, validate
 
 from docgen.authoring.descriptions import DESCRIPTIONS
 from docgen.bundle import schema as bundle_schema
-from docgen.render import records
+from docgen.view import records
 
 ID_PATTERN = bundle_schema._ID
 
@@ -322,7 +322,7 @@ def _request() -> Field:
 
 def _record(schema_cls: type, name: str, description: str) -> Field:
     """A request, referral or meeting record, with its ids turned into people and meetings as
-    :mod:`docgen.render.records` does."""
+    :mod:`docgen.view.records` does."""
     node = _object_of(schema_cls, name, description)
     for child in list(node.children):
         if child in records.PERSON_FIELDS:

@@ -16,9 +16,9 @@ from docgen.authoring.fields import Field, context_model
 from docgen.authoring.samples import has_required, issue_date, read_sample, sample_files
 from docgen.exceptions import DocgenError
 from docgen.registry import DEFAULT, Registry, TemplateInfo
-from docgen.render.context import build_context
-from docgen.render.recipients import recipients_for
-from docgen.render.withhold import Withheld
+from docgen.view.context import build_context
+from docgen.view.recipients import recipients_for
+from docgen.view.withhold import Withheld
 
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs" / "fields"
 EXAMPLE_LENGTH = 60

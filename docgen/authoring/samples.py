@@ -22,9 +22,9 @@ from docgen.bundle.schema import BundleSchema
 from docgen.exceptions import DocgenError, InputError
 from docgen.registry import TemplateInfo
 from docgen.registry.profiles import AuthorityProfile
-from docgen.render.context import Recipient, build_context
+from docgen.view.context import Recipient, build_context
 from docgen.render.engine import CompiledTemplate, Provenance
-from docgen.render.recipients import recipients_for
+from docgen.view.recipients import recipients_for
 
 REPO_SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "valid"
 # Provenance needs a time; a fixed one keeps rendered samples byte-for-byte repeatable.

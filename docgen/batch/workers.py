@@ -35,7 +35,7 @@ from docgen.bundle.load import parse
 from docgen.exceptions import EXIT_INVALID, DocgenError
 from docgen.pipeline import Pipeline, Rendered
 from docgen.registry import Registry
-from docgen.render.recipients import recipients_for
+from docgen.view.recipients import recipients_for
 from docgen.validate import validate
 
 log = logging.getLogger("docgen.batch")

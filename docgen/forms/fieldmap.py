@@ -16,7 +16,7 @@
     venue = ["meeting.venue.name", "meeting.venue.address"]  # several values joined with ", "
     leaflet_section_47 = { path = "assessment.leaflets_given", contains = "section_47" }
 
-Paths start at a name of :func:`docgen.render.context.build_context`, so withheld values arrive
+Paths start at a name of :func:`docgen.view.context.build_context`, so withheld values arrive
 as the authority's "withheld" wording and never as the value itself.
 """
 
@@ -33,7 +33,7 @@ from docgen.exceptions import TemplateError, TemplateNotFound
 from docgen.forms.pdffields import CHECKBOX, HIDDEN_FIELDS, RADIO, FieldSpec, read_fields
 from docgen.pdfout.pdffile import open_pdf
 from docgen.registry import AUDIENCES
-from docgen.render.withhold import Withheld
+from docgen.view.withhold import Withheld
 
 FORMS_ENV = "DOCGEN_FORMS"
 MAP_SUFFIX = ".fields.toml"

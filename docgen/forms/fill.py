@@ -1,6 +1,6 @@
 """Pre-filling a blank form from a case bundle: what the bundle knows goes in, the rest stays fillable.
 
-Values come from the same context templates see (:func:`docgen.render.context.build_context`),
+Values come from the same context templates see (:func:`docgen.view.context.build_context`),
 so a value withheld from the form's audience arrives as the authority's "withheld" wording.
 pypdf writes each value with its appearance (the text drawn in the box, the chosen button's
 state), so the values show in every viewer, in print and to text extraction, with no viewer
@@ -30,7 +30,7 @@ from docgen.atomic import write_atomic
 from docgen.output import prepare_folder, target_in
 from docgen.pipeline import Pipeline
 from docgen.registry import TemplateInfo
-from docgen.render.context import build_context
+from docgen.view.context import build_context
 
 log = logging.getLogger("docgen")
 

@@ -209,6 +209,7 @@ class CompiledTemplate:
         budget of :mod:`docgen.render.limits`; an error's message never carries the values the
         document was being filled with (:mod:`docgen.redact`).
         """
+        context = logo.with_picture(context)
         try:
             with limits.deadline(MAX_SECONDS, self._overtime), limits.budget():
                 if self.uses_docxtpl:

@@ -20,8 +20,8 @@ from jinja2.utils import missing
 from jinja2.exceptions import UndefinedError
 from markupsafe import Markup, escape
 
-from docgen.render.dates import add_working_days, display
-from docgen.render.context import join_names
+from docgen.view.dates import add_working_days, display
+from docgen.view.context import join_names
 from docgen.render.limits import MAX_VALUE_LENGTH, BoundedSandbox  # noqa: F401 (re-exported)
 
 

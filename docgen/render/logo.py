@@ -65,5 +65,12 @@ class LogoPicture:
         return ""  # outside Word XML (a file name, a text snapshot) the logo is nothing
 
 
-def logo_picture(logo: Logo | None, alt: str) -> LogoPicture | str:
-    return LogoPicture(logo, alt) if logo else ""
+def with_picture(context: dict) -> dict:
+    """``context`` with the authority's logo (a profile's :class:`Logo`, as the case's view
+    gives it) as the picture Word shows, with the authority's name as its alternative text.
+    The view is shared by every document of a case, so it is copied, not changed."""
+    authority = context.get("authority")
+    if not isinstance(authority, dict) or not isinstance(authority.get("logo"), Logo):
+        return context
+    picture = LogoPicture(authority["logo"], f"{authority['name']} logo")
+    return {**context, "authority": {**authority, "logo": picture}}

@@ -18,7 +18,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from docgen.letter_layout import ADDRESS_FONT_PT, FRAME_MM
 from docgen.pdfout.letter_check import ADDRESS_LINES, MM
 from docgen.problems import WARNING, Problem
-from docgen.render.context import formal_name
+from docgen.view.context import formal_name
 
 FONT = "Helvetica"  # Helvetica's widths are Arial's and Liberation Sans's
 WIDTH_PT = FRAME_MM["width"] * MM

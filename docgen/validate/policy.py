@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from docgen.bundle.schema import age_on
-from docgen.render.dates import add_working_days, gov_date, is_working_day
+from docgen.view.dates import add_working_days, gov_date, is_working_day
 from docgen.registry.profiles import AuthorityProfile
 from docgen.problems import WARNING, Problem
 from docgen.validate.sources import PROFILE_SOURCE, warn_from

@@ -19,7 +19,7 @@ from docgen.bundle import codes
 from docgen.bundle.schema import age_on
 from docgen.problems import Problem
 from docgen.registry.profiles import ASSESSMENT_TIMESCALES, INITIAL_AND_CORE, AuthorityProfile
-from docgen.render.dates import add_working_days, gov_date
+from docgen.view.dates import add_working_days, gov_date
 from docgen.validate.policy import disability_reviews_apply
 from docgen.validate.sources import (
     ASSESSMENT_SECTION,

@@ -22,7 +22,7 @@ from marshmallow import fields, validate
 from docgen.bundle.paths import resolve_path, steps
 from docgen.bundle.schema import _ID, AddressSchema, BundleSchema, VenueSchema
 from docgen.problems import Problem
-from docgen.render.withhold import PEOPLE_LISTS, OWN_FIELDS, Audience, entries_for, owner_of, people_groups
+from docgen.view.withhold import PEOPLE_LISTS, OWN_FIELDS, Audience, entries_for, owner_of, people_groups
 
 _SCHEMA = BundleSchema()
 MIN_COPY_LENGTH = 6  # shorter values (a first name, a town) are only compared whole

@@ -1,7 +1,7 @@
 """What templates see of the request, referral, family meeting and meeting notes records.
 
 Ids become the people and meetings they name and codes get their ``*_label``, as
-:mod:`docgen.render.context` does for the rest of the bundle.
+:mod:`docgen.view.context` does for the rest of the bundle.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from docgen.bundle import Bundle
 from docgen.registry import TemplateInfo
-from docgen.render.context import Recipient
+from docgen.view.context import Recipient
 
 
 def recipients_for(template: TemplateInfo, bundle: Bundle) -> list[Recipient | None]:

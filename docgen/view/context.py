@@ -15,10 +15,9 @@ from docgen.bundle import Bundle, codes
 from docgen.bundle.schema import age_on
 from docgen.registry import TemplateInfo
 from docgen.registry.profiles import AuthorityProfile
-from docgen.render.dates import add_working_days, display
-from docgen.render.logo import logo_picture
-from docgen.render.records import records_context
-from docgen.render.withhold import Audience, Withheld, WithheldPerson, WithheldRecord, apply_withholding
+from docgen.view.dates import add_working_days, display
+from docgen.view.records import records_context
+from docgen.view.withhold import Audience, Withheld, WithheldPerson, WithheldRecord, apply_withholding
 
 REPLY_WORKING_DAYS = 5
 
@@ -35,6 +34,43 @@ class Recipient:
         return f"{self.kind}-{self.person_id}"
 
 
+class CaseView:
+    """What one case may show its readers, worked out once for each audience and shared by every
+    document that audience reads: withholding, display values, people, dates. Templates render
+    in an immutable sandbox, so one document cannot change what the next one sees."""
+
+    def __init__(self, bundle: Bundle, profile: AuthorityProfile, *, today: date | None = None) -> None:
+        self.bundle = bundle
+        self.profile = profile
+        self.today = today
+        self._by_audience: dict[Audience, tuple[dict, dict, dict]] = {}
+
+    def context(self, template: TemplateInfo, recipient: Recipient | None) -> dict:
+        """The names a template renders with, for one recipient (or none) of one document."""
+        audience = (
+            Audience(recipient.person_id, recipient.kind)
+            if recipient
+            else Audience(kind=template.audience)
+        )
+        shared, data, people = self._for(audience)
+        context = dict(shared)
+        context["document"] = {"id": template.doc_id, "title": template.title, "version": template.version}
+        if recipient:
+            context["recipient"] = dict(people[recipient.person_id], kind=recipient.kind)
+            context["request"] = _request_for(data, recipient, people)
+            # A request's own reply-by date is for the letter asking for that information, not
+            # for every other letter the same professional gets (the outcome letter keeps 5 days).
+            asking = template.recipients == "professionals"
+            if asking and context["request"] and context["request"]["reply_by"]:
+                context["reply_by"] = context["request"]["reply_by"]
+        return context
+
+    def _for(self, audience: Audience) -> tuple[dict, dict, dict]:
+        if audience not in self._by_audience:
+            self._by_audience[audience] = _shared_context(self.bundle, self.profile, audience, self.today)
+        return self._by_audience[audience]
+
+
 def build_context(
     bundle: Bundle,
     profile: AuthorityProfile,
@@ -43,12 +79,13 @@ def build_context(
     *,
     today: date | None = None,
 ) -> dict:
-    """The names a template renders with, for one recipient (or none) of one document."""
-    audience = (
-        Audience(recipient.person_id, recipient.kind)
-        if recipient
-        else Audience(kind=template.audience)
-    )
+    """The names a template renders with, for one recipient (or none) of one document. For many
+    documents of one case, make one :class:`CaseView` and ask it for each."""
+    return CaseView(bundle, profile, today=today).context(template, recipient)
+
+
+def _shared_context(bundle: Bundle, profile: AuthorityProfile, audience: Audience, today: date | None):
+    """What every document read by ``audience`` sees: (context, displayed data, people)."""
     data = _displayed(apply_withholding(bundle.data, audience, profile.withheld_wording))
     issue_date = display(data["case"].get("issue_date") or today or date.today())
     people = _people(data)
@@ -77,21 +114,13 @@ def build_context(
         "reply_by": add_working_days(issue_date, REPLY_WORKING_DAYS),
         "recipient": None,
         "request": None,
-        "document": {"id": template.doc_id, "title": template.title, "version": template.version},
+        "document": None,
         "docgen_version": __version__,
     }
     context.update(records_context(data, people, context["meetings"]))
     context["meeting"] = context["meetings"][0] if context["meetings"] else None
     context["review"] = context["reviews"][-1] if context["reviews"] else None
-    if recipient:
-        context["recipient"] = dict(people[recipient.person_id], kind=recipient.kind)
-        context["request"] = _request_for(data, recipient, people)
-        # A request's own reply-by date is for the letter asking for that information, not
-        # for every other letter the same professional gets (the outcome letter keeps 5 days).
-        asking = template.recipients == "professionals"
-        if asking and context["request"] and context["request"]["reply_by"]:
-            context["reply_by"] = context["request"]["reply_by"]
-    return context
+    return context, data, people
 
 
 def join_names(names: list[str]) -> str:
@@ -123,7 +152,7 @@ def _authority(profile: AuthorityProfile) -> dict:
         "phone": profile.phone,
         "email": profile.email,
         "website": profile.website,
-        "logo": logo_picture(profile.logo, f"{profile.name} logo"),
+        "logo": profile.logo or "",  # the render engine makes it a picture
         "sign_off": profile.sign_off,
         "terms": profile.terms,
         "submit_plans_to": profile.submit_plans_to,
