@@ -33,6 +33,22 @@ def test_new_authority_resolves_every_document_through_the_defaults(root):
     resolved = registry.resolve_all("north-somerset")
     assert [t.doc_id for t in resolved] == registry.document_ids()
     assert {t.origin for t in resolved} == {"default"}
+
+
+def test_a_new_profile_is_refused_until_its_placeholder_contacts_are_replaced(root):
+    invoke(authority, ["new", "north-somerset", "--templates", root])
+    folder = root / "north-somerset"
+    problems = check([folder]).problems
+    assert [(p.severity, p.message) for p in problems] == [
+        ("error", "The phone '01632 960000' is a placeholder, not the authority's own."),
+        ("error", "The email 'childrens.services@example.org.uk' is a placeholder, not the authority's own."),
+        ("error", "The postcode 'AA1 1AA' is a placeholder, not the authority's own."),
+    ]
+    profile = folder / "authority.toml"
+    text = profile.read_text("utf-8")
+    text = text.replace('phone = "01632 960000"', 'phone = "01934 888 888"')
+    text = text.replace('email = "childrens.services@example.org.uk"', 'email = "help@n-somerset.gov.uk"')
+    profile.write_text(text.replace('postcode = "AA1 1AA"', 'postcode = "BS23 1UJ"'), "utf-8")
     assert [p.describe() for p in check([folder]).problems] == []
 
 

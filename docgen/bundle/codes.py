@@ -61,12 +61,18 @@ PROGRESS = {
     "deterioration": "Deterioration or concerns increased",
 }
 
+# Every decision a review can record. Which a review offers, and in what words, is the
+# authority's (its profile's [terms] decisions, per plan type): Worcestershire Early Help's five
+# (001), Derbyshire's three outcomes (004: close, continue, a changed threshold stepped up or down).
 DECISIONS = {
     "continue": "Continue the plan as it is",
     "amend": "Amend the plan",
     "end": "End the plan: the needs are fully met",
-    "step_down": "End the plan: a single agency or universal services will meet the need",
-    "step_up": "Step up: a specialist or statutory assessment is needed",
+    "end_single_agency": "End the plan: a single agency will meet the need",
+    "end_universal": "End the plan: only universal services are required",
+    "close": "Close the case: the child no longer needs support from Children's Services",
+    "step_up": "Step up: the level of need has risen",
+    "step_down": "Step down: the level of need has fallen",
 }
 
 # The five reasons an Early Help plan may be closed (002), and the two step-down endings (001).

@@ -250,6 +250,12 @@ class PlanSchema(Strict):
     review_dates = listing(fields.Date(), max_items=50)
 
 
+class OversightSchema(Strict):
+    by = ref(required=True)
+    date = fields.Date(required=True)
+    notes = text()
+
+
 class ReviewSchema(Strict):
     date = fields.Date(required=True)
     progress = one_of(codes.PROGRESS, required=True)
@@ -259,6 +265,12 @@ class ReviewSchema(Strict):
     family_views = text()
     decision = one_of(codes.DECISIONS, required=True)
     decision_notes = text()
+    new_level = one_of(codes.PLAN_TYPES)  # the level of need a step up or down goes to
+    # 004: a concern that the child may be suffering significant harm calls for a Strategy
+    # Discussion; every plan is overseen by a manager in supervision.
+    significant_harm_concern = StrictBoolean()
+    strategy_discussion = fields.Date()
+    management_oversight = fields.Nested(OversightSchema)
     next_review = fields.Date()
 
 

@@ -53,8 +53,9 @@ def build_context(
     people = _people(data)
     case = _case(data, people)
     children = [p for p in people.values() if p["group"] == "child"]
+    authority = _authority(profile, data["case"]["plan_type"])
     context = {
-        "authority": _authority(profile),
+        "authority": authority,
         "case": case,
         "children": children,
         "child": children[0],
@@ -67,7 +68,7 @@ def build_context(
         "assessment": _assessment(data.get("assessment"), people),
         "meetings": [_meeting(m, people) for m in data.get("meetings", [])],
         "plan": _plan(data.get("plan"), people, issue_date),
-        "reviews": [_review(r) for r in data.get("reviews", [])],
+        "reviews": [_review(r, people, authority["decisions"]) for r in data.get("reviews", [])],
         "closure": _closure(data.get("closure"), people),
         "co_working": _co_working(data.get("co_working"), people),
         "equality": _equality(data.get("equality")),
@@ -111,7 +112,9 @@ def _displayed(value):
     return value
 
 
-def _authority(profile: AuthorityProfile) -> dict:
+def _authority(profile: AuthorityProfile, plan_type: str) -> dict:
+    """The profile as templates see it, its terms worded for the case's plan type."""
+    terms = profile.wording(plan_type)
     return {
         "slug": profile.slug,
         "name": profile.name,
@@ -123,10 +126,13 @@ def _authority(profile: AuthorityProfile) -> dict:
         "website": profile.website,
         "logo": logo_picture(profile.logo, f"{profile.name} logo"),
         "sign_off": profile.sign_off,
-        "terms": profile.terms,
-        "submit_plans_to": profile.submit_plans_to,
-        "submit_closures_to": profile.submit_closures_to,
-        "support_after_closure": profile.support_after_closure,
+        "terms": terms,
+        "plan_names": profile.plan_names(),
+        "leaflets": profile.leaflets,
+        "decisions": terms["decisions"],
+        "submit_plans_to": terms.get("submit_plans_to"),
+        "submit_closures_to": terms.get("submit_closures_to"),
+        "support_after_closure": terms.get("support_after_closure"),
     }
 
 
@@ -220,12 +226,19 @@ def _plan(raw: dict | None, people: dict, on: date) -> dict | None:
     return plan
 
 
-def _review(raw: dict) -> dict:
+def _review(raw: dict, people: dict, decisions: dict) -> dict:
+    """A review, its decision in the authority's words (validation refuses one it lacks)."""
     return dict(
         raw,
         progress_label=codes.PROGRESS[raw["progress"]],
-        decision_label=codes.DECISIONS[raw["decision"]],
+        decision_label=decisions.get(raw["decision"]) or codes.DECISIONS[raw["decision"]],
+        new_level_label=codes.PLAN_TYPES.get(raw.get("new_level"), ""),
+        management_oversight=_oversight(raw.get("management_oversight"), people),
     )
+
+
+def _oversight(raw: dict | None, people: dict) -> dict | None:
+    return dict(raw, by=people.get(raw["by"])) if raw else None
 
 
 def _closure(raw: dict | None, people: dict) -> dict | None:

@@ -67,6 +67,9 @@ def _references(data: dict) -> Iterator[Problem]:
     for i, action in enumerate(plan.get("actions", [])):
         yield from expect(f"plan.actions[{i}].who", action.get("who"), everyone, "person")
         yield from expect(f"plan.actions[{i}].outcome", action.get("outcome"), outcomes, "outcome")
+    for i, review in enumerate(data.get("reviews", [])):
+        oversight = review.get("management_oversight") or {}
+        yield from expect(f"reviews[{i}].management_oversight.by", oversight.get("by"), pros, "professional")
     closure = data.get("closure") or {}
     for i, action in enumerate(closure.get("ongoing_actions", [])):
         yield from expect(f"closure.ongoing_actions[{i}].who", action.get("who"), everyone, "person")
