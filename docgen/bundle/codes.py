@@ -26,8 +26,11 @@ PLAN_TYPES = {
     "looked_after": "Looked After Child",
 }
 
-# The co-working agreement's "Status of child(ren)'s Plan" boxes.
-PLAN_STATUSES = {"cypp": "CYPP", "cp": "CP", "lac": "LAC", "other": "Other"}
+# The co-working agreement's "Status of child(ren)'s Plan" boxes. The codes are 003's (CYPP is
+# Worcestershire's Child & Young Person's Plan); the labels are the levels of need every
+# authority shares, so that no other authority's form names Worcestershire's plan.
+PLAN_STATUSES = {"cypp": "Child in Need", "cp": "Child Protection", "lac": "Looked After Child",
+                 "other": "Other (state)"}
 
 ASSESSMENT_TYPES = {
     "early_help": "early help assessment",

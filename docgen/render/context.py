@@ -68,7 +68,7 @@ def build_context(
         "assessment": _assessment(data.get("assessment"), people),
         "meetings": [_meeting(m, people) for m in data.get("meetings", [])],
         "plan": _plan(data.get("plan"), people, issue_date),
-        "reviews": [_review(r, people, authority["decisions"]) for r in data.get("reviews", [])],
+        "reviews": [_review(r, people, profile.wording(data["case"]["plan_type"])["decisions"]) for r in data.get("reviews", [])],
         "closure": _closure(data.get("closure"), people),
         "co_working": _co_working(data.get("co_working"), people),
         "equality": _equality(data.get("equality")),
@@ -126,14 +126,19 @@ def _authority(profile: AuthorityProfile, plan_type: str) -> dict:
         "website": profile.website,
         "logo": logo_picture(profile.logo, f"{profile.name} logo"),
         "sign_off": profile.sign_off,
-        "terms": terms,
+        "terms": {k: v for k, v in terms.items() if k != "decisions"},
         "plan_names": profile.plan_names(),
-        "leaflets": profile.leaflets,
-        "decisions": terms["decisions"],
+        "leaflets": _code_labels(profile.leaflets),
+        "decisions": _code_labels(terms["decisions"]),
         "submit_plans_to": terms.get("submit_plans_to"),
         "submit_closures_to": terms.get("submit_closures_to"),
         "support_after_closure": terms.get("support_after_closure"),
     }
+
+
+def _code_labels(labels: dict) -> list[dict]:
+    """{code: label} as a list templates loop over: [{"code": ..., "label": ...}]."""
+    return [{"code": code, "label": label} for code, label in labels.items()]
 
 
 def formal_name(person: dict) -> str:
