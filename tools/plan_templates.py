@@ -183,8 +183,10 @@ def _plan_sharing(doc, folder: str) -> None:
     para(doc, "This plan is shared with {{ children_names }}, the family and the professionals "
               "working with them.")
     if folder == SOUTH_GLOS:
-        para(doc, "{% if authority.submit_plans_to %}The " + PLAN_NAME + " and the notes of the "
-                  "meeting are submitted to {{ authority.submit_plans_to }}.{% endif %}")
+        tag(doc, "if authority.submit_plans_to")
+        para(doc, "The " + PLAN_NAME + " and the notes of the meeting are submitted to "
+                  "{{ authority.submit_plans_to }}.")
+        tag(doc, "endif")
     else:
         para(doc, "{% if authority.submit_plans_to %}It is submitted to "
                   "{{ authority.submit_plans_to }}.{% endif %}")
@@ -304,8 +306,9 @@ def _review_process(doc, folder: str) -> None:
     heading(doc, "Who sees this review")
     if folder == SOUTH_GLOS:
         para(doc, "This review is shared with the family and everyone working with them.")
-        para(doc, "{% if authority.submit_plans_to %}The review of progress is submitted to "
-                  "{{ authority.submit_plans_to }}.{% endif %}")
+        tag(doc, "if authority.submit_plans_to")
+        para(doc, "The review of progress is submitted to {{ authority.submit_plans_to }}.")
+        tag(doc, "endif")
         tag(doc, "if review.progress == 'positive_change'")
         para(doc, "As the plan is making a difference, we may start to phase out some support. "
                   "This will help the family become more independent.")

@@ -20,6 +20,8 @@ from docgen.render.logo import logo_picture
 from docgen.render.withhold import Audience, Withheld, WithheldPerson, WithheldRecord, apply_withholding
 
 REPLY_WORKING_DAYS = 5
+# The words ``authority.terms`` holds; where things are sent, and decisions, have names of their own.
+TERM_WORDS = ("team_around", "team_around_long", "lead", "plan", "meeting")
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ def _authority(profile: AuthorityProfile, plan_type: str) -> dict:
         "website": profile.website,
         "logo": logo_picture(profile.logo, f"{profile.name} logo"),
         "sign_off": profile.sign_off,
-        "terms": {k: v for k, v in terms.items() if k != "decisions"},
+        "terms": {k: terms[k] for k in TERM_WORDS},
         "plan_names": profile.plan_names(),
         "leaflets": _code_labels(profile.leaflets),
         "decisions": _code_labels(terms["decisions"]),
