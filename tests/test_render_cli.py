@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import shutil
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def test_provenance_in_document_properties_without_personal_data(tmp_path):
     template = (ROOT / "templates" / "default" / "outcome-letter.docx").read_bytes()
     for expected in (
         'name="docgen.document"><vt:lpwstr>outcome-letter<',
-        'name="docgen.template_version"><vt:lpwstr>1.1<',
+        f'name="docgen.template_version"><vt:lpwstr>{_toml_version("outcome-letter")}<',
         f'name="docgen.template_sha256"><vt:lpwstr>{hashlib.sha256(template).hexdigest()}<',
         'name="docgen.case_reference"><vt:lpwstr>WOR-CIN-0001<',
         'name="docgen.version"><vt:lpwstr>0.1.0<',
@@ -236,3 +237,9 @@ def test_pdfa_with_a_password_is_a_usage_error_before_any_work(tmp_path):
     assert result.exit_code == 2
     assert "PDF/A does not allow encryption" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def _toml_version(doc_id: str) -> str:
+    """The version the default template's metadata gives (raised whenever its wording changes)."""
+    meta = (ROOT / "templates" / "default" / f"{doc_id}.toml").read_text("utf-8")
+    return tomllib.loads(meta)["version"]
