@@ -294,3 +294,13 @@ def test_a_profile_must_give_contacts_or_say_it_has_none(tmp_path):
             "published phone or email, or say it has none with no_published_contacts = true: "
             "correct authority.toml\n") in result.stderr
 
+
+
+def test_the_prompt_sheet_names_the_authoritys_own_services(pipeline):
+    worcestershire = texts(pipeline, pipeline.load(SAMPLE["worcestershire-looked-after"]), ["prompt-sheet"])
+    derbyshire = texts(pipeline, pipeline.load(SAMPLE["derbyshire-child-protection"]), ["prompt-sheet"])
+    (worcestershire,), (derbyshire,) = worcestershire.values(), derbyshire.values()
+    for own, shared in (("Police – DAU/FPU", "Police"), ("CDT/SPACE", "Substance Misuse Service"),
+                        ("EIFSW/FIPs/Home Liaison", "Family Support/Home Liaison")):
+        assert f"\n{own}\n" in worcestershire and f"\n{shared}\n" not in worcestershire
+        assert f"\n{shared}\n" in derbyshire and own not in derbyshire

@@ -286,12 +286,12 @@ def test_worcestershire_review_ticks_progress_and_decision_and_closing_summary_g
 def test_prompt_sheet_ticks_the_agencies_already_involved():
     (result,) = render("derbyshire-child-protection.json", "prompt-sheet")
     rows = {row[1]: row for row in table_rows(result.docx) if len(row) == 4}
-    assert rows["Police – DAU/FPU"][0] == "✓"
-    assert rows["Police – DAU/FPU"][2] == (
+    assert rows["Police"][0] == "✓"  # Derbyshire's: Worcestershire's "Police – DAU/FPU" is its own
+    assert rows["Police"][2] == (
         "Sara Officer-Example, Fictional Constabulary Public Protection Unit, 01632 960630")
     assert rows["GP"][0] == "✓" and rows["Health Visitor"][0] == "✓"
     assert rows["Designated Teacher"][0] == "✓"
-    assert rows["EIFSW/FIPs/Home Liaison"][2] == "June Support-Example, Derbyshire County Council Children's Services, 01632 960611"
+    assert rows["Family Support/Home Liaison"][2] == "June Support-Example, Derbyshire County Council Children's Services, 01632 960611"
     assert rows["Probation"][:3] == ["", "Probation", ""]
     assert rows["Other Social Care professional"][0] == ""  # the case's own social workers are not listed
     assert "Hollie Socialworker-Example, Derbyshire" not in docx_text(result.docx)

@@ -164,7 +164,7 @@ def prompt_sheet():
             t.rows[-1].cells[1].paragraphs[0].runs[0].bold = True
             continue
         match = f"others|selectattr('agency_type', 'equalto', '{row}')|list"
-        label = codes.AGENCY_TYPES[row]
+        label = f"{{{{ authority.agencies.{row} }}}}"  # the authority's own name for it
         who = (
             f"{{% for p in {match} %}}{{{{ p.name }}}}, {{{{ p.agency }}}}"
             "{% if p.phone %}, {{ p.phone }}{% endif %}{% if not loop.last %}\n{% endif %}{% endfor %}"

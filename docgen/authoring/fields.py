@@ -219,6 +219,10 @@ def _authority() -> Field:
                        "The plan's name at each level of need: 'Single Plan'.", None, True)
     plan_names.add(*(_leaf(plan_names, code, "text", f"The plan's name for {label}.")
                      for code, label in codes.PLAN_TYPES.items()))
+    agencies = Field("agencies", "authority.agencies", "object",
+                     "Each kind of agency in the authority's words: 'Health Visitor'.", None, True)
+    agencies.add(*(_leaf(agencies, code, "text", f"The authority's name for: {label}.")
+                   for code, label in codes.AGENCY_TYPES.items()))
     terms = Field("terms", "authority.terms", "object",
                   "The authority's own words for things, for the case's plan type.", None, True)
     terms.add(
@@ -228,7 +232,7 @@ def _authority() -> Field:
         _leaf(terms, "plan", "text", "The plan's name: 'Co-ordinated Support Plan', 'Single Plan'."),
         _leaf(terms, "meeting", "text", "The meeting that agrees and reviews the plan: 'TACiN meeting'."),
     )
-    return node.add(plan_names, terms)
+    return node.add(plan_names, agencies, terms)
 
 
 def _code_labels(parent: Field, name: str, description: str, item_description: str) -> Field:

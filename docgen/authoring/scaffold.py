@@ -55,6 +55,11 @@ own_terms = []
 [leaflets]
 # child_in_need = "Child in Need – Initial/Core"
 
+# The authority's own names for kinds of agency, where they differ from docgen's: the prompt
+# sheet and every document print them (codes as in the bundle's professionals[].agency_type).
+[agency_names]
+# substance_misuse = "Substance Misuse Service"
+
 # The authority's own words for things; [terms.<plan type>] below changes them for one plan type.
 [terms]
 # The team meeting's short and long names: "TAF", "Team Around the Family" (or "TACiN"...).

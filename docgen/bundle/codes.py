@@ -115,8 +115,10 @@ EQUALITY_AREAS = {
 RISK_LEVELS = {"low": "Low", "medium": "Medium", "high": "High"}
 
 # The "Other agency contact" list of the Prompt Sheet (003, appendix), in its order.
+# The kinds of agency, in words every authority uses; a profile's [agency_names] gives its own
+# services' names (Worcestershire's prompt sheet, 003: "Police – DAU/FPU", "CDT/SPACE").
 AGENCY_TYPES = {
-    "police": "Police – DAU/FPU",
+    "police": "Police",
     "probation": "Probation",
     "youth_offending": "Youth Offending Service",
     "health_visitor": "Health Visitor",
@@ -128,19 +130,19 @@ AGENCY_TYPES = {
     "physical_disability": "Physical Disability Service",
     "learning_disability": "Learning Disability Service",
     "camhs": "CAMHS",
-    "acs_physical_sensory": "ACS Physical Disabilities/Sensory Impairment",
-    "acs_learning_disabilities": "ACS Learning Disabilities",
+    "acs_physical_sensory": "Adult Social Care: Physical Disabilities/Sensory Impairment",
+    "acs_learning_disabilities": "Adult Social Care: Learning Disabilities",
     "domestic_abuse": "Local Domestic Abuse Service",
     "youth_worker": "Youth Worker",
     "housing": "Housing services",
-    "substance_misuse": "CDT/SPACE",
+    "substance_misuse": "Substance Misuse Service",
     "designated_teacher": "Designated Teacher",
     "educational_psychologist": "Educational Psychologist",
     "education_welfare": "Education Welfare Officer",
     "early_years": "Nursery/pre-school playgroup/Early Years Co-Coordinator",
     "ofsted": "Ofsted",
     "childrens_centre": "Children's Centres",
-    "family_support": "EIFSW/FIPs/Home Liaison",
+    "family_support": "Family Support/Home Liaison",
     "hospital": "Hospital/Acute Trust Services",
     "social_care": "Other Social Care professional",
     "early_help": "Early Help / Family Support",

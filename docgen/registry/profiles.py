@@ -99,6 +99,9 @@ class ProfileSchema(_Strict):
     # The leaflets the Standard Agreement for Assessment offers: code -> the authority's title.
     leaflets = fields.Dict(keys=fields.String(validate=validate.OneOf(list(codes.LEAFLETS))),
                            values=fields.String(), load_default=dict)
+    # The authority's own names for kinds of agency (codes.AGENCY_TYPES), where they differ.
+    agency_names = fields.Dict(keys=fields.String(validate=validate.OneOf(list(codes.AGENCY_TYPES))),
+                               values=fields.String(), load_default=dict)
     review_weeks = fields.Dict(
         keys=fields.String(validate=validate.OneOf(list(codes.PLAN_TYPES))),
         values=fields.List(fields.Integer(validate=validate.Range(min=1)),
@@ -152,6 +155,7 @@ class AuthorityProfile:
     sign_off: str = "Yours sincerely"
     own_terms: list[str] = field(default_factory=list)
     leaflets: dict = field(default_factory=dict)
+    agency_names: dict = field(default_factory=dict)
     review_weeks: dict = field(default_factory=dict)
     reviews: dict = field(default_factory=dict)
     withheld_wording: str = "withheld"
@@ -168,6 +172,10 @@ class AuthorityProfile:
         merged = {k: v for k, v in self.terms.items() if k not in codes.PLAN_TYPES}
         merged.update(self.terms.get(plan_type, {}))
         return {k: (v or None) for k, v in merged.items()}
+
+    def agencies(self) -> dict[str, str]:
+        """Each kind of agency in the authority's words."""
+        return {code: self.agency_names.get(code, label) for code, label in codes.AGENCY_TYPES.items()}
 
     def plan_names(self) -> dict[str, str]:
         """The plan's name at each level of need."""

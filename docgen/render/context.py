@@ -52,7 +52,7 @@ def build_context(
     )
     data = _displayed(apply_withholding(bundle.data, audience, profile.withheld_wording))
     issue_date = display(data["case"].get("issue_date") or today or date.today())
-    people = _people(data)
+    people = _people(data, profile.agencies())
     case = _case(data, people)
     children = [p for p in people.values() if p["group"] == "child"]
     authority = _authority(profile, data["case"]["plan_type"])
@@ -130,6 +130,7 @@ def _authority(profile: AuthorityProfile, plan_type: str) -> dict:
         "sign_off": profile.sign_off,
         "terms": {k: terms[k] for k in TERM_WORDS},
         "plan_names": profile.plan_names(),
+        "agencies": profile.agencies(),
         "leaflets": _code_labels(profile.leaflets),
         "decisions": _code_labels(terms["decisions"]),
         "submit_plans_to": terms.get("submit_plans_to"),
@@ -162,7 +163,7 @@ def _person(raw, group: str) -> dict:
     return person
 
 
-def _people(data: dict) -> dict[str, dict]:
+def _people(data: dict, agencies: dict[str, str]) -> dict[str, dict]:
     """Everyone in the bundle by id, with their display names and labels."""
     on = data["case"].get("issue_date") or date.today()
     people: dict[str, dict] = {}
@@ -170,12 +171,12 @@ def _people(data: dict) -> dict[str, dict]:
         for index, raw in enumerate(data.get(key, [])):
             person = _person(raw, group)
             if not isinstance(raw, Withheld):
-                person.update(_labels(raw, group, on))
+                person.update(_labels(raw, group, on, agencies))
             people[person["id"] or f"{group}-{index}"] = person
     return people
 
 
-def _labels(raw: dict, group: str, on: date) -> dict:
+def _labels(raw: dict, group: str, on: date, agencies: dict[str, str]) -> dict:
     if group == "child":
         born = raw["date_of_birth"]
         return {
@@ -184,7 +185,7 @@ def _labels(raw: dict, group: str, on: date) -> dict:
             "ethnicity_label": codes.census()["ethnicity"].get(raw.get("ethnicity"), ""),
         }
     if group == "professional":
-        return {"agency_type_label": codes.AGENCY_TYPES[raw["agency_type"]]}
+        return {"agency_type_label": agencies[raw["agency_type"]]}
     return {}
 
 
