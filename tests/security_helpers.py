@@ -42,7 +42,7 @@ def problems_of(data: dict, registry) -> list[tuple[str, str]]:
 
 
 def for_authority(data: dict, authority: str) -> dict:
-    """The bundle sent by ``authority``: its review decisions and leaflets those it offers."""
+    """The bundle sent by ``authority``: its review decisions, meetings and leaflets those it has."""
     data = copy.deepcopy(data)
     data["authority"] = authority
     data.pop("documents_requested", None)
@@ -51,6 +51,9 @@ def for_authority(data: dict, authority: str) -> dict:
     for review in data.get("reviews", []):
         if review["decision"] not in offered:
             review["decision"] = next(iter(offered))
+    for meeting in data.get("meetings", []):
+        if meeting["kind"] not in profile.meeting_kinds:
+            meeting["kind"] = "review"
     assessment = data.get("assessment") or {}
     if "leaflets_given" in assessment:
         assessment["leaflets_given"] = [code for code in assessment["leaflets_given"] if code in profile.leaflets]

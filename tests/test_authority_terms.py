@@ -304,3 +304,15 @@ def test_the_prompt_sheet_names_the_authoritys_own_services(pipeline):
                         ("EIFSW/FIPs/Home Liaison", "Family Support/Home Liaison")):
         assert f"\n{own}\n" in worcestershire and f"\n{shared}\n" not in worcestershire
         assert f"\n{shared}\n" in derbyshire and own not in derbyshire
+
+
+def test_a_meeting_the_authority_does_not_hold_is_refused(tmp_path):
+    data = sample_data("derbyshire-child-in-need")
+    data["meetings"][0]["kind"] = "tacin"
+    path = tmp_path / "tacin.json"
+    path.write_text(json.dumps(data), "utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert (f"{path}: meetings[0].kind: error: Derbyshire County Council holds no meeting of the kind "
+            "'tacin'. Expected one of: taf, family_meeting, cin_planning, network, core_group, review.\n"
+            ) in result.stderr

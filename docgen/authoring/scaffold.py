@@ -49,6 +49,9 @@ withheld_wording = "withheld"
 
 # Words only this authority's documents print: no other authority's documents may.
 own_terms = []
+# The kinds of meeting the authority holds (others are refused in its bundles): taf, tacin,
+# family_meeting, cin_planning, network, core_group, review.
+meeting_kinds = ["taf", "family_meeting", "core_group", "review"]
 
 # The leaflets the Standard Agreement for Assessment lists, by code (none until you add them):
 # child_in_need, section_47, looked_after, relative_friend_carers.

@@ -99,6 +99,10 @@ class ProfileSchema(_Strict):
     # The leaflets the Standard Agreement for Assessment offers: code -> the authority's title.
     leaflets = fields.Dict(keys=fields.String(validate=validate.OneOf(list(codes.LEAFLETS))),
                            values=fields.String(), load_default=dict)
+    # The kinds of meeting the authority holds (codes.MEETING_KINDS): a Derbyshire case has no
+    # TACiN meeting. All of them unless the profile says.
+    meeting_kinds = fields.List(fields.String(validate=validate.OneOf(list(codes.MEETING_KINDS))),
+                                load_default=lambda: list(codes.MEETING_KINDS))
     # The authority's own names for kinds of agency (codes.AGENCY_TYPES), where they differ.
     agency_names = fields.Dict(keys=fields.String(validate=validate.OneOf(list(codes.AGENCY_TYPES))),
                                values=fields.String(), load_default=dict)
@@ -156,6 +160,7 @@ class AuthorityProfile:
     own_terms: list[str] = field(default_factory=list)
     leaflets: dict = field(default_factory=dict)
     agency_names: dict = field(default_factory=dict)
+    meeting_kinds: list[str] = field(default_factory=lambda: list(codes.MEETING_KINDS))
     review_weeks: dict = field(default_factory=dict)
     reviews: dict = field(default_factory=dict)
     withheld_wording: str = "withheld"

@@ -1,6 +1,6 @@
 """The bundle against its authority's profile: what the authority offers, and its own rules.
 
-A review decision or leaflet the authority does not have is an error (a Looked After review
+A review decision, meeting or leaflet the authority does not have is an error (a Looked After review
 never records an early help decision); Derbyshire's reviews record management oversight and,
 when there is a concern of significant harm, the Strategy Discussion (004, as warnings); a
 profile still holding placeholder contacts is a warning, so ``validate --strict`` refuses it.
@@ -30,6 +30,11 @@ def check_against_profile(data: dict, profile: AuthorityProfile) -> Iterator[Pro
         if review.get("new_level") and review["decision"] not in ("step_up", "step_down"):
             yield Problem(f"reviews[{i}].new_level",
                           "A new level of need goes with the decision step_up or step_down only.")
+    for i, meeting in enumerate(data.get("meetings", [])):
+        if meeting["kind"] not in profile.meeting_kinds:
+            yield Problem(f"meetings[{i}].kind",
+                          f"{profile.name} holds no meeting of the kind '{meeting['kind']}'. "
+                          f"Expected one of: {', '.join(profile.meeting_kinds)}.")
     for i, leaflet in enumerate((data.get("assessment") or {}).get("leaflets_given", [])):
         if leaflet not in profile.leaflets:
             yield Problem(f"assessment.leaflets_given[{i}]",
