@@ -316,3 +316,14 @@ def test_a_meeting_the_authority_does_not_hold_is_refused(tmp_path):
     assert (f"{path}: meetings[0].kind: error: Derbyshire County Council holds no meeting of the kind "
             "'tacin'. Expected one of: taf, family_meeting, cin_planning, network, core_group, review.\n"
             ) in result.stderr
+
+
+def test_a_new_level_of_need_goes_with_a_step_up_or_down_only(tmp_path):
+    data = sample_data("derbyshire-child-in-need")
+    data["reviews"][0]["new_level"] = "early_help_taf"  # its decision is 'continue'
+    path = tmp_path / "level.json"
+    path.write_text(json.dumps(data), "utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert (f"{path}: reviews[0].new_level: error: A new level of need goes with the decision "
+            "step_up or step_down only.\n") in result.stderr

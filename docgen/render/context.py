@@ -55,9 +55,9 @@ def build_context(
     people = _people(data, profile.agencies())
     case = _case(data, people)
     children = [p for p in people.values() if p["group"] == "child"]
-    authority = _authority(profile, data["case"]["plan_type"])
+    wording = profile.wording(data["case"]["plan_type"])
     context = {
-        "authority": authority,
+        "authority": _authority(profile, wording),
         "case": case,
         "children": children,
         "child": children[0],
@@ -70,7 +70,7 @@ def build_context(
         "assessment": _assessment(data.get("assessment"), people),
         "meetings": [_meeting(m, people) for m in data.get("meetings", [])],
         "plan": _plan(data.get("plan"), people, issue_date),
-        "reviews": [_review(r, people, profile.wording(data["case"]["plan_type"])["decisions"]) for r in data.get("reviews", [])],
+        "reviews": [_review(r, people, wording["decisions"]) for r in data.get("reviews", [])],
         "closure": _closure(data.get("closure"), people),
         "co_working": _co_working(data.get("co_working"), people),
         "equality": _equality(data.get("equality")),
@@ -114,9 +114,8 @@ def _displayed(value):
     return value
 
 
-def _authority(profile: AuthorityProfile, plan_type: str) -> dict:
-    """The profile as templates see it, its terms worded for the case's plan type."""
-    terms = profile.wording(plan_type)
+def _authority(profile: AuthorityProfile, terms: dict) -> dict:
+    """The profile as templates see it, with ``terms`` worded for the case's plan type."""
     return {
         "slug": profile.slug,
         "name": profile.name,
