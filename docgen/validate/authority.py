@@ -46,10 +46,11 @@ def check_against_profile(data: dict, profile: AuthorityProfile) -> Iterator[Pro
 
 def _profile_placeholders(profile: AuthorityProfile) -> Iterator[Problem]:
     for key, value in profile.placeholders():
+        instead = ", or set no_published_contacts = true" if key in ("phone", "email") else ""
         yield Problem(
             "authority",
             f"The profile templates/{profile.slug}/{PROFILE_FILE} has a placeholder {key} "
-            f"({value}): give the authority's published one, or set no_published_contacts = true.",
+            f"({value}): give the authority's published one{instead}.",
             WARNING,
         )
 
