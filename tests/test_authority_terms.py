@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT, VALID_SAMPLES, docx_text
+from templates_helpers import build, invoke, locked, make_root
 
+from docgen.authoring.terms import FIX
 from docgen.bundle import codes
 from docgen.cli import cli
+from docgen.cli_templates import templates
 from docgen.pipeline import Pipeline
 from docgen.registry import Registry
 
@@ -327,3 +330,21 @@ def test_a_new_level_of_need_goes_with_a_step_up_or_down_only(tmp_path):
     assert result.exit_code == 1
     assert (f"{path}: reviews[0].new_level: error: A new level of need goes with the decision "
             "step_up or step_down only.\n") in result.stderr
+
+
+def test_templates_check_refuses_another_authoritys_term_in_a_template(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    root = make_root(tmp_path)
+    build(root / "default" / "closing-letter.docx",
+          ["{{ recipient.salutation }},", "I enclose the notes of the last TACiN meeting.", "{{ case.team }}"])
+    build(root / "derbyshire" / "closing-letter.docx",
+          ["{{ recipient.salutation }},", "Your Single Plan goes to the Access and Response Team.", "{{ case.team }}"])
+    locked(root)
+    result = invoke(templates, ["check", "templates"])
+    assert result.exit_code == 1
+    assert [line for line in result.stderr.splitlines() if "authority-term" in line or "own term" in line] == [
+        "templates/default/closing-letter.docx: body paragraph 2: error: 'TACiN' is Worcestershire County "
+        "Council's own term, and this template serves every authority: " + FIX,
+        "templates/derbyshire/closing-letter.docx: body paragraph 2: error: 'Access and Response Team' is South "
+        "Gloucestershire Council's own term, and this template serves another authority: " + FIX,
+    ]

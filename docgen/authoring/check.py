@@ -41,6 +41,7 @@ from docgen.authoring.tags import (
     part_source,
     read_tags,
 )
+from docgen.authoring.terms import foreign_terms
 from docgen.authoring.usage import Usage, UsageWalker
 from docgen.exceptions import (
     DocgenError,
@@ -178,6 +179,8 @@ class _TemplateCheck:
         if self.info is not None:
             if clean:
                 self._check_requires()
+            if self.root is not None:
+                self._add(*foreign_terms(found, Registry(self.root), self.info.origin))
             self._check_version()
             if self.info.family_letter:
                 self._check_plain_english(found)
