@@ -151,8 +151,15 @@ def _plan_reviews(doc, folder: str) -> None:
                   "We will look at whether it has made any difference and has been helpful.")
         para(doc, "We will also ask whether anything else needs to change.")
     elif folder == DERBYSHIRE:
+        # 004's 6-weekly reviews are for its four levels of need; a looked after child's care
+        # plan has its statutory reviews.
+        tag(doc, "if case.plan_type == 'looked_after'")
+        para(doc, "The care plan is reviewed at each {{ authority.terms.meeting }}, within the "
+                  "statutory timescales.")
+        tag(doc, "else")
         para(doc, "Plans are reviewed every 6 weeks, usually at a {{ authority.terms.meeting }}. "
                   "The " + LEAD + " records each review.")
+        tag(doc, "endif")
         tag(doc, "if case.plan_type == 'child_in_need'")
         para(doc, "If a child is on a Child in Need plan for 12 months, a formal multi-agency "
                   "review is held. A Team Manager chairs it.")
@@ -163,9 +170,14 @@ def _plan_reviews(doc, folder: str) -> None:
         tag(doc, "if early_help")
         para(doc, "The Team Around the Family (TAF) reviews the plan every 6 to 12 weeks, at a "
                   "meeting or by telephone. The " + LEAD + " leads the review.")
-        tag(doc, "else")
+        tag(doc, "elif case.plan_type == 'child_in_need'")
         para(doc, "The plan is reviewed at least every 6 months. The "
                   "{{ authority.terms.team_around }} meets as often as this plan says.")
+        para(doc, "An urgent review is held if the risks in the contingency plan happen.")
+        tag(doc, "else")
+        # 003: a core group or a Looked After Child Review is already a TACiN meeting.
+        para(doc, "The plan is reviewed at each {{ authority.terms.meeting }}, within the statutory "
+                  "timescales. These are {{ authority.terms.team_around }} meetings too.")
         para(doc, "An urgent review is held if the risks in the contingency plan happen.")
         tag(doc, "endif")
     else:
