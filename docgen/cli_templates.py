@@ -226,7 +226,8 @@ def new_authority_command(slug, name, templates_dir):
     """Start a new authority: a profile to fill in, and a folder for its own templates.
 
     Writes templates/SLUG/authority.toml (every key, each explained) and a README.txt. Every
-    document uses the default template until the authority adds its own.
+    document uses the default template until the authority adds its own. Its contact details
+    are placeholders: `templates check` and `validate --strict` refuse them until replaced.
 
     \b
     Example:

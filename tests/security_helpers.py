@@ -14,10 +14,11 @@ from pathlib import Path
 import docx
 from docx.shared import Pt
 
-from conftest import SAMPLES, TODAY
+from conftest import ROOT, SAMPLES, TODAY
 from docgen.bundle import Bundle
 from docgen.bundle.load import parse
 from docgen.bundle.paths import resolve_path
+from docgen.registry import Registry
 from docgen.validate import validate
 
 SAMPLE_PATH = SAMPLES / "valid" / "worcestershire-child-in-need.json"
@@ -41,9 +42,21 @@ def problems_of(data: dict, registry) -> list[tuple[str, str]]:
 
 
 def for_authority(data: dict, authority: str) -> dict:
+    """The bundle sent by ``authority``: its review decisions, meetings and leaflets those it has."""
     data = copy.deepcopy(data)
     data["authority"] = authority
     data.pop("documents_requested", None)
+    profile = Registry(ROOT / "templates").profile(authority)
+    offered = profile.wording(data["case"]["plan_type"])["decisions"]
+    for review in data.get("reviews", []):
+        if review["decision"] not in offered:
+            review["decision"] = next(iter(offered))
+    for meeting in data.get("meetings", []):
+        if meeting["kind"] not in profile.meeting_kinds:
+            meeting["kind"] = "review"
+    assessment = data.get("assessment") or {}
+    if "leaflets_given" in assessment:
+        assessment["leaflets_given"] = [code for code in assessment["leaflets_given"] if code in profile.leaflets]
     return data
 
 

@@ -156,12 +156,13 @@ def test_outcome_letter_family_and_agency_variants_with_enclosed_notes():
     assert "I write to confirm that Family Front Door Team have now concluded their involvement with you." in family
     assert "Thank you for working with us during our involvement." in family
     assert "Thank you for your assistance" not in family
-    assert ("I enclose the notes of the last TACiN meeting and the Co-ordinated Support Plan. They set "
+    assert ("I enclose the notes of the last TACiN meeting and the Child & Young Person's Plan (CYPP). They set "
             "out what support is still available to you.") in family
     assert ("I enclose a copy of the analysis and conclusion of the child and family assessment. If you "
             "would like a copy of the full assessment, please contact us by 27 November 2026.") in family
     assert "please contact us by 27 November 2026. That is within 5 working days." in family
-    assert "If things change and you need support in the future, you can contact the Virtual Family Hub." in family
+    # 001 signposts early help families to the Virtual Family Hub; 003 gives a child in need none.
+    assert "Virtual Family Hub" not in family and "If things change" not in family
 
     assert "Dear Mr Visitor-Example" in agency
     assert ("have now concluded their involvement with Poppy Placeholder and Alfie Placeholder and "
@@ -179,8 +180,11 @@ def test_outcome_letter_no_further_action_and_taf_wording():
         assert ("I confirm that the conclusion of the early help assessment was that no further action "
                 "is required from us at this time.") in text
         assert "I enclose" not in text
+    family = letters["family-mum"]
+    assert "If things change and you need support in the future, you can contact the Virtual Family Hub." in family
     taf = by_recipient(render("south-gloucestershire-early-help-taf.json", "outcome-letter"))
-    assert "I enclose the notes of the last TAF meeting" in taf["family-mum"]
+    assert ("I enclose the notes of the last Team Around the Family (TAF) meeting and the TAF action "
+            "plan.") in taf["family-mum"]
     assert "the Access and Response Team (ART) on 01454 866000" in taf["family-mum"]
 
 
@@ -247,7 +251,7 @@ def test_south_gloucestershire_plan_review_and_closure_go_to_art():
         assert result.template.origin == "south-gloucestershire"
         assert "Access and Response Team (ART), 01454 866000, accessandresponse@southglos.gov.uk" in docx_text(result.docx)
     plan = one(sample, "family-plan")
-    assert "Team Around the Family (TAF) Action Plan" in plan
+    assert "\nTAF action plan\n" in plan
     assert "How the support will be put in place, and by whom" in plan
     assert "Next review\n2 December 2026" in plan  # the next review after the issue date
     assert "Has the plan made any difference?\nPositive change" in one(sample, "plan-review")
@@ -274,7 +278,7 @@ def test_derbyshire_single_plan_with_its_review_cadence_and_outcomes():
 def test_worcestershire_review_ticks_progress_and_decision_and_closing_summary_goes_to_the_portal():
     review = one("worcestershire-early-help-single-focus.json", "plan-review")
     assert "☒  Positive change\n☐  No change or improvement\n☐  Deterioration or concerns increased" in review
-    assert "☒  End the plan: a single agency or universal services will meet the need" in review
+    assert "☒  End the plan: only universal services are required" in review
     assert review.count("☒") == 2 and review.count("☐") == 6
     closing = one("worcestershire-early-help-single-focus.json", "closure-summary")
     assert "Closing Summary" in closing
@@ -294,12 +298,12 @@ def test_worcestershire_review_ticks_progress_and_decision_and_closing_summary_g
 def test_prompt_sheet_ticks_the_agencies_already_involved():
     (result,) = render("derbyshire-child-protection.json", "prompt-sheet")
     rows = {row[1]: row for row in table_rows(result.docx) if len(row) == 4}
-    assert rows["Police – DAU/FPU"][0] == "✓"
-    assert rows["Police – DAU/FPU"][2] == (
+    assert rows["Police"][0] == "✓"  # Derbyshire's: Worcestershire's "Police – DAU/FPU" is its own
+    assert rows["Police"][2] == (
         "Sara Officer-Example, Fictional Constabulary Public Protection Unit, 01632 960630")
     assert rows["GP"][0] == "✓" and rows["Health Visitor"][0] == "✓"
     assert rows["Designated Teacher"][0] == "✓"
-    assert rows["EIFSW/FIPs/Home Liaison"][2] == "June Support-Example, Derbyshire County Council Children's Services, 01632 960611"
+    assert rows["Family Support/Home Liaison"][2] == "June Support-Example, Derbyshire County Council Children's Services, 01632 960611"
     assert rows["Probation"][:3] == ["", "Probation", ""]
     assert rows["Other Social Care professional"][0] == ""  # the case's own social workers are not listed
     assert "Hollie Socialworker-Example, Derbyshire" not in docx_text(result.docx)
@@ -325,7 +329,7 @@ def test_meeting_invitation_list_tables_with_attendance_and_withheld_addresses()
 def test_co_working_agreement_boxes_parties_and_tasks():
     (result,) = render("worcestershire-looked-after.json", "co-working-agreement")
     text = docx_text(result.docx)
-    assert "☐ CYPP     ☐ CP     ☒ LAC     ☐ Other (state): " in text
+    assert "☐ Child in Need     ☐ Child Protection     ☒ Looked After Child     ☐ Other (state): " in text
     assert "Date of Agreement\n5 July 2026\nDate of Review\n5 January 2027" in text
     rows = table_rows(result.docx)
     assert ["Consultant Social Worker", "Cora Consultant-Example", "Consultant Social Worker", "", ""] in rows

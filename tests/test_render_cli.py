@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import shutil
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def test_provenance_in_document_properties_without_personal_data(tmp_path):
     template = (ROOT / "templates" / "default" / "outcome-letter.docx").read_bytes()
     for expected in (
         'name="docgen.document"><vt:lpwstr>outcome-letter<',
-        'name="docgen.template_version"><vt:lpwstr>1.1<',
+        f'name="docgen.template_version"><vt:lpwstr>{_toml_version("outcome-letter")}<',
         f'name="docgen.template_sha256"><vt:lpwstr>{hashlib.sha256(template).hexdigest()}<',
         'name="docgen.case_reference"><vt:lpwstr>WOR-CIN-0001<',
         'name="docgen.version"><vt:lpwstr>0.1.0<',
@@ -408,3 +409,9 @@ def test_a_batch_sharing_the_register_skips_what_render_issued(tmp_path, monkeyp
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert (summary["issued"], summary["skipped"]) == (0, 3)
+
+
+def _toml_version(doc_id: str) -> str:
+    """The version the default template's metadata gives (raised whenever its wording changes)."""
+    meta = (ROOT / "templates" / "default" / f"{doc_id}.toml").read_text("utf-8")
+    return tomllib.loads(meta)["version"]

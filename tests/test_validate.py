@@ -201,6 +201,11 @@ def test_review_cadence_follows_the_authority(tmp_path, review_dates, warning):
         data["authority"] = "derbyshire"
         data["plan"]["started"] = "2026-11-02"
         data["plan"]["review_dates"] = review_dates
+        data["assessment"].pop("leaflets_given")  # Worcestershire's leaflets
+        data["meetings"][0]["kind"] = "network"  # and its TACiN meeting
+        for review in data["reviews"]:  # Derbyshire's reviews: its own decisions, overseen
+            review["decision"] = "continue"
+            review["management_oversight"] = {"by": data["case"]["manager"], "date": "2026-11-20"}
 
     assert warnings_of(_variant(tmp_path, derbyshire_reviews)) == [warning]
 

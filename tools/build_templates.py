@@ -84,9 +84,14 @@ def assessment_agreement():
     ])
     para(doc)
     para(doc, signed_wording(wording.ASSESSMENT_LEAFLET_INTRO))
+    # The leaflets are the authority's own (its profile); most list none.
+    tag(doc, "if authority.leaflets")
     para(doc, wording.ASSESSMENT_LEAFLETS_HEADING, bold=True, after=2)
-    for code, label in codes.LEAFLETS.items():
-        para(doc, f"{boxed(repr(code) + ' in assessment.leaflets_given')}  {label}", after=2, indent_mm=5)
+    tag(doc, "for leaflet in authority.leaflets")
+    para(doc, f"{boxed('leaflet.code in assessment.leaflets_given')}  {{{{ leaflet.label }}}}",
+         after=2, indent_mm=5)
+    tag(doc, "endfor")
+    tag(doc, "endif")
     para(doc, after=0)
     for statement in wording.ASSESSMENT_STATEMENTS:
         bullet(doc, signed_wording(statement))
@@ -150,7 +155,7 @@ def prompt_sheet():
             t.rows[-1].cells[1].paragraphs[0].runs[0].bold = True
             continue
         match = f"others|selectattr('agency_type', 'equalto', '{row}')|list"
-        label = codes.AGENCY_TYPES[row]
+        label = f"{{{{ authority.agencies.{row} }}}}"  # the authority's own name for it
         who = (
             f"{{% for p in {match} %}}{{{{ p.name }}}}, {{{{ p.agency }}}}"
             "{% if p.phone %}, {{ p.phone }}{% endif %}{% if not loop.last %}\n{% endif %}{% endfor %}"
@@ -159,6 +164,13 @@ def prompt_sheet():
         if row in SUB_ITEMS:  # the source lists these under a group heading
             added.cells[1].paragraphs[0].paragraph_format.left_indent = Mm(6)
     return doc
+
+
+def contact_by(doc) -> None:
+    """``call_on`` and ``write_to``: the worker's phone and email, else the authority's, else none
+    (an authority may publish neither)."""
+    tag(doc, "set call_on = sender.phone or authority.phone")
+    tag(doc, "set write_to = sender.email or authority.email")
 
 
 # -- Standard Letter – Professional ------------------------------------------------------------
@@ -188,12 +200,13 @@ def information_request():
     para(doc, "In particular, please tell us:", after=2)
     para(doc, "{{ request.specific_information }}", indent_mm=5)
     tag(doc, "endif")
-    para(doc, "This information is required by {{ reply_by }}. Please email it to "
-              "{{ sender.email or authority.email }}, or send it by post to the address above. "
-              "If it is more convenient, please telephone {{ sender.phone or authority.phone }} "
-              "to share your information verbally.")
+    contact_by(doc)
+    para(doc, "This information is required by {{ reply_by }}. Please {% if write_to %}email it to "
+              "{{ write_to }}, or {% endif %}send it by post to the address above."
+              "{% if call_on %} If it is more convenient, please telephone {{ call_on }} "
+              "to share your information verbally.{% endif %}")
     para(doc, "If you need further clarification as to why this information is being requested, "
-              "please contact {{ sender.name }} on {{ sender.phone or authority.phone }}.")
+              "please contact {{ sender.name }}{% if call_on %} on {{ call_on }}{% endif %}.")
     sign_off(doc)
     return doc
 
@@ -290,8 +303,8 @@ CO_WORKING_TASKS = (
      "and monitoring contact arrangements with birth family/friends; assessment tasks; writing up "
      "assessment; writing reports for meetings; court statements; recording direct contact, "
      "meetings, events and other activity; ensuring the case record is up to date."),
-    ("Other statutory tasks", "PEP; Pathway Plan; Core Group organisation; TACiN/Family Meetings; "
-     "Health Assessments."),
+    ("Other statutory tasks", "PEP; Pathway Plan; Core Group organisation; "
+     "{{ authority.terms.meeting }}s/Family Meetings; Health Assessments."),
 )
 
 
@@ -308,8 +321,8 @@ def co_working_agreement():
         ("Date of Review", optional("co_working.review")),
         (signed_wording("Name of child(ren)"), "{{ children_names }}"),
         ("Status of the children's Plan",
-         f"{boxed(STATUS % 'cypp')} CYPP     {boxed(STATUS % 'cp')} CP     "
-         f"{boxed(STATUS % 'lac')} LAC     {boxed(STATUS % 'other')} Other (state): "
+         "     ".join(f"{boxed(STATUS % code)} {label}" for code, label in codes.PLAN_STATUSES.items())
+         + ": "
          "{{ co_working.plan_status_other if co_working.plan_status_other else '' }}"),
     ])
     heading(doc, "This Agreement is between")
@@ -363,8 +376,7 @@ def outcome_letter():
     doc = new_document("Standard Outcome/Closure Letter", letter=True)
     letter_head(doc)
     tag(doc, "set family = recipient.kind == 'family'")
-    tag(doc, "set team_around = 'TAF' if case.plan_type.startswith('early_help') "
-             "else authority.terms.team_around")
+    contact_by(doc)
     para(doc, "{{ recipient.salutation }}")
     para(doc, "I write to confirm that {{ case.team }} have now concluded their "
               "{{ closure.concluded }} with {{ 'you' if family else children_names ~ ' and their "
@@ -375,9 +387,9 @@ def outcome_letter():
     para(doc, "Thank you for your assistance and support during our involvement.")
     tag(doc, "endif")
     tag(doc, "if closure.outcome == 'support_plan'")
-    para(doc, "I enclose the notes of the last {{ team_around }} meeting and the Co-ordinated "
-              "Support Plan. They set out what support is still available to {{ 'you' if family "
-              "else 'the children and family' }}.")
+    para(doc, "I enclose the notes of the last {{ authority.terms.meeting }} and the "
+              "{{ authority.terms.plan }}. They set out what support is still available to "
+              "{{ 'you' if family else 'the children and family' }}.")
     tag(doc, "else")
     para(doc, "I confirm that the conclusion of the {{ closure.conclusion_of_label }} was that no "
               "further action is required from us at this time.")
@@ -389,8 +401,10 @@ def outcome_letter():
     tag(doc, "endif")
     para(doc, "If you would like more information about this, please contact us by {{ reply_by }}. "
               "That is within 5 working days. We will share any information we are able to.")
-    para(doc, "You can call {{ sender.phone or authority.phone }} or email "
-              "{{ sender.email or authority.email }}.")
+    para(doc, "{% if call_on and write_to %}You can call {{ call_on }} or email {{ write_to }}."
+              "{% elif call_on %}You can call {{ call_on }}.{% elif write_to %}You can email "
+              "{{ write_to }}.{% else %}You can write to {{ sender.name }} at the address above."
+              "{% endif %}")
     tag(doc, "if family and authority.support_after_closure")
     para(doc, "If things change and you need support in the future, you can contact "
               "{{ authority.support_after_closure }}.")
@@ -470,8 +484,9 @@ def risk_management():
     bullets(doc, "risk.contingency", empty="None recorded.")
     heading(doc, "If risks increase, who to contact")
     para(doc, "{{ risk.contact_if_risk_increases if risk.contact_if_risk_increases else '' }}")
-    para(doc, "{% if lead %}{{ authority.terms.lead }}: {{ lead.name }}, "
-              "{{ lead.phone if lead.phone else authority.phone }}{% endif %}")
+    para(doc, "{% if lead %}{{ authority.terms.lead }}: {{ lead.name }}"
+              "{% if lead.phone or authority.phone %}, {{ lead.phone or authority.phone }}{% endif %}"
+              "{% endif %}")
     heading(doc, "How this record is used")
     for text in (
         "Risk assessment informs the plan.",
@@ -534,8 +549,9 @@ def feedback_sheet():
         add_row(t, [""], height_mm=40)
         para(doc)
     para(doc, "Please return this sheet to {{ lead.name }} at {{ case.team }}, "
-              "{{ authority.address|join(', ') }}, {{ authority.postcode }}. You can also email "
-              "it to {{ lead.email if lead.email else authority.email }}.")
+              "{{ authority.address|join(', ') }}, {{ authority.postcode }}."
+              "{% if lead.email or authority.email %} You can also email it to "
+              "{{ lead.email or authority.email }}.{% endif %}")
     return doc
 
 

@@ -8,7 +8,10 @@ Derbyshire's Plan, Do, Review (004: the Single Plan, 6-weekly reviews, the 12-mo
 
 Each builder takes the folder it builds for ("default" or an authority's slug); the shared parts
 are written once and the authority's own process is added where it differs. Contact details and
-terms come from the authority's profile (``authority.*``), not from the template.
+terms come from the authority's profile (``authority.*``), not from the template: the plan's
+name and meeting (``authority.terms``, worded for the case's plan type), where it is sent, and
+the decisions a review offers (``authority.decisions``). An authority's own template words its
+process for every plan type it may be used for, not only the one its seed describes.
 """
 
 from __future__ import annotations
@@ -62,17 +65,14 @@ def _agreed_by(doc) -> None:
 
 
 # -- the plan ----------------------------------------------------------------------------------
+PLAN_NAME = "{{ authority.terms.plan }}"
+
+
 def family_plan(folder: str = DEFAULT):
-    titles = {
-        DEFAULT: "Family Plan",
-        SOUTH_GLOS: "Team Around the Family (TAF) Action Plan",
-        DERBYSHIRE: "Single Plan",
-        WORCESTERSHIRE: "{{ case.plan_type_label }} Plan",
-    }
     doc = new_document("Family Plan")
     tag(doc, EARLY_HELP)
     tag(doc, "set one = children|length == 1")
-    _head(doc, titles[folder])
+    _head(doc, PLAN_NAME)
     rows = [
         ("Case reference", "{{ case.reference }}"),
         ("Child or children", CHILDREN_WITH_DOB),
@@ -88,10 +88,12 @@ def family_plan(folder: str = DEFAULT):
         para(doc, "Derbyshire uses one Single Plan for four levels of need. They are Early Help "
                   "Single Focus, Early Help Team Around the Family (TAF), Child in Need and Child "
                   "Protection.")
-    if folder == SOUTH_GLOS:
+    if folder == SOUTH_GLOS:  # 000 describes the early help action plan only
+        tag(doc, "if early_help")
         para(doc)
         para(doc, "This action plan sets out how everyone will work together to support a change. "
                   "The change will benefit the children and parents or carers, as a family.")
+        tag(doc, "endif")
 
     heading(doc, "What is important to {{ children_names }} and the family")
     bullets(doc, "plan.what_is_important", empty="Not recorded yet.")
@@ -129,7 +131,7 @@ def family_plan(folder: str = DEFAULT):
     para(doc, "{% if plan.visit_frequency %}How often they visit: {{ plan.visit_frequency }}.{% endif %}")
     if folder == WORCESTERSHIRE:
         tag(doc, "if not early_help")
-        para(doc, "Everyone in this plan is the Team Around the Child in Need "
+        para(doc, "Everyone in this plan is the {{ authority.terms.team_around_long }} "
                   "({{ authority.terms.team_around }}).")
         tag(doc, "endif")
     para(doc, "Everyone in the plan is responsible for carrying out the actions they agreed to.")
@@ -184,12 +186,17 @@ def _plan_reviews(doc, folder: str) -> None:
                   "We will look at whether it has made any difference and has been helpful.")
         para(doc, "We will also ask whether anything else needs to change.")
     elif folder == DERBYSHIRE:
-        tag(doc, "if plan.long_term_disability_support")
+        # 004's 6-weekly reviews are for its four levels of need; a looked after child's care
+        # plan has its statutory reviews; a plan for long-term disability support is 12-monthly.
+        tag(doc, "if case.plan_type == 'looked_after'")
+        para(doc, "The care plan is reviewed at each {{ authority.terms.meeting }}, within the "
+                  "statutory timescales.")
+        tag(doc, "elif plan.long_term_disability_support")
         para(doc, "This plan is for longer-term support with disability services. It is reviewed "
                   "at least every 12 months. The " + LEAD + " records each review.")
         tag(doc, "else")
-        para(doc, "Plans are reviewed every 6 weeks, usually at a Network Meeting. The " + LEAD
-                  + " records each review.")
+        para(doc, "Plans are reviewed every 6 weeks, usually at a {{ authority.terms.meeting }}. "
+                  "The " + LEAD + " records each review.")
         tag(doc, "endif")
         tag(doc, "if case.plan_type == 'child_in_need'")
         para(doc, "If a child is on a Child in Need plan for 12 months, a formal multi-agency "
@@ -201,9 +208,14 @@ def _plan_reviews(doc, folder: str) -> None:
         tag(doc, "if early_help")
         para(doc, "The Team Around the Family (TAF) reviews the plan every 6 to 12 weeks, at a "
                   "meeting or by telephone. The " + LEAD + " leads the review.")
-        tag(doc, "else")
+        tag(doc, "elif case.plan_type == 'child_in_need'")
         para(doc, "The plan is reviewed at least every 6 months. The "
                   "{{ authority.terms.team_around }} meets as often as this plan says.")
+        para(doc, "An urgent review is held if the risks in the contingency plan happen.")
+        tag(doc, "else")
+        # 003: a core group or a Looked After Child Review is already a TACiN meeting.
+        para(doc, "The plan is reviewed at each {{ authority.terms.meeting }}, within the statutory "
+                  "timescales. These are {{ authority.terms.team_around }} meetings too.")
         para(doc, "An urgent review is held if the risks in the contingency plan happen.")
         tag(doc, "endif")
     else:
@@ -221,8 +233,10 @@ def _plan_sharing(doc, folder: str) -> None:
     para(doc, "This plan is shared with {{ children_names }}, the family and the professionals "
               "working with them.")
     if folder == SOUTH_GLOS:
-        para(doc, "The action plan and the notes of the meeting are submitted to "
+        tag(doc, "if authority.submit_plans_to")
+        para(doc, "The " + PLAN_NAME + " and the notes of the meeting are submitted to "
                   "{{ authority.submit_plans_to }}.")
+        tag(doc, "endif")
     else:
         para(doc, "{% if authority.submit_plans_to %}It is submitted to "
                   "{{ authority.submit_plans_to }}.{% endif %}")
@@ -230,15 +244,9 @@ def _plan_sharing(doc, folder: str) -> None:
 
 # -- the review --------------------------------------------------------------------------------
 def plan_review(folder: str = DEFAULT):
-    titles = {
-        DEFAULT: "Review of the Plan",
-        SOUTH_GLOS: "Review of the TAF Action Plan",
-        DERBYSHIRE: "Review of the Single Plan",
-        WORCESTERSHIRE: "Review of the {{ case.plan_type_label }} Plan",
-    }
     doc = new_document("Review of the Plan")
     tag(doc, EARLY_HELP)
-    _head(doc, titles[folder])
+    _head(doc, "Review of the " + PLAN_NAME)
     details(doc, [
         ("Case reference", "{{ case.reference }}"),
         ("Child or children", CHILDREN_WITH_DOB),
@@ -267,6 +275,8 @@ def plan_review(folder: str = DEFAULT):
     heading(doc, "Decision")
     _review_decision(doc, folder)
     para(doc, optional("review.decision_notes"))
+    if folder == DERBYSHIRE:
+        _derbyshire_records(doc)
     tag(doc, "if plan and plan.actions")
     heading(doc, "The actions in the plan")
     t = table(doc, [85, 40, 30, 25], ["What will be done", "Who", "By when", "Status"])
@@ -297,34 +307,71 @@ def _formal_review(doc, folder: str) -> None:
 
 
 def _review_decision(doc, folder: str) -> None:
-    if folder == WORCESTERSHIRE:
-        for code, label in codes.DECISIONS.items():
-            para(doc, f"{boxed(f'review.decision == {code!r}')}  {label}", after=2, indent_mm=5)
-    elif folder == DERBYSHIRE:
-        for condition, text in (
-            ("review.decision in ('end', 'step_down')",
-             "The child no longer needs support from Children's Services, and the case is "
-             "recommended for closure. Other agencies may still give universal or early help "
-             "support."),
-            ("review.decision in ('continue', 'amend')",
-             "The child still needs the same level of services. They continue, and the plan is "
-             "amended if needed."),
-            ("review.decision == 'step_up'",
-             "Things have improved or got worse, so the level of need has changed. The plan is "
-             "stepped up or down."),
-        ):
-            para(doc, f"{boxed(condition)}  {text}", after=4, indent_mm=5)
-        para(doc, "{{ review.decision_label }}", bold=True)
-    else:
-        para(doc, "{{ review.decision_label }}", bold=True)
+    if folder == DERBYSHIRE:
+        _derbyshire_outcomes(doc)
+        return
+    # The decisions the authority offers at a review of this plan type, each its own box.
+    tag(doc, "for decision in authority.decisions")
+    para(doc, f"{boxed('review.decision == decision.code')}  {{{{ decision.label }}}}",
+         after=2, indent_mm=5)
+    tag(doc, "endfor")
+
+
+# Derbyshire's three outcomes of a review (004 section 7), each shown when the profile offers it
+# for this plan type; the third records where the plan was stepped up or down to.
+DERBYSHIRE_OUTCOMES = (
+    ("'close'", "The child no longer needs support from Children's Services, and the case is "
+     "recommended for closure. Other agencies may still give universal or early help support."),
+    ("'continue'", "The child still needs the same level of services. They continue, and the plan "
+     "is amended if needed."),
+    ("'step_up', 'step_down'", "Things have improved or got worse, so the threshold of need has "
+     "changed. The plan is stepped up or down."),
+)
+
+
+def _derbyshire_outcomes(doc) -> None:
+    tag(doc, "set offered = authority.decisions|map(attribute='code')|list")
+    for codes_, text in DERBYSHIRE_OUTCOMES:
+        tag(doc, f"if [{codes_}]|select('in', offered)|list")
+        para(doc, f"{boxed(f'review.decision in [{codes_}]')}  {text}", after=4, indent_mm=5)
+        tag(doc, "endif")
+    tag(doc, "if review.decision in ['step_up', 'step_down']")
+    para(doc, "Stepped {{ 'up' if review.decision == 'step_up' else 'down' }} to: "
+              "{{ review.new_level_label if review.new_level_label else 'the new level is not recorded' }}.",
+         bold=True, indent_mm=5)
+    tag(doc, "endif")
+
+
+def _derbyshire_records(doc) -> None:
+    """What 004 asks a Derbyshire review to record besides its outcome."""
+    heading(doc, "Significant harm")
+    tag(doc, "if review.significant_harm_concern")
+    para(doc, "There is a concern that the child may be suffering, or be likely to suffer, "
+              "significant harm. A Strategy Discussion decides if section 47 enquiries are needed.")
+    para(doc, "{% if review.strategy_discussion %}Strategy Discussion held on "
+              "{{ review.strategy_discussion }}.{% else %}The Strategy Discussion is not recorded yet."
+              "{% endif %}", bold=True)
+    tag(doc, "elif review.significant_harm_concern is sameas false")
+    para(doc, "No concern of significant harm was raised at this review.")
+    tag(doc, "else")
+    para(doc, "Not recorded.")
+    tag(doc, "endif")
+    heading(doc, "Management oversight")
+    para(doc, "{% if review.management_oversight %}Overseen in supervision by "
+              "{{ review.management_oversight.by.name }} on {{ review.management_oversight.date }}."
+              "{% else %}Not recorded yet. A manager checks every plan in supervision."
+              "{% endif %}")
+    para(doc, "{{ review.management_oversight.notes if review.management_oversight and "
+              "review.management_oversight.notes else '' }}")
 
 
 def _review_process(doc, folder: str) -> None:
     heading(doc, "Who sees this review")
     if folder == SOUTH_GLOS:
-        para(doc, "This review is shared with the family and everyone in the Team Around the "
-                  "Family (TAF).")
+        para(doc, "This review is shared with the family and everyone working with them.")
+        tag(doc, "if authority.submit_plans_to")
         para(doc, "The review of progress is submitted to {{ authority.submit_plans_to }}.")
+        tag(doc, "endif")
         tag(doc, "if review.progress == 'positive_change'")
         para(doc, "As the plan is making a difference, we may start to phase out some support. "
                   "This will help the family become more independent.")
@@ -346,7 +393,8 @@ def _review_process(doc, folder: str) -> None:
 def closure_summary(folder: str = DEFAULT):
     titles = {
         DEFAULT: "Closure Summary",
-        SOUTH_GLOS: "Closing the Single Assessment for Early Help and TAF Plan",
+        SOUTH_GLOS: "{% if early_help %}Closing the Single Assessment for Early Help and the "
+                    + PLAN_NAME + "{% else %}Closure Summary{% endif %}",
         WORCESTERSHIRE: "Closing Summary",
     }
     doc = new_document("Closure Summary")
@@ -369,8 +417,8 @@ def closure_summary(folder: str = DEFAULT):
     para(doc, "{{ closure.final_summary if closure.final_summary else 'Not recorded.' }}")
     heading(doc, "What happens next")
     tag(doc, "if closure.outcome == 'support_plan'")
-    para(doc, "Some support is still available. The family has the notes of the last meeting and "
-              "the support plan.")
+    para(doc, "Some support is still available. The family has the notes of the last "
+              "{{ authority.terms.meeting }} and the " + PLAN_NAME + ".")
     tag(doc, "else")
     para(doc, "No further action is required from us at this time.")
     tag(doc, "endif")
@@ -395,10 +443,12 @@ def closure_summary(folder: str = DEFAULT):
 def _closure_process(doc, folder: str) -> None:
     heading(doc, "Where this summary goes")
     if folder == SOUTH_GLOS:
-        para(doc, "Everyone agreed that the plan can close. The decision to close is submitted to "
-                  "{{ authority.submit_closures_to }}.")
+        para(doc, "Everyone agreed that the plan can close.{% if authority.submit_closures_to %} The "
+                  "decision to close is submitted to {{ authority.submit_closures_to }}.{% endif %}")
+        tag(doc, "if early_help")
         para(doc, "The single assessment for early help can be re-opened if needs increase again "
                   "in the future.")
+        tag(doc, "endif")
     elif folder == WORCESTERSHIRE:
         tag(doc, "if early_help")
         para(doc, "The child or young person, the family and the Team Around the Family (TAF) "

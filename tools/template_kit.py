@@ -338,10 +338,11 @@ def letter_head(doc: DocxDocument) -> None:
 
     contact = t.cell(0, 1)
     first_para(contact, "{{ case.team }}", bold=True, size=SMALL_PT, after=0)
+    # An authority that publishes no phone or email prints neither line (its profile says why).
     for text in (
         "{% for line in authority.address %}{{ line }}\n{% endfor %}{{ authority.postcode }}",
-        "Telephone: {{ authority.phone }}",
-        "Email: {{ authority.email }}",
+        "{% if authority.phone %}Telephone: {{ authority.phone }}{% endif %}",
+        "{% if authority.email %}Email: {{ authority.email }}{% endif %}",
     ):
         _small(para(contact, text, size=SMALL_PT, after=0))
 
@@ -358,8 +359,10 @@ def letter_head(doc: DocxDocument) -> None:
 
     ask = t.cell(2, 1)
     first_para(ask, "Please ask for: {{ sender.name }}", size=SMALL_PT, after=0)
-    para(ask, "Telephone: {{ sender.phone or authority.phone }}", size=SMALL_PT, after=0)
-    para(ask, "Email: {{ sender.email or authority.email }}", size=SMALL_PT, after=0)
+    para(ask, "{% if sender.phone or authority.phone %}Telephone: {{ sender.phone or authority.phone }}"
+              "{% endif %}", size=SMALL_PT, after=0)
+    para(ask, "{% if sender.email or authority.email %}Email: {{ sender.email or authority.email }}"
+              "{% endif %}", size=SMALL_PT, after=0)
 
 
 def _small(paragraph) -> None:

@@ -42,6 +42,7 @@ from docgen.authoring.tags import (
     part_source,
     read_tags,
 )
+from docgen.authoring.terms import foreign_terms
 from docgen.authoring.usage import Usage, UsageWalker
 from docgen.exceptions import (
     DocgenError,
@@ -111,10 +112,19 @@ def targets(paths: list[Path]) -> tuple[list[Path], list[Path]]:
 
 def check_profile(path: Path) -> list[TemplateProblem]:
     try:
-        load_profile(path.parent)
+        profile = load_profile(path.parent)
     except TemplateError as e:
         return [TemplateProblem(ERROR, "profile", e.message, f"correct {PROFILE_FILE}").in_file(_shown(path))]
-    return []
+    # Letters would print these to families and agencies as the authority's own.
+    return [
+        TemplateProblem(
+            ERROR, "profile", f"The {key} '{value}' is a placeholder, not the authority's own.",
+            f"give the authority's published {key}"
+            + (", or remove phone and email and set no_published_contacts = true"
+               if key in ("phone", "email") else ""),
+        ).in_file(_shown(path))
+        for key, value in profile.placeholders()
+    ]
 
 
 def registry_root(template: Path) -> Path | None:
@@ -181,6 +191,8 @@ class _TemplateCheck:
         if self.info is not None:
             if clean:
                 self._check_requires()
+            if self.root is not None:
+                self._add(*foreign_terms(found, Registry(self.root), self.info.origin))
             self._check_version()
             if self.info.family_letter:
                 self._check_plain_english(found)

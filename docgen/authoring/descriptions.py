@@ -112,6 +112,15 @@ DESCRIPTIONS = {
     "ReviewSchema.family_views": "The family's views at the review.",
     "ReviewSchema.decision": "The decision, as a code (see decision_label).",
     "ReviewSchema.decision_notes": "Notes on the decision.",
+    "ReviewSchema.new_level": "The level of need the plan is stepped up or down to (a plan type code), "
+                              "e.g. a step-down to Early Help.",
+    "ReviewSchema.significant_harm_concern": "Whether the child may be suffering, or be likely to suffer, "
+                                             "significant harm (004: a Strategy Discussion follows).",
+    "ReviewSchema.strategy_discussion": "The date of the Strategy Discussion held to decide on section 47 enquiries.",
+    "ReviewSchema.management_oversight": "The manager's oversight of the plan in supervision (004).",
+    "OversightSchema.by": "The manager who oversaw the plan (a professional's id).",
+    "OversightSchema.date": "The date of the supervision.",
+    "OversightSchema.notes": "What the manager decided or asked for.",
     "ReviewSchema.next_review": "The date of the next review.",
     "ReviewSchema.formal": "Whether this is a formal review (Derbyshire: a Child in Need plan open 12 months).",
     "ReviewSchema.chair": "Who chaired the review.",

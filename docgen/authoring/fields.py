@@ -21,6 +21,7 @@ from marshmallow import fields as mfields
 from marshmallow import missing, validate
 
 from docgen.authoring.descriptions import DESCRIPTIONS
+from docgen.bundle import codes
 from docgen.bundle import schema as bundle_schema
 from docgen.view import records
 
@@ -192,8 +193,6 @@ def _authority() -> Field:
         "name": "The authority's name: 'Worcestershire County Council'.",
         "service": "The service sending the document.",
         "postcode": "The authority's postcode.",
-        "phone": "The authority's telephone number.",
-        "email": "The authority's email address.",
         "sign_off": "How letters close: 'Yours sincerely'.",
     }
     for name, text in texts.items():
@@ -205,17 +204,44 @@ def _authority() -> Field:
         _leaf(node, "logo", "picture",
               "The authority's logo (the PNG its profile names), in the document body only; "
               "prints nothing for an authority without one."),
-        _leaf(node, "submit_plans_to", "text", "Where plans are sent.", always=False),
-        _leaf(node, "submit_closures_to", "text", "Where closures are sent.", always=False),
+        _leaf(node, "phone", "text", "The authority's published telephone number (none when it publishes none).",
+              always=False),
+        _leaf(node, "email", "text", "The authority's published email address (none when it publishes none).",
+              always=False),
+        _leaf(node, "submit_plans_to", "text", "Where plans of the case's type are sent.", always=False),
+        _leaf(node, "submit_closures_to", "text", "Where closures of the case's type are sent.", always=False),
         _leaf(node, "support_after_closure", "text", "Where families find support after closure.", always=False),
+        _code_labels(node, "decisions", "The decisions a review of the case's type can record, in the "
+                     "authority's words.", "A decision: its code ('amend') and label ('Amend the plan')."),
+        _code_labels(node, "leaflets", "The leaflets the assessment agreement lists (none for most "
+                     "authorities).", "A leaflet: its code ('section_47') and title."),
     )
-    terms = Field("terms", "authority.terms", "object", "The authority's own words for things.", None, True)
+    plan_names = Field("plan_names", "authority.plan_names", "object",
+                       "The plan's name at each level of need: 'Single Plan'.", None, True)
+    plan_names.add(*(_leaf(plan_names, code, "text", f"The plan's name for {label}.")
+                     for code, label in codes.PLAN_TYPES.items()))
+    agencies = Field("agencies", "authority.agencies", "object",
+                     "Each kind of agency in the authority's words: 'Health Visitor'.", None, True)
+    agencies.add(*(_leaf(agencies, code, "text", f"The authority's name for: {label}.")
+                   for code, label in codes.AGENCY_TYPES.items()))
+    terms = Field("terms", "authority.terms", "object",
+                  "The authority's own words for things, for the case's plan type.", None, True)
     terms.add(
         _leaf(terms, "team_around", "text", "The team meeting's short name: 'TAF' or 'TACiN'."),
         _leaf(terms, "team_around_long", "text", "Its long name: 'Team Around the Family'."),
         _leaf(terms, "lead", "text", "'Lead Professional' or 'Lead Practitioner'."),
+        _leaf(terms, "plan", "text", "The plan's name: 'Co-ordinated Support Plan', 'Single Plan'."),
+        _leaf(terms, "meeting", "text", "The meeting that agrees and reviews the plan: 'TACiN meeting'."),
     )
-    return node.add(terms)
+    return node.add(plan_names, agencies, terms)
+
+
+def _code_labels(parent: Field, name: str, description: str, item_description: str) -> Field:
+    path = f"{parent.path}.{name}"
+    item = Field(name, f"{path}[]", "object", item_description, None, True)
+    item.add(Field("code", f"{path}[].code", "code", "Its code.", None, True),
+             Field("label", f"{path}[].label", "text", "Its words.", None, True))
+    return Field(name, path, "list", description, None, True, item=item)
 
 
 def _case() -> Field:
@@ -271,9 +297,13 @@ def _review_item(path: str, source: str) -> Field:
     node = schema_object(bundle_schema.ReviewSchema, path, source)
     node.add(
         _leaf(node, "progress_label", "text", "Progress in words: 'Positive change'.", source=f"{source}.progress"),
-        _leaf(node, "decision_label", "text", "The decision in words: 'Amend the plan'.", source=f"{source}.decision"),
+        _leaf(node, "decision_label", "text", "The decision in the authority's words: 'Amend the plan'.",
+              source=f"{source}.decision"),
+        _leaf(node, "new_level_label", "text", "The level of need a step up or down goes to, in words "
+              "(blank when not given).", source=f"{source}.new_level"),
     )
     _replace_with_person(node, "chair")
+    _replace_with_person(node.children["management_oversight"], "by")
     return node
 
 
@@ -290,7 +320,7 @@ def _closure() -> Field:
 
 def _co_working() -> Field:
     node = _object_of(bundle_schema.CoWorkingSchema, "co_working", "The co-working agreement, when there is one.")
-    node.add(_leaf(node, "plan_status_label", "text", "The plan status in words: 'CYPP'.", source="co_working.plan_status"))
+    node.add(_leaf(node, "plan_status_label", "text", "The plan status in words: 'Child in Need'.", source="co_working.plan_status"))
     party = node.children["parties"].item
     party.add(_leaf(party, "role_label", "text", "Their role in words.", source="co_working.parties.role"))
     _replace_with_person(party, "person")

@@ -30,21 +30,20 @@ service = "Children's Services"
 address = ["County Hall", "Town"]
 # FILL IN
 postcode = "AA1 1AA"
-# The number families call. 01632 960xxx is reserved for drama: replace it. FILL IN
+# The number families call, as the authority publishes it. 01632 960xxx is reserved for drama:
+# `docgen templates check` refuses it. FILL IN
 phone = "01632 960000"
-# FILL IN
+# The email address families write to. example.org is reserved for examples: refused. FILL IN
 email = "childrens.services@example.org.uk"
+# An authority that publishes no phone or email removes both and says so here; letters then
+# give the worker's own details.
+# no_published_contacts = true
 # The website printed on letters.
 # website = "www.example.gov.uk"
 # The logo letters print above the name: a PNG (at most 1 MiB) beside this file.
 # logo = "logo.png"
 # How letters close.
 sign_off = "Yours sincerely"
-# Where plans, reviews and closures are sent, as printed in documents.
-# submit_plans_to = "the Early Help Assessment Portal"
-# submit_closures_to = "the Early Help Assessment Portal"
-# Where families can find support after closure.
-# support_after_closure = "the Family Hub"
 # What a document prints in place of something withheld from its reader.
 withheld_wording = "withheld"
 # A GOV.UK Notify email template (its id) with a ((link_to_file)) placeholder: with it,
@@ -60,13 +59,60 @@ assessment_timescales = "single_assessment"
 # A Child in Need plan open this many months has a formal review chaired by a Team Manager (004: 12).
 # formal_review_months = 12
 
-# The authority's own words for things.
+# Words only this authority's documents print: no other authority's documents may.
+own_terms = []
+# The kinds of meeting the authority holds (others are refused in its bundles): taf, tacin,
+# family_meeting, cin_planning, network, core_group, review.
+meeting_kinds = ["taf", "family_meeting", "core_group", "review"]
+
+# The leaflets the Standard Agreement for Assessment lists, by code (none until you add them):
+# child_in_need, section_47, looked_after, relative_friend_carers.
+[leaflets]
+# child_in_need = "Child in Need – Initial/Core"
+
+# The authority's own names for kinds of agency, where they differ from docgen's: the prompt
+# sheet and every document print them (codes as in the bundle's professionals[].agency_type).
+[agency_names]
+# substance_misuse = "Substance Misuse Service"
+
+# The authority's own words for things; [terms.<plan type>] below changes them for one plan type.
 [terms]
 # The team meeting's short and long names: "TAF", "Team Around the Family" (or "TACiN"...).
 team_around = "TAF"
 team_around_long = "Team Around the Family"
 # "Lead Professional" or "Lead Practitioner".
 lead = "Lead Professional"
+# The plan's name, and the meeting that agrees and reviews it. FILL IN
+plan = "Family Plan"
+meeting = "Team Around the Family (TAF) meeting"
+# Where plans, reviews and closures are sent, and where families find support after closure,
+# as printed in documents ("" for none).
+# submit_plans_to = "the Early Help Hub"
+# submit_closures_to = "the Early Help Hub"
+# support_after_closure = "the Family Hub"
+
+# The decisions a review can record, in the authority's words; codes: continue, amend, end,
+# end_single_agency, end_universal, close, step_up, step_down.
+[terms.decisions]
+continue = "Continue the plan as it is"
+amend = "Amend the plan"
+end = "End the plan: the needs are fully met"
+
+# A Looked After review never offers early help decisions. Likewise [terms.child_in_need],
+# [terms.child_protection], [terms.early_help_taf], [terms.early_help_single_focus].
+[terms.looked_after]
+plan = "Care Plan"
+meeting = "Looked After Child Review"
+
+[terms.looked_after.decisions]
+continue = "Continue the care plan as it is"
+amend = "Amend the care plan"
+
+# What reviews record beyond the decision (validation warns when missing): the manager's
+# oversight in supervision, and a Strategy Discussion when significant harm is suspected.
+[reviews]
+management_oversight = false
+strategy_discussion = false
 
 # Weeks between plan reviews, [earliest, latest], per plan type; validation warns outside them.
 # Plan types: early_help_single_focus, early_help_taf, child_in_need, child_protection, looked_after.

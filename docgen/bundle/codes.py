@@ -26,8 +26,11 @@ PLAN_TYPES = {
     "looked_after": "Looked After Child",
 }
 
-# The co-working agreement's "Status of child(ren)'s Plan" boxes.
-PLAN_STATUSES = {"cypp": "CYPP", "cp": "CP", "lac": "LAC", "other": "Other"}
+# The co-working agreement's "Status of child(ren)'s Plan" boxes. The codes are 003's (CYPP is
+# Worcestershire's Child & Young Person's Plan); the labels are the levels of need every
+# authority shares, so that no other authority's form names Worcestershire's plan.
+PLAN_STATUSES = {"cypp": "Child in Need", "cp": "Child Protection", "lac": "Looked After Child",
+                 "other": "Other (state)"}
 
 ASSESSMENT_TYPES = {
     "early_help": "early help assessment",
@@ -61,12 +64,18 @@ PROGRESS = {
     "deterioration": "Deterioration or concerns increased",
 }
 
+# Every decision a review can record. Which a review offers, and in what words, is the
+# authority's (its profile's [terms] decisions, per plan type): Worcestershire Early Help's five
+# (001), Derbyshire's three outcomes (004: close, continue, a changed threshold stepped up or down).
 DECISIONS = {
     "continue": "Continue the plan as it is",
     "amend": "Amend the plan",
     "end": "End the plan: the needs are fully met",
-    "step_down": "End the plan: a single agency or universal services will meet the need",
-    "step_up": "Step up: a specialist or statutory assessment is needed",
+    "end_single_agency": "End the plan: a single agency will meet the need",
+    "end_universal": "End the plan: only universal services are required",
+    "close": "Close the case: the child no longer needs support from Children's Services",
+    "step_up": "Step up: the level of need has risen",
+    "step_down": "Step down: the level of need has fallen",
 }
 
 # The five reasons an Early Help plan may be closed (002), and the two step-down endings (001).
@@ -116,8 +125,10 @@ CONSULTED = {
 }
 
 # The "Other agency contact" list of the Prompt Sheet (003, appendix), in its order.
+# The kinds of agency, in words every authority uses; a profile's [agency_names] gives its own
+# services' names (Worcestershire's prompt sheet, 003: "Police – DAU/FPU", "CDT/SPACE").
 AGENCY_TYPES = {
-    "police": "Police – DAU/FPU",
+    "police": "Police",
     "probation": "Probation",
     "youth_offending": "Youth Offending Service",
     "health_visitor": "Health Visitor",
@@ -129,19 +140,19 @@ AGENCY_TYPES = {
     "physical_disability": "Physical Disability Service",
     "learning_disability": "Learning Disability Service",
     "camhs": "CAMHS",
-    "acs_physical_sensory": "ACS Physical Disabilities/Sensory Impairment",
-    "acs_learning_disabilities": "ACS Learning Disabilities",
+    "acs_physical_sensory": "Adult Social Care: Physical Disabilities/Sensory Impairment",
+    "acs_learning_disabilities": "Adult Social Care: Learning Disabilities",
     "domestic_abuse": "Local Domestic Abuse Service",
     "youth_worker": "Youth Worker",
     "housing": "Housing services",
-    "substance_misuse": "CDT/SPACE",
+    "substance_misuse": "Substance Misuse Service",
     "designated_teacher": "Designated Teacher",
     "educational_psychologist": "Educational Psychologist",
     "education_welfare": "Education Welfare Officer",
     "early_years": "Nursery/pre-school playgroup/Early Years Co-Coordinator",
     "ofsted": "Ofsted",
     "childrens_centre": "Children's Centres",
-    "family_support": "EIFSW/FIPs/Home Liaison",
+    "family_support": "Family Support/Home Liaison",
     "hospital": "Hospital/Acute Trust Services",
     "social_care": "Other Social Care professional",
     "early_help": "Early Help / Family Support",

@@ -278,6 +278,12 @@ class PlanSchema(Strict):
     long_term_disability_support = StrictBoolean()  # reviewed at most 12-monthly in Derbyshire (004)
 
 
+class OversightSchema(Strict):
+    by = ref(required=True)
+    date = fields.Date(required=True)
+    notes = text()
+
+
 class ReviewSchema(Strict):
     date = fields.Date(required=True)
     progress = one_of(codes.PROGRESS, required=True)
@@ -287,6 +293,12 @@ class ReviewSchema(Strict):
     family_views = text()
     decision = one_of(codes.DECISIONS, required=True)
     decision_notes = text()
+    new_level = one_of(codes.PLAN_TYPES)  # the level of need a step up or down goes to
+    # 004: a concern that the child may be suffering significant harm calls for a Strategy
+    # Discussion; every plan is overseen by a manager in supervision.
+    significant_harm_concern = StrictBoolean()
+    strategy_discussion = fields.Date()
+    management_oversight = fields.Nested(OversightSchema)
     next_review = fields.Date()
     formal = StrictBoolean(load_default=False)  # Derbyshire's 12-month formal review (004)
     chair = ref()

@@ -12,6 +12,7 @@ from docgen.bundle.load import RawBundle, content_sha256
 from docgen.bundle.schema import CASE_REFERENCE, BundleSchema
 from docgen.exceptions import BundleInvalid, TemplateNotFound
 from docgen.registry import Registry
+from docgen.validate.authority import check_against_profile
 from docgen.validate.policy import check_policy
 from docgen.validate.records_policy import check_records
 from docgen.problems import ERROR, WARNING, Problem, from_marshmallow
@@ -82,6 +83,8 @@ def validate(raw: RawBundle, registry: Registry, today: date | None = None) -> V
             report.problems.append(
                 Problem(f"documents_requested[{i}]", f"No document has the id '{doc_id}'.")
             )
+    if profile is not None:
+        report.problems.extend(check_against_profile(data, profile))
     if report.errors:
         return report
     report.problems.extend(check_policy(data, profile, today or date.today()))

@@ -74,6 +74,8 @@ def _references(data: dict) -> Iterator[Problem]:
         yield from expect(f"plan.contact[{i}].person", contact["person"], adults, "professional or family member")
     for i, review in enumerate(data.get("reviews", [])):
         yield from expect(f"reviews[{i}].chair", review.get("chair"), pros, "professional")
+        oversight = review.get("management_oversight") or {}
+        yield from expect(f"reviews[{i}].management_oversight.by", oversight.get("by"), pros, "professional")
     closure = data.get("closure") or {}
     for i, action in enumerate(closure.get("ongoing_actions", [])):
         yield from expect(f"closure.ongoing_actions[{i}].who", action.get("who"), everyone, "person")

@@ -20,6 +20,8 @@ from docgen.view.records import records_context
 from docgen.view.withhold import Audience, Withheld, WithheldPerson, WithheldRecord, apply_withholding
 
 REPLY_WORKING_DAYS = 5
+# The words ``authority.terms`` holds; where things are sent, and decisions, have names of their own.
+TERM_WORDS = ("team_around", "team_around_long", "lead", "plan", "meeting")
 
 
 @dataclass(frozen=True)
@@ -88,11 +90,12 @@ def _shared_context(bundle: Bundle, profile: AuthorityProfile, audience: Audienc
     """What every document read by ``audience`` sees: (context, displayed data, people)."""
     data = _displayed(apply_withholding(bundle.data, audience, profile.withheld_wording))
     issue_date = display(data["case"].get("issue_date") or today or date.today())
-    people = _people(data)
+    people = _people(data, profile.agencies())
     case = _case(data, people)
     children = [p for p in people.values() if p["group"] == "child"]
+    wording = profile.wording(data["case"]["plan_type"])
     context = {
-        "authority": _authority(profile),
+        "authority": _authority(profile, wording),
         "case": case,
         "children": children,
         "child": children[0],
@@ -105,7 +108,7 @@ def _shared_context(bundle: Bundle, profile: AuthorityProfile, audience: Audienc
         "assessment": _assessment(data.get("assessment"), people),
         "meetings": [_meeting(m, people) for m in data.get("meetings", [])],
         "plan": _plan(data.get("plan"), people, issue_date),
-        "reviews": [_review(r, people) for r in data.get("reviews", [])],
+        "reviews": [_review(r, people, wording["decisions"]) for r in data.get("reviews", [])],
         "closure": _closure(data.get("closure"), people),
         "co_working": _co_working(data.get("co_working"), people),
         "equality": _equality(data.get("equality")),
@@ -142,7 +145,8 @@ def _displayed(value):
     return value
 
 
-def _authority(profile: AuthorityProfile) -> dict:
+def _authority(profile: AuthorityProfile, terms: dict) -> dict:
+    """The profile as templates see it, with ``terms`` worded for the case's plan type."""
     return {
         "slug": profile.slug,
         "name": profile.name,
@@ -154,11 +158,20 @@ def _authority(profile: AuthorityProfile) -> dict:
         "website": profile.website,
         "logo": profile.logo or "",  # the render engine makes it a picture
         "sign_off": profile.sign_off,
-        "terms": profile.terms,
-        "submit_plans_to": profile.submit_plans_to,
-        "submit_closures_to": profile.submit_closures_to,
-        "support_after_closure": profile.support_after_closure,
+        "terms": {k: terms[k] for k in TERM_WORDS},
+        "plan_names": profile.plan_names(),
+        "agencies": profile.agencies(),
+        "leaflets": _code_labels(profile.leaflets),
+        "decisions": _code_labels(terms["decisions"]),
+        "submit_plans_to": terms.get("submit_plans_to"),
+        "submit_closures_to": terms.get("submit_closures_to"),
+        "support_after_closure": terms.get("support_after_closure"),
     }
+
+
+def _code_labels(labels: dict) -> list[dict]:
+    """{code: label} as a list templates loop over: [{"code": ..., "label": ...}]."""
+    return [{"code": code, "label": label} for code, label in labels.items()]
 
 
 def formal_name(person: dict) -> str:
@@ -180,7 +193,7 @@ def _person(raw, group: str) -> dict:
     return person
 
 
-def _people(data: dict) -> dict[str, dict]:
+def _people(data: dict, agencies: dict[str, str]) -> dict[str, dict]:
     """Everyone in the bundle by id, with their display names and labels."""
     on = data["case"].get("issue_date") or date.today()
     people: dict[str, dict] = {}
@@ -188,12 +201,12 @@ def _people(data: dict) -> dict[str, dict]:
         for index, raw in enumerate(data.get(key, [])):
             person = _person(raw, group)
             if not isinstance(raw, Withheld):
-                person.update(_labels(raw, group, on))
+                person.update(_labels(raw, group, on, agencies))
             people[person["id"] or f"{group}-{index}"] = person
     return people
 
 
-def _labels(raw: dict, group: str, on: date) -> dict:
+def _labels(raw: dict, group: str, on: date, agencies: dict[str, str]) -> dict:
     if group == "child":
         born = raw["date_of_birth"]
         return {
@@ -202,7 +215,7 @@ def _labels(raw: dict, group: str, on: date) -> dict:
             "ethnicity_label": codes.census()["ethnicity"].get(raw.get("ethnicity"), ""),
         }
     if group == "professional":
-        return {"agency_type_label": codes.AGENCY_TYPES[raw["agency_type"]]}
+        return {"agency_type_label": agencies[raw["agency_type"]]}
     return {}
 
 
@@ -255,13 +268,20 @@ def _plan(raw: dict | None, people: dict, on: date) -> dict | None:
     return plan
 
 
-def _review(raw: dict, people: dict) -> dict:
+def _review(raw: dict, people: dict, decisions: dict) -> dict:
+    """A review, its decision in the authority's words (validation refuses one it lacks)."""
     return dict(
         raw,
         chair=_who(raw.get("chair"), people),
         progress_label=codes.PROGRESS[raw["progress"]],
-        decision_label=codes.DECISIONS[raw["decision"]],
+        decision_label=decisions.get(raw["decision"]) or codes.DECISIONS[raw["decision"]],
+        new_level_label=codes.PLAN_TYPES.get(raw.get("new_level"), ""),
+        management_oversight=_oversight(raw.get("management_oversight"), people),
     )
+
+
+def _oversight(raw: dict | None, people: dict) -> dict | None:
+    return dict(raw, by=people.get(raw["by"])) if raw else None
 
 
 def _closure(raw: dict | None, people: dict) -> dict | None:
