@@ -178,7 +178,8 @@ def information_request():
     para(doc, "{{ recipient.salutation }}")
     para(doc, "Request for information: assessment of need", bold=True)
     para(doc, "We are undertaking an assessment of need ({{ assessment.type_label }}) in respect of:")
-    t = table(doc, [55, 35, 90], ["Name", "Date of birth", "Address"])
+    # 179 mm, not the full 180: a border on the 195 mm line would put ink in Notify's margin.
+    t = table(doc, [55, 35, 89], ["Name", "Date of birth", "Address"])
     loop_rows(t, "for c in about", ["{{ c.name }}", "{{ c.date_of_birth }}", one_line_address("c.address")])
     para(doc, after=0)
     tag(doc, "if assessment.basis == 'consent'")
@@ -544,7 +545,8 @@ def feedback_sheet():
     para(doc)
     para(doc, "How would you rate the following? Please tick one box in each row, from 1 (poor) "
               "to 5 (excellent).")
-    t = table(doc, [90, 18, 18, 18, 18, 18], ["", "1 Poor", "2", "3", "4", "5 Excellent"])
+    # 23 mm columns hold "Excellent" in 12 pt bold on one line, not broken as "Excell/ent".
+    t = table(doc, [65, 23, 23, 23, 23, 23], ["", "1 Poor", "2", "3", "4", "5 Excellent"])
     for item in RATED + ("If you had supervised contact: the arrangements for contact",):
         add_row(t, [item] + [BOX] * 5)
     para(doc)

@@ -30,6 +30,7 @@ PAGE_MM = (210, 297)
 # GOV.UK Notify's precompiled-letter geometry, in mm from the page's top-left corner.
 LETTER_SIDE_MM = 15
 LETTER_TOP_MM = 6  # Notify's minimum is 5 mm; a 14 pt line's box reaches ~0.5 mm above its top
+LOGO_BOTTOM_MM = 30.0  # the foot of Notify's logo area: nothing prints from here to 95 mm on the left
 ADDRESS_TOP_MM = 40.5  # 1 mm inside the 39.5 mm box edge: pdftotext boxes are taller than glyphs
 ADDRESS_HEIGHT_MM = 25.5  # seven 10 pt lines; the box ends at 66.3 mm
 ADDRESS_INDENT_MM = 11.0  # from the 15 mm margin to 26 mm, inside the box's 24.6 mm edge
@@ -307,18 +308,27 @@ def signature_lines(container, who: str | None = None) -> None:
 def letter_head(doc: DocxDocument) -> None:
     """Page 1 laid out for GOV.UK Notify and a window envelope, as a borderless table.
 
-    Row 1 (6-40.5 mm down) holds the authority's logo (at most 60 x 15 mm, when its profile
-    has one) and name in the logo area (15-125 mm across, to 30 mm down) and the team's contact details from 125 mm across; row 2 (40.5-66 mm) holds
-    only the recipient's name and address, 26-119 mm across, inside Notify's address box
-    (24.6-120 x 39.5-66.3 mm), with the case reference and date beside it from 125 mm; row 3
-    pads to 95 mm, where the body starts.
+    Notify lets nothing print from 30 mm to 95 mm down outside the contact details and the
+    address window, so each area is a cell of its own, with an exact height that clips what
+    would overflow rather than letting it reach a forbidden area:
+
+    - the logo area (15-125 mm across, 6-30 mm down): the logo (at most 60 x 15 mm), or the
+      authority's name in 14 pt for an authority without one;
+    - an empty band from 30 mm to the address window;
+    - the window (40.5-66 mm down, 26-119 mm across, inside Notify's 24.6-120 x 39.5-66.3 mm
+      box): the recipient's name and address and nothing else;
+    - an empty band from the window to 96 mm, where the body starts;
+    - the contact details (125-195 mm across, 6-96 mm down, one cell across all four rows):
+      the authority, service and team, their address, telephone and email, the case reference
+      and date, and who to ask for. Its 90 mm holds two-line authority, team and sender names.
     """
-    t = doc.add_table(rows=3, cols=2)
+    t = doc.add_table(rows=4, cols=2)
     zero_cell_margins(t)
     t.autofit = False
     widths = (CONTACT_LEFT_MM - LETTER_SIDE_MM, PAGE_MM[0] - LETTER_SIDE_MM - CONTACT_LEFT_MM)
     heights = (
-        ADDRESS_TOP_MM - LETTER_TOP_MM,
+        LOGO_BOTTOM_MM - LETTER_TOP_MM,
+        ADDRESS_TOP_MM - LOGO_BOTTOM_MM,
         ADDRESS_HEIGHT_MM,
         BODY_TOP_MM - ADDRESS_TOP_MM - ADDRESS_HEIGHT_MM,
     )
@@ -331,39 +341,35 @@ def letter_head(doc: DocxDocument) -> None:
 
     logo = t.cell(0, 0)
     first_para(logo, "{%p if authority.logo %}", after=0)
-    para(logo, "{{ authority.logo }}", after=2)
+    para(logo, "{{ authority.logo }}", after=0)
+    tag(logo, "else")
+    para(logo, "{{ authority.name }}", bold=True, size=14, after=0)
     tag(logo, "endif")
-    para(logo, "{{ authority.name }}", bold=True, size=14, after=2)
-    para(logo, "{{ authority.service }}", size=11, after=0)
 
-    contact = t.cell(0, 1)
-    first_para(contact, "{{ case.team }}", bold=True, size=SMALL_PT, after=0)
-    for text in (
-        "{% for line in authority.address %}{{ line }}\n{% endfor %}{{ authority.postcode }}",
-        "Telephone: {{ authority.phone }}",
-        "Email: {{ authority.email }}",
+    contact = t.cell(0, 1).merge(t.cell(len(heights) - 1, 1))
+    first_para(contact, "{{ authority.name }}", bold=True, size=SMALL_PT, after=0)
+    for text, bold in (
+        ("{{ authority.service }}", False),
+        ("{{ case.team }}", True),
+        ("{% for line in authority.address %}{{ line }}\n{% endfor %}{{ authority.postcode }}", False),
+        ("Telephone: {{ authority.phone }}", False),
+        ("Email: {{ authority.email }}", False),
+        ("Our reference: {{ case.reference }}", False),
+        ("Date: {{ issue_date }}", False),
+        ("Please ask for: {{ sender.name }}", False),
+        ("Telephone: {{ sender.phone or authority.phone }}", False),
+        ("Email: {{ sender.email or authority.email }}", False),
     ):
-        _small(para(contact, text, size=SMALL_PT, after=0))
+        paragraph = para(contact, text, bold=bold, size=SMALL_PT, after=0)
+        if text.startswith(("Our reference", "Please ask for")):
+            paragraph.paragraph_format.space_before = Pt(SMALL_PT)
 
-    address = t.cell(1, 0)
+    address = t.cell(2, 0)
     _address_line(first_para(address, "{{ recipient.formal_name }}"))
     _address_line(para(
         address,
         "{% for line in recipient.address.lines %}{{ line }}\n{% endfor %}{{ recipient.address.postcode }}",
     ))
-
-    reference = t.cell(1, 1)
-    first_para(reference, "Our reference: {{ case.reference }}", size=SMALL_PT, after=0)
-    para(reference, "Date: {{ issue_date }}", size=SMALL_PT, after=0)
-
-    ask = t.cell(2, 1)
-    first_para(ask, "Please ask for: {{ sender.name }}", size=SMALL_PT, after=0)
-    para(ask, "Telephone: {{ sender.phone or authority.phone }}", size=SMALL_PT, after=0)
-    para(ask, "Email: {{ sender.email or authority.email }}", size=SMALL_PT, after=0)
-
-
-def _small(paragraph) -> None:
-    paragraph.paragraph_format.space_after = Pt(0)
 
 
 def _address_line(paragraph) -> None:
