@@ -392,11 +392,19 @@ def sign_off(doc: DocxDocument) -> None:
 
 # -- saving ------------------------------------------------------------------------------------
 def save_lean(doc: DocxDocument, path: Path) -> int:
-    """Save ``doc`` without what python-docx's default template carries but no document uses.
+    """Save ``doc`` as :func:`lean_bytes` makes it; returns the file's size."""
+    content = lean_bytes(doc)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return len(content)
+
+
+def lean_bytes(doc: DocxDocument) -> bytes:
+    """``doc`` without what python-docx's default template carries but no document uses.
 
     Drops stylesWithEffects.xml, the thumbnail, customXml, unused numbering, latent styles and
     every style not used (or depended on); fonts are Arial outright rather than via the theme.
-    Entries get a fixed time, so building twice gives the same bytes. Returns the file's size.
+    Entries get a fixed time, so building twice gives the same bytes.
     """
     buffer = io.BytesIO()
     doc.save(buffer)
@@ -423,9 +431,7 @@ def save_lean(doc: DocxDocument, path: Path) -> int:
             info = zipfile.ZipInfo(name, date_time=(2026, 11, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             target.writestr(info, parts[name], compresslevel=9)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(out.getvalue())
-    return len(out.getvalue())
+    return out.getvalue()
 
 
 def _lean_styles(xml: bytes, used_xml: bytes) -> bytes:
