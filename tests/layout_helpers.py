@@ -57,7 +57,7 @@ def text_lines(words: list[Word]) -> list[str]:
 def pdf_pages(pdf: Path) -> list[Page]:
     """Every page of ``pdf`` with its words' boxes in mm."""
     done = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, check=True, timeout=60)
-    root = etree.fromstring(done.stdout, etree.HTMLParser())
+    root = etree.fromstring(done.stdout, etree.HTMLParser(encoding="utf-8"))
     pages = []
     for page in root.iter("page"):
         words = [
@@ -101,6 +101,7 @@ class SamplePdf:
     document: str
     recipient: str | None  # kind-id, as in the file name
     data: dict  # the bundle's JSON
+    docx: bytes  # the filled DOCX the PDF was converted from
 
 
 def convert_samples(pipeline, bundles: list[Path], out: Path) -> list[SamplePdf]:
@@ -117,7 +118,7 @@ def convert_samples(pipeline, bundles: list[Path], out: Path) -> list[SamplePdf]
     for result in rendered:
         assert result.ok, f"{result.case_reference} {result.doc_id}: {result.error}"
         recipient = result.recipient.slug if result.recipient else None
-        made.append(SamplePdf(result.outputs["pdf"], result.doc_id, recipient, data[result.case_reference]))
+        made.append(SamplePdf(result.outputs["pdf"], result.doc_id, recipient, data[result.case_reference], result.docx))
     return made
 
 

@@ -142,8 +142,9 @@ def family_plan(folder: str = DEFAULT):
 
 
 def _plan_reviews(doc, folder: str) -> None:
-    para(doc, "{% if plan.review_dates %}We will review the plan together on "
-              "{{ plan.review_dates|names }}.{% else %}We will agree a review date.{% endif %}")
+    # Only dates still to come, so the body agrees with the "Next review" row above it.
+    para(doc, "{% if plan.upcoming_reviews %}We will review the plan together on "
+              "{{ plan.upcoming_reviews|names }}.{% else %}We will agree a review date.{% endif %}")
     if folder == SOUTH_GLOS:
         para(doc, "We will review the plan with the family regularly to check that it is working. "
                   "We will look at whether it has made any difference and has been helpful.")

@@ -77,6 +77,7 @@ def _style_fonts(doc: DocxDocument) -> None:
     normal.paragraph_format.space_before = Pt(0)
     normal.paragraph_format.space_after = Pt(6)
     normal.paragraph_format.line_spacing = 1.0
+    normal.paragraph_format.widow_control = True  # no paragraph leaves one line alone on a page
     for name, size in (("Heading 1", 16), ("Heading 2", 13)):
         style = doc.styles[name]
         style.font.name = FONT
@@ -87,11 +88,15 @@ def _style_fonts(doc: DocxDocument) -> None:
         style.paragraph_format.space_after = Pt(6)
 
 
+# The footer's title until the document's level-1 heading replaces it (letters have none).
+FOOTER_TITLE = "{{ document.title }}"
+
+
 def _footer(doc: DocxDocument) -> None:
     """Case reference, document title, OFFICIAL-SENSITIVE and page numbers: never a name."""
     paragraph = doc.sections[0].footer.paragraphs[0]
     paragraph.paragraph_format.space_after = Pt(0)
-    paragraph.add_run("{{ case.reference }}  |  {{ document.title }}  |  OFFICIAL-SENSITIVE  |  Page ")
+    paragraph.add_run(f"{{{{ case.reference }}}}  |  {FOOTER_TITLE}  |  OFFICIAL-SENSITIVE  |  Page ")
     _field(paragraph, "PAGE")
     paragraph.add_run(" of ")
     _field(paragraph, "NUMPAGES")
@@ -117,7 +122,52 @@ def _field(paragraph, instruction: str) -> None:
 
 # -- text --------------------------------------------------------------------------------------
 def heading(doc, text: str, level: int = 2):
+    """A heading; the document's title heading (level 1) is also the title its footer prints."""
+    if level == 1:
+        for run in doc.sections[0].footer.paragraphs[0].runs:
+            run.text = run.text.replace(FOOTER_TITLE, text)
     return doc.add_heading(text, level)
+
+
+# Paragraphs a section may have and still be kept whole on one page, with its heading; the
+# last section may have more, so a document never ends on a page of a few stray lines.
+SHORT_SECTION_PARAGRAPHS = 4
+LAST_SECTION_PARAGRAPHS = 12
+
+
+def keep_short_sections_whole(doc: DocxDocument) -> None:
+    """Chain each short section's paragraphs with keep-with-next, so that a section of a few
+    lines moves to the next page whole instead of leaving its first lines (or its heading)
+    behind. Headings keep with what follows through their style; tables are left to split by
+    rows, which never split themselves. Paragraphs that hold only a docxtpl ``{%p %}`` tag
+    vanish when filled and are not counted."""
+    body = doc.element.body
+    section: list = []
+    in_section = False
+
+    def close(limit: int = SHORT_SECTION_PARAGRAPHS) -> None:
+        if in_section and section and len(section) <= limit:
+            for p in section[:-1]:
+                p.get_or_add_pPr().keepNext_val = True
+        section.clear()
+
+    for element in body.iterchildren():
+        if element.tag == qn("w:tbl"):
+            close()
+            in_section = False
+            continue
+        if element.tag != qn("w:p"):
+            continue
+        style = element.pPr.pStyle.val if element.pPr is not None and element.pPr.pStyle is not None else ""
+        if style.startswith("Heading"):
+            close()
+            in_section = True
+            continue
+        text = "".join(t.text or "" for t in element.iter(qn("w:t"))).strip()
+        if text.startswith("{%p ") or not text:
+            continue
+        section.append(element)
+    close(LAST_SECTION_PARAGRAPHS)
 
 
 def para(container, text: str = "", *, bold: bool = False, size: float | None = None,
@@ -203,14 +253,16 @@ def table(container, widths_mm: list[float], headers: list[str] | None = None, *
     if headers:
         row = t.rows[0]
         _repeat_header(row)
+        _keep_whole(row)
         for cell, text in zip(row.cells, headers):
-            first_para(cell, text, bold=True, after=0)
+            first_para(cell, text, bold=True, after=0).paragraph_format.keep_with_next = True
     _set_widths(t, widths_mm)
     return t
 
 
 def add_row(t, values: list[str], *, bold_first: bool = False, height_mm: float | None = None):
     row = t.add_row()
+    _keep_whole(row)
     for i, (cell, text) in enumerate(zip(row.cells, values)):
         lines = text.split("\n") if text else [""]
         first_para(cell, lines[0], bold=bold_first and i == 0, after=0)
@@ -284,6 +336,12 @@ def _repeat_header(row) -> None:
     props = row._tr.get_or_add_trPr()
     header = OxmlElement("w:tblHeader")
     props.append(header)
+
+
+def _keep_whole(row) -> None:
+    """Never split ``row`` across pages: a row moves to the next page whole (w:cantSplit)."""
+    props = row._tr.get_or_add_trPr()
+    props.insert(0, OxmlElement("w:cantSplit"))  # CT_TrPr lists cantSplit before tblHeader
 
 
 def zero_cell_margins(t) -> None:
@@ -404,8 +462,10 @@ def lean_bytes(doc: DocxDocument) -> bytes:
 
     Drops stylesWithEffects.xml, the thumbnail, customXml, unused numbering, latent styles and
     every style not used (or depended on); fonts are Arial outright rather than via the theme.
-    Entries get a fixed time, so building twice gives the same bytes.
+    Entries get a fixed time, so building twice gives the same bytes. Short sections are kept
+    whole first (:func:`keep_short_sections_whole`).
     """
+    keep_short_sections_whole(doc)
     buffer = io.BytesIO()
     doc.save(buffer)
     parts = {}
