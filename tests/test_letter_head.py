@@ -110,6 +110,10 @@ def stress_letters(tmp_path_factory):
     mum["address"] = {"lines": ["Flat 12, Makebelieve Court", "1 Imaginary Lane", "Fictionville"], "postcode": "WR1 1AA"}
     sw = next(p for p in data["professionals"] if p["id"] == data["case"]["lead_professional"])
     sw["first_name"], sw["last_name"] = "Samantha-Jane", "Socialworker-Longname-Example"
+    # A request long enough to run to a second page, whose margins Notify checks too.
+    data["information_requests"][0]["specific_information"] = (
+        "Dates of the most recent health checks, and who attended each one with the children.\n" * 45
+    ).strip()
     bundle_path = base / "long-names.json"
     bundle_path.write_text(json.dumps(data), "utf-8")
 
@@ -138,6 +142,8 @@ def test_letters_with_long_names_and_any_logo_fit_notifys_areas(stress_letters, 
     assert {x.document for x in letters} == set(LETTERS)
     for letter in letters:
         assert_fits_notify(letter)
+    request = next(x for x in letters if x.recipient == "agency-hv" and x.document == "information-request")
+    assert len(pdf_pages(request.path)) >= 2  # so later pages' margins were checked above
     family = next(x for x in letters if x.recipient == "family-mum")
     first = pdf_pages(family.path)[0]
     contact = " ".join(text_lines([w for w in first.words if inside(w, CONTACT)])).replace("- ", "-")
