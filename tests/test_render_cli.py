@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import shutil
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -69,9 +70,10 @@ def test_provenance_in_document_properties_without_personal_data(tmp_path):
         custom = archive.read("docProps/custom.xml").decode()
         core = archive.read("docProps/core.xml").decode()
     template = (ROOT / "templates" / "default" / "outcome-letter.docx").read_bytes()
+    version = tomllib.loads((ROOT / "templates" / "default" / "outcome-letter.toml").read_text("utf-8"))["version"]
     for expected in (
         'name="docgen.document"><vt:lpwstr>outcome-letter<',
-        'name="docgen.template_version"><vt:lpwstr>1.1<',
+        f'name="docgen.template_version"><vt:lpwstr>{version}<',
         f'name="docgen.template_sha256"><vt:lpwstr>{hashlib.sha256(template).hexdigest()}<',
         'name="docgen.case_reference"><vt:lpwstr>WOR-CIN-0001<',
         'name="docgen.version"><vt:lpwstr>0.1.0<',
