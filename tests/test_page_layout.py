@@ -1,4 +1,5 @@
-"""Pages that look finished, on the PDF of every document of every sample (issue 11, point 8).
+"""Pages that look finished, on the PDF of every document of every sample and of a plan long
+enough to run to three pages (issue 11, point 8).
 
 LibreOffice really converts each filled DOCX; the checks read the PDF's words and their boxes
 (``pdftotext -bbox``) beside the DOCX they came from:
@@ -15,6 +16,7 @@ LibreOffice really converts each filled DOCX; the checks read the PDF's words an
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 from collections import Counter
@@ -23,7 +25,10 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
-from layout_helpers import pdf_pages, sample_pdfs, text_lines  # noqa: F401
+from conftest import ROOT, SAMPLES, TODAY
+from docgen.pipeline import Pipeline
+from docgen.registry import Registry
+from layout_helpers import convert_samples, pdf_pages, sample_pdfs, text_lines  # noqa: F401
 
 pytestmark = pytest.mark.skipif(
     shutil.which("soffice") is None or shutil.which("pdftotext") is None,
@@ -90,10 +95,30 @@ def _unique(cells):
 
 
 @pytest.fixture(scope="module")
-def documents(sample_pdfs):
-    made = [(x, pdf_pages(x.path), Filled(x.docx)) for x in sample_pdfs]
-    assert len({x.document for x, _, _ in made}) >= 13  # every kind of document
-    assert sum(len(pages) > 1 for _, pages, _ in made) >= 10  # and enough that run to pages
+def long_plan(tmp_path_factory):
+    """A Worcestershire plan with many long actions and wishes: several pages of table rows."""
+    data = json.loads((SAMPLES / "valid" / "worcestershire-child-in-need.json").read_text("utf-8"))
+    plan = data["plan"]
+    plan["what_is_important"] = [f"Wish {i}: the family wants to keep the things that help them. " * 3
+                                 for i in range(1, 13)]
+    base = plan["actions"]
+    plan["actions"] = [dict(base[i % len(base)], what=f"Action {i}: " + base[i % len(base)]["what"] * (1 + i % 5))
+                       for i in range(1, 31)]
+    data["documents_requested"] = ["family-plan"]
+    out = tmp_path_factory.mktemp("long-plan")
+    (out / "long-plan.json").write_text(json.dumps(data), "utf-8")
+    return convert_samples(Pipeline(Registry(ROOT / "templates"), today=TODAY), [out / "long-plan.json"], out)
+
+
+@pytest.fixture(scope="module", params=["samples", "long plan"])
+def documents(request):
+    if request.param == "samples":
+        made = [(x, pdf_pages(x.path), Filled(x.docx)) for x in request.getfixturevalue("sample_pdfs")]
+        assert len({x.document for x, _, _ in made}) >= 13  # every kind of document
+        assert sum(len(pages) > 1 for _, pages, _ in made) >= 10  # and enough that run to pages
+    else:
+        made = [(x, pdf_pages(x.path), Filled(x.docx)) for x in request.getfixturevalue("long_plan")]
+        assert [len(pages) >= 3 for _, pages, _ in made] == [True]
     return made
 
 
@@ -158,8 +183,8 @@ def test_the_footer_title_is_the_documents_heading(documents):
     assert wrong == []
 
 
-def test_the_next_review_agrees_with_the_review_dates_listed(documents):
-    plans = [(s, pages) for s, pages, _ in documents if s.document == "family-plan"]
+def test_the_next_review_agrees_with_the_review_dates_listed(sample_pdfs):
+    plans = [(s, pdf_pages(s.path)) for s in sample_pdfs if s.document == "family-plan"]
     assert len(plans) == 6  # every sample that asks for a plan
     seen = set()
     for sample, pages in plans:
