@@ -6,6 +6,11 @@ them in Word. This script is how the first versions were made, kept so the layou
 
     python tools/build_templates.py            # every template
     python tools/build_templates.py outcome-letter family-plan
+    python tools/build_templates.py --force outcome-letter   # overwrite a hand edit
+
+It records the SHA-256 of each file it writes in ``templates/build-record.json`` and refuses to
+overwrite a template whose bytes no longer match the record (edited in Word since), naming it,
+unless ``--force``; the other templates are still built.
 
 The appendices of Worcestershire's Children in Need leaflet B/1 (seed 003) give the forms and
 letters here; ``plan_templates.py`` builds the family plan, its review and the closure summary
@@ -16,6 +21,7 @@ The .toml metadata beside each template is written by hand.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -27,6 +33,7 @@ from docx.shared import Mm  # noqa: E402
 from docgen.bundle import codes  # noqa: E402
 from more_templates import MORE_BUILDERS  # noqa: E402
 from docgen.forms import wording  # noqa: E402
+from build_record import BuildRecord, HandEdited  # noqa: E402
 from plan_templates import PLAN_BUILDERS  # noqa: E402
 from template_kit import (  # noqa: E402
     BOX,
@@ -36,13 +43,13 @@ from template_kit import (  # noqa: E402
     bullets,
     details,
     heading,
+    lean_bytes,
     letter_head,
     loop_rows,
     new_document,
     one_line_address,
     optional,
     para,
-    save_lean,
     sign_off,
     signature_lines,
     table,
@@ -181,7 +188,8 @@ def information_request():
     para(doc, "{{ recipient.salutation }}")
     para(doc, "Request for information: assessment of need", bold=True)
     para(doc, "We are undertaking an assessment of need ({{ assessment.type_label }}) in respect of:")
-    t = table(doc, [55, 35, 90], ["Name", "Date of birth", "Address"])
+    # 179 mm, not the full 180: a border on the 195 mm line would put ink in Notify's margin.
+    t = table(doc, [55, 35, 89], ["Name", "Date of birth", "Address"])
     loop_rows(t, "for c in about", ["{{ c.name }}", "{{ c.date_of_birth }}", one_line_address("c.address")])
     para(doc, after=0)
     tag(doc, "if assessment.basis == 'consent'")
@@ -319,7 +327,7 @@ def co_working_agreement():
         ("Case reference", "{{ case.reference }}"),
         ("Date of Agreement", "{{ co_working.agreed }}"),
         ("Date of Review", optional("co_working.review")),
-        (signed_wording("Name of child(ren)"), "{{ children_names }}"),
+        ("Name of child or children", "{{ children_names }}"),
         ("Status of the children's Plan",
          "     ".join(f"{boxed(STATUS % code)} {label}" for code, label in codes.PLAN_STATUSES.items())
          + ": "
@@ -536,7 +544,8 @@ def feedback_sheet():
     para(doc)
     para(doc, "How would you rate the following? Please tick one box in each row, from 1 (poor) "
               "to 5 (excellent).")
-    t = table(doc, [90, 18, 18, 18, 18, 18], ["", "1 Poor", "2", "3", "4", "5 Excellent"])
+    # 23 mm columns hold "Excellent" in 12 pt bold on one line, not broken as "Excell/ent".
+    t = table(doc, [65, 23, 23, 23, 23, 23], ["", "1 Poor", "2", "3", "4", "5 Excellent"])
     for item in RATED + ("If you had supervised contact: the arrangements for contact",):
         add_row(t, [item] + [BOX] * 5)
     para(doc)
@@ -578,14 +587,29 @@ def all_builders() -> dict[tuple[str, str], object]:
 
 
 def main(argv: list[str]) -> int:
-    wanted = set(argv)
+    """Build the templates asked for (all by default); exit 1 when one was refused."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("doc_ids", nargs="*", help="documents to build (default: all)")
+    parser.add_argument("--templates", type=Path, default=ROOT, help="the templates folder")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite templates edited since this script built them")
+    args = parser.parse_args(argv)
+    record = BuildRecord(args.templates)
+    refused = 0
     for (folder, doc_id), build in all_builders().items():
-        if wanted and doc_id not in wanted:
+        if args.doc_ids and doc_id not in args.doc_ids:
             continue
-        path = ROOT / folder / f"{doc_id}.docx"
-        size = save_lean(build(), path)
-        print(f"{path.relative_to(ROOT.parent)}  {size / 1024:.1f} KB")
-    return 0
+        name = f"{folder}/{doc_id}.docx"
+        content = lean_bytes(build())
+        try:
+            record.write(name, content, force=args.force)
+        except HandEdited as e:
+            print(f"Error: {e}", file=sys.stderr)
+            refused += 1
+            continue
+        print(f"{args.templates.name}/{name}  {len(content) / 1024:.1f} KB")
+    record.save()
+    return 1 if refused else 0
 
 
 if __name__ == "__main__":

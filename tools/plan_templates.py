@@ -179,8 +179,9 @@ def _child_in_need_parts(doc) -> None:
 
 
 def _plan_reviews(doc, folder: str) -> None:
-    para(doc, "{% if plan.review_dates %}We will review the plan together on "
-              "{{ plan.review_dates|names }}.{% else %}We will agree a review date.{% endif %}")
+    # Only dates still to come, so the body agrees with the "Next review" row above it.
+    para(doc, "{% if plan.upcoming_reviews %}We will review the plan together on "
+              "{{ plan.upcoming_reviews|names }}.{% else %}We will agree a review date.{% endif %}")
     if folder == SOUTH_GLOS:
         para(doc, "We will review the plan with the family regularly to check that it is working. "
                   "We will look at whether it has made any difference and has been helpful.")
@@ -393,7 +394,8 @@ def _review_process(doc, folder: str) -> None:
 def closure_summary(folder: str = DEFAULT):
     titles = {
         DEFAULT: "Closure Summary",
-        SOUTH_GLOS: "{% if early_help %}Closing the Single Assessment for Early Help and the "
+        # Spelt out, not early_help: the title is the footer's too, where the body's set is not seen.
+        SOUTH_GLOS: "{% if case.plan_type.startswith('early_help') %}Closing the Single Assessment for Early Help and the "
                     + PLAN_NAME + "{% else %}Closure Summary{% endif %}",
         WORCESTERSHIRE: "Closing Summary",
     }

@@ -30,6 +30,7 @@ PAGE_MM = (210, 297)
 # GOV.UK Notify's precompiled-letter geometry, in mm from the page's top-left corner.
 LETTER_SIDE_MM = 15
 LETTER_TOP_MM = 6  # Notify's minimum is 5 mm; a 14 pt line's box reaches ~0.5 mm above its top
+LOGO_BOTTOM_MM = 30.0  # the foot of Notify's logo area: nothing prints from here to 95 mm on the left
 ADDRESS_TOP_MM = 40.5  # 1 mm inside the 39.5 mm box edge: pdftotext boxes are taller than glyphs
 ADDRESS_HEIGHT_MM = 25.5  # seven 10 pt lines; the box ends at 66.3 mm
 ADDRESS_INDENT_MM = 11.0  # from the 15 mm margin to 26 mm, inside the box's 24.6 mm edge
@@ -76,6 +77,7 @@ def _style_fonts(doc: DocxDocument) -> None:
     normal.paragraph_format.space_before = Pt(0)
     normal.paragraph_format.space_after = Pt(6)
     normal.paragraph_format.line_spacing = 1.0
+    normal.paragraph_format.widow_control = True  # no paragraph leaves one line alone on a page
     for name, size in (("Heading 1", 16), ("Heading 2", 13)):
         style = doc.styles[name]
         style.font.name = FONT
@@ -86,11 +88,15 @@ def _style_fonts(doc: DocxDocument) -> None:
         style.paragraph_format.space_after = Pt(6)
 
 
+# The footer's title until the document's level-1 heading replaces it (letters have none).
+FOOTER_TITLE = "{{ document.title }}"
+
+
 def _footer(doc: DocxDocument) -> None:
     """Case reference, document title, OFFICIAL-SENSITIVE and page numbers: never a name."""
     paragraph = doc.sections[0].footer.paragraphs[0]
     paragraph.paragraph_format.space_after = Pt(0)
-    paragraph.add_run("{{ case.reference }}  |  {{ document.title }}  |  OFFICIAL-SENSITIVE  |  Page ")
+    paragraph.add_run(f"{{{{ case.reference }}}}  |  {FOOTER_TITLE}  |  OFFICIAL-SENSITIVE  |  Page ")
     _field(paragraph, "PAGE")
     paragraph.add_run(" of ")
     _field(paragraph, "NUMPAGES")
@@ -116,7 +122,52 @@ def _field(paragraph, instruction: str) -> None:
 
 # -- text --------------------------------------------------------------------------------------
 def heading(doc, text: str, level: int = 2):
+    """A heading; the document's title heading (level 1) is also the title its footer prints."""
+    if level == 1:
+        for run in doc.sections[0].footer.paragraphs[0].runs:
+            run.text = run.text.replace(FOOTER_TITLE, text)
     return doc.add_heading(text, level)
+
+
+# Paragraphs a section may have and still be kept whole on one page, with its heading; the
+# last section may have more, so a document never ends on a page of a few stray lines.
+SHORT_SECTION_PARAGRAPHS = 4
+LAST_SECTION_PARAGRAPHS = 12
+
+
+def keep_short_sections_whole(doc: DocxDocument) -> None:
+    """Chain each short section's paragraphs with keep-with-next, so that a section of a few
+    lines moves to the next page whole instead of leaving its first lines (or its heading)
+    behind. Headings keep with what follows through their style; tables are left to split by
+    rows, which never split themselves. Paragraphs that hold only a docxtpl ``{%p %}`` tag
+    vanish when filled and are not counted."""
+    body = doc.element.body
+    section: list = []
+    in_section = False
+
+    def close(limit: int = SHORT_SECTION_PARAGRAPHS) -> None:
+        if in_section and section and len(section) <= limit:
+            for p in section[:-1]:
+                p.get_or_add_pPr().keepNext_val = True
+        section.clear()
+
+    for element in body.iterchildren():
+        if element.tag == qn("w:tbl"):
+            close()
+            in_section = False
+            continue
+        if element.tag != qn("w:p"):
+            continue
+        style = element.pPr.pStyle.val if element.pPr is not None and element.pPr.pStyle is not None else ""
+        if style.startswith("Heading"):
+            close()
+            in_section = True
+            continue
+        text = "".join(t.text or "" for t in element.iter(qn("w:t"))).strip()
+        if text.startswith("{%p ") or not text:
+            continue
+        section.append(element)
+    close(LAST_SECTION_PARAGRAPHS)
 
 
 def para(container, text: str = "", *, bold: bool = False, size: float | None = None,
@@ -202,14 +253,16 @@ def table(container, widths_mm: list[float], headers: list[str] | None = None, *
     if headers:
         row = t.rows[0]
         _repeat_header(row)
+        _keep_whole(row)
         for cell, text in zip(row.cells, headers):
-            first_para(cell, text, bold=True, after=0)
+            first_para(cell, text, bold=True, after=0).paragraph_format.keep_with_next = True
     _set_widths(t, widths_mm)
     return t
 
 
 def add_row(t, values: list[str], *, bold_first: bool = False, height_mm: float | None = None):
     row = t.add_row()
+    _keep_whole(row)
     for i, (cell, text) in enumerate(zip(row.cells, values)):
         lines = text.split("\n") if text else [""]
         first_para(cell, lines[0], bold=bold_first and i == 0, after=0)
@@ -285,6 +338,12 @@ def _repeat_header(row) -> None:
     props.append(header)
 
 
+def _keep_whole(row) -> None:
+    """Never split ``row`` across pages: a row moves to the next page whole (w:cantSplit)."""
+    props = row._tr.get_or_add_trPr()
+    props.insert(0, OxmlElement("w:cantSplit"))  # CT_TrPr lists cantSplit before tblHeader
+
+
 def zero_cell_margins(t) -> None:
     margins = OxmlElement("w:tblCellMar")
     for side in ("top", "left", "bottom", "right"):
@@ -307,18 +366,27 @@ def signature_lines(container, who: str | None = None) -> None:
 def letter_head(doc: DocxDocument) -> None:
     """Page 1 laid out for GOV.UK Notify and a window envelope, as a borderless table.
 
-    Row 1 (6-40.5 mm down) holds the authority's logo (at most 60 x 15 mm, when its profile
-    has one) and name in the logo area (15-125 mm across, to 30 mm down) and the team's contact details from 125 mm across; row 2 (40.5-66 mm) holds
-    only the recipient's name and address, 26-119 mm across, inside Notify's address box
-    (24.6-120 x 39.5-66.3 mm), with the case reference and date beside it from 125 mm; row 3
-    pads to 95 mm, where the body starts.
+    Notify lets nothing print from 30 mm to 95 mm down outside the contact details and the
+    address window, so each area is a cell of its own, with an exact height that clips what
+    would overflow rather than letting it reach a forbidden area:
+
+    - the logo area (15-125 mm across, 6-30 mm down): the logo (at most 60 x 15 mm), or the
+      authority's name in 14 pt for an authority without one;
+    - an empty band from 30 mm to the address window;
+    - the window (40.5-66 mm down, 26-119 mm across, inside Notify's 24.6-120 x 39.5-66.3 mm
+      box): the recipient's name and address and nothing else;
+    - an empty band from the window to 96 mm, where the body starts;
+    - the contact details (125-195 mm across, 6-96 mm down, one cell across all four rows):
+      the authority, service and team, their address, telephone and email, the case reference
+      and date, and who to ask for. Its 90 mm holds two-line authority, team and sender names.
     """
-    t = doc.add_table(rows=3, cols=2)
+    t = doc.add_table(rows=4, cols=2)
     zero_cell_margins(t)
     t.autofit = False
     widths = (CONTACT_LEFT_MM - LETTER_SIDE_MM, PAGE_MM[0] - LETTER_SIDE_MM - CONTACT_LEFT_MM)
     heights = (
-        ADDRESS_TOP_MM - LETTER_TOP_MM,
+        LOGO_BOTTOM_MM - LETTER_TOP_MM,
+        ADDRESS_TOP_MM - LOGO_BOTTOM_MM,
         ADDRESS_HEIGHT_MM,
         BODY_TOP_MM - ADDRESS_TOP_MM - ADDRESS_HEIGHT_MM,
     )
@@ -331,42 +399,36 @@ def letter_head(doc: DocxDocument) -> None:
 
     logo = t.cell(0, 0)
     first_para(logo, "{%p if authority.logo %}", after=0)
-    para(logo, "{{ authority.logo }}", after=2)
+    para(logo, "{{ authority.logo }}", after=0)
+    tag(logo, "else")
+    para(logo, "{{ authority.name }}", bold=True, size=14, after=0)
     tag(logo, "endif")
-    para(logo, "{{ authority.name }}", bold=True, size=14, after=2)
-    para(logo, "{{ authority.service }}", size=11, after=0)
 
-    contact = t.cell(0, 1)
-    first_para(contact, "{{ case.team }}", bold=True, size=SMALL_PT, after=0)
+    contact = t.cell(0, 1).merge(t.cell(len(heights) - 1, 1))
+    first_para(contact, "{{ authority.name }}", bold=True, size=SMALL_PT, after=0)
     # An authority that publishes no phone or email prints neither line (its profile says why).
-    for text in (
-        "{% for line in authority.address %}{{ line }}\n{% endfor %}{{ authority.postcode }}",
-        "{% if authority.phone %}Telephone: {{ authority.phone }}{% endif %}",
-        "{% if authority.email %}Email: {{ authority.email }}{% endif %}",
+    for text, bold in (
+        ("{{ authority.service }}", False),
+        ("{{ case.team }}", True),
+        ("{% for line in authority.address %}{{ line }}\n{% endfor %}{{ authority.postcode }}", False),
+        ("{% if authority.phone %}Telephone: {{ authority.phone }}{% endif %}", False),
+        ("{% if authority.email %}Email: {{ authority.email }}{% endif %}", False),
+        ("Our reference: {{ case.reference }}", False),
+        ("Date: {{ issue_date }}", False),
+        ("Please ask for: {{ sender.name }}", False),
+        ("{% if sender.phone or authority.phone %}Telephone: {{ sender.phone or authority.phone }}{% endif %}", False),
+        ("{% if sender.email or authority.email %}Email: {{ sender.email or authority.email }}{% endif %}", False),
     ):
-        _small(para(contact, text, size=SMALL_PT, after=0))
+        paragraph = para(contact, text, bold=bold, size=SMALL_PT, after=0)
+        if text.startswith(("Our reference", "Please ask for")):
+            paragraph.paragraph_format.space_before = Pt(SMALL_PT)
 
-    address = t.cell(1, 0)
+    address = t.cell(2, 0)
     _address_line(first_para(address, "{{ recipient.formal_name }}"))
     _address_line(para(
         address,
         "{% for line in recipient.address.lines %}{{ line }}\n{% endfor %}{{ recipient.address.postcode }}",
     ))
-
-    reference = t.cell(1, 1)
-    first_para(reference, "Our reference: {{ case.reference }}", size=SMALL_PT, after=0)
-    para(reference, "Date: {{ issue_date }}", size=SMALL_PT, after=0)
-
-    ask = t.cell(2, 1)
-    first_para(ask, "Please ask for: {{ sender.name }}", size=SMALL_PT, after=0)
-    para(ask, "{% if sender.phone or authority.phone %}Telephone: {{ sender.phone or authority.phone }}"
-              "{% endif %}", size=SMALL_PT, after=0)
-    para(ask, "{% if sender.email or authority.email %}Email: {{ sender.email or authority.email }}"
-              "{% endif %}", size=SMALL_PT, after=0)
-
-
-def _small(paragraph) -> None:
-    paragraph.paragraph_format.space_after = Pt(0)
 
 
 def _address_line(paragraph) -> None:
@@ -389,12 +451,22 @@ def sign_off(doc: DocxDocument) -> None:
 
 # -- saving ------------------------------------------------------------------------------------
 def save_lean(doc: DocxDocument, path: Path) -> int:
-    """Save ``doc`` without what python-docx's default template carries but no document uses.
+    """Save ``doc`` as :func:`lean_bytes` makes it; returns the file's size."""
+    content = lean_bytes(doc)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return len(content)
+
+
+def lean_bytes(doc: DocxDocument) -> bytes:
+    """``doc`` without what python-docx's default template carries but no document uses.
 
     Drops stylesWithEffects.xml, the thumbnail, customXml, unused numbering, latent styles and
     every style not used (or depended on); fonts are Arial outright rather than via the theme.
-    Entries get a fixed time, so building twice gives the same bytes. Returns the file's size.
+    Entries get a fixed time, so building twice gives the same bytes. Short sections are kept
+    whole first (:func:`keep_short_sections_whole`).
     """
+    keep_short_sections_whole(doc)
     buffer = io.BytesIO()
     doc.save(buffer)
     parts = {}
@@ -420,9 +492,7 @@ def save_lean(doc: DocxDocument, path: Path) -> int:
             info = zipfile.ZipInfo(name, date_time=(2026, 11, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             target.writestr(info, parts[name], compresslevel=9)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(out.getvalue())
-    return len(out.getvalue())
+    return out.getvalue()
 
 
 def _lean_styles(xml: bytes, used_xml: bytes) -> bytes:

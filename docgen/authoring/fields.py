@@ -288,8 +288,12 @@ def _plan() -> Field:
     outcome = schema_object(bundle_schema.OutcomeSchema, action.children["outcome"].path, "plan.actions.outcome")
     outcome.name, outcome.description = "outcome", "The outcome this action works towards."
     action.children["outcome"] = outcome
-    node.add(_leaf(node, "next_review", "date", "The first of the plan's review dates.", source="plan.review_dates",
-                   always=False))
+    node.add(_leaf(node, "next_review", "date", "The first of the plan's review dates on or after the issue date.",
+                   source="plan.review_dates", always=False))
+    node.add(Field("upcoming_reviews", "plan.upcoming_reviews", "list",
+                   "The plan's review dates on or after the issue date, earliest first.", "plan.review_dates",
+                   True, item=Field("upcoming_reviews", "plan.upcoming_reviews[]", "date", "One review date.",
+                                    "plan.review_dates", True)))
     return node
 
 

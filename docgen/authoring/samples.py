@@ -104,12 +104,12 @@ def document_text(content: bytes) -> str:
     def walk(container) -> None:
         for block in container.iter_inner_content():
             if hasattr(block, "rows"):
+                seen = {}  # id -> element: holding the element keeps its id from being reused
                 for row in block.rows:
-                    seen = set()
                     for cell in row.cells:
-                        if id(cell._tc) in seen:  # a merged cell appears once per grid column
+                        if id(cell._tc) in seen:  # a merged cell appears once per grid column and row
                             continue
-                        seen.add(id(cell._tc))
+                        seen[id(cell._tc)] = cell._tc
                         walk(cell)
             else:
                 lines.append(block.text)

@@ -24,7 +24,7 @@ from docgen.exceptions import TemplateError
 from docgen.problems import from_marshmallow
 
 PROFILE_FILE = "authority.toml"
-LOGO_BOX_MM = (60.0, 15.0)  # the letter head's room for a logo above the authority's name
+LOGO_BOX_MM = (60.0, 15.0)  # the largest logo the letter head prints, inside Notify's logo area
 MAX_LOGO_BYTES = 1024 * 1024
 
 

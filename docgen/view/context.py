@@ -265,6 +265,7 @@ def _plan(raw: dict | None, people: dict, on: date) -> dict | None:
     plan["contact"] = [dict(c, person=_who(c["person"], people)) for c in raw.get("contact", [])]
     upcoming = sorted(d for d in raw.get("review_dates", []) if isinstance(d, date) and d >= on)
     plan["next_review"] = upcoming[0] if upcoming else None  # the first on or after the issue date
+    plan["upcoming_reviews"] = upcoming  # what a plan says "we will" do: never a date already past
     return plan
 
 
