@@ -352,7 +352,7 @@ def test_render_errors_do_not_carry_the_values_being_filled_in(tmp_path, registr
     [failed, *_] = [r for r in fresh.render(fresh.load(sample), ["outcome-letter"]) if not r.ok]
     data = json.loads(sample.read_text("utf-8"))
     assert failed.error.message == (  # placed by the template's own words, never the values
-        "The template failed: '[personal data removed]' is not in list, in body paragraph 27 "
+        "The template failed: '[personal data removed]' is not in list, in body paragraph 28 "
         '("{{ [1, 2].index(child.first_name) }} {{ child.name|int(base…").')
     assert failed.error.__cause__ is None
     assert data["children"][0]["first_name"] not in str(failed.error)

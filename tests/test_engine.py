@@ -189,3 +189,27 @@ def test_syntax_error_names_template_and_text(tmp_path):
     with pytest.raises(TemplateError) as error:
         CompiledTemplate(path, label="templates/broken.docx")
     assert str(error.value).startswith("templates/broken.docx (word/document.xml): Jinja syntax error: ")
+
+
+def _if_from_paragraph_into_table_cell(document):
+    document.add_paragraph("Before {% if show_extra %}")
+    table = document.add_table(rows=1, cols=1)
+    table.cell(0, 0).text = "inside {% endif %} after"
+
+
+def test_a_tag_spanning_a_paragraph_and_a_cell_is_refused_not_written_as_broken_xml(tmp_path):
+    path = tmp_path / "spanning.docx"
+    path.write_bytes(_template(_if_from_paragraph_into_table_cell))
+    with pytest.raises(TemplateError) as error:
+        CompiledTemplate(path, label="templates/spanning.docx").render(CONTEXT, PROVENANCE)
+    message = str(error.value)
+    assert message.startswith("templates/spanning.docx (word/document.xml): The filled template is not valid Word XML")
+    assert "(mismatched tag: line 2, column " in message
+
+
+def test_a_doctype_in_a_filled_part_is_refused(tmp_path):
+    from docgen.render.engine import _check_well_formed
+
+    with pytest.raises(TemplateError, match="not valid Word XML"):
+        _check_well_formed('<!DOCTYPE w [<!ENTITY a "b">]><w>&a;</w>', "t.docx", "word/document.xml")
+    _check_well_formed("<w:document xmlns:w='urn:w'><w:body/></w:document>", "t.docx", "word/document.xml")

@@ -120,6 +120,11 @@ def compressed(name: str, content: bytes, level: int = 6) -> Entry:
     return Entry(name, zipfile.ZIP_DEFLATED, zlib.crc32(content), len(content), data)
 
 
+def stored(name: str, content: bytes) -> Entry:
+    """A part kept as it is (for content that is compressed already, like a PNG)."""
+    return Entry(name, zipfile.ZIP_STORED, zlib.crc32(content), len(content), content)
+
+
 def text_of(entry: Entry) -> str:
     try:
         return inflate(entry).decode("utf-8")

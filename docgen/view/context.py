@@ -17,7 +17,9 @@ from docgen.registry import TemplateInfo
 from docgen.registry.profiles import AuthorityProfile
 from docgen.view.dates import add_working_days, display
 from docgen.view.records import records_context
-from docgen.view.withhold import Audience, Withheld, WithheldPerson, WithheldRecord, apply_withholding
+from docgen.view.withhold import (
+    Audience, Withheld, WithheldPerson, WithheldRecord, apply_withholding, entries_for,
+)  # fmt: skip
 
 REPLY_WORKING_DAYS = 5
 # The words ``authority.terms`` holds; where things are sent, and decisions, have names of their own.
@@ -37,15 +39,15 @@ class Recipient:
 
 
 class CaseView:
-    """What one case may show its readers, worked out once for each audience and shared by every
-    document that audience reads: withholding, display values, people, dates. Templates render
-    in an immutable sandbox, so one document cannot change what the next one sees."""
+    """What one case may show its readers, worked out once for each set of withheld values and
+    shared by every document read by those readers: withholding, display values, people, dates.
+    Templates render in an immutable sandbox, so one document cannot change what the next sees."""
 
     def __init__(self, bundle: Bundle, profile: AuthorityProfile, *, today: date | None = None) -> None:
         self.bundle = bundle
         self.profile = profile
         self.today = today
-        self._by_audience: dict[Audience, tuple[dict, dict, dict]] = {}
+        self._by_withheld: dict[tuple[str, ...], tuple[dict, dict, dict]] = {}
 
     def context(self, template: TemplateInfo, recipient: Recipient | None) -> dict:
         """The names a template renders with, for one recipient (or none) of one document."""
@@ -68,9 +70,12 @@ class CaseView:
         return context
 
     def _for(self, audience: Audience) -> tuple[dict, dict, dict]:
-        if audience not in self._by_audience:
-            self._by_audience[audience] = _shared_context(self.bundle, self.profile, audience, self.today)
-        return self._by_audience[audience]
+        # Readers from whom the same values are withheld see the same case (with nothing
+        # withheld, every reader does), so it is worked out once for each such set.
+        key = tuple(sorted(entry["path"] for entry in entries_for(self.bundle.data, audience)))
+        if key not in self._by_withheld:
+            self._by_withheld[key] = _shared_context(self.bundle, self.profile, audience, self.today)
+        return self._by_withheld[key]
 
 
 def build_context(
