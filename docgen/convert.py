@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from docgen.atomic import private_folder, refuse_link
 from docgen.exceptions import ConvertError, OutputError
 
 log = logging.getLogger(__name__)
@@ -238,6 +239,8 @@ class Converter:
                     done.add(item.index)
                 except OSError as e:
                     failed_writes[item.index] = f"{item.target}: {e.strerror}"
+                except OutputError as e:  # a link in place of the PDF, or no folder for it
+                    failed_writes[item.index] = f"{item.target}: {e.message}"
             return _Run(done, failed_writes, killed, returncode)
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -313,7 +316,8 @@ def _looks_complete(pdf: Path) -> bool:
 
 def _move_atomically(produced: Path, target: Path) -> None:
     """Copy ``produced`` to a temporary file beside ``target``, then rename it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(target.parent)
+    refuse_link(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as out, produced.open("rb") as src:

@@ -57,7 +57,7 @@ from docgen.batch.progress import Progress
 from docgen.batch.report import RunReport
 from docgen.batch.workers import BundleResult, DocumentResult, Settings, Task
 from docgen.exceptions import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, OutputError, TemplateNotFound
-from docgen.atomic import write_atomic
+from docgen.atomic import open_private, private_folder, write_atomic
 from docgen.output import prepare_folder, target_in
 from docgen.register import STATE_FOLDER, Issue, Register, default_path, now
 from docgen.registry import Registry
@@ -218,9 +218,9 @@ class _Run:
 
     def _open_output(self):
         out_dir = prepare_folder(Path(self.options.out_dir))
-        state = out_dir / STATE_FOLDER
-        state.mkdir(exist_ok=True)
-        lock = open(state / LOCK_FILE, "w")  # noqa: SIM115 - held for the whole run
+        state = private_folder(out_dir / STATE_FOLDER)
+        private_folder(out_dir / RUNS_FOLDER)  # a link planted here stops the run before it starts
+        lock = os.fdopen(open_private(state / LOCK_FILE, os.O_WRONLY), "w")  # held for the whole run
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:
@@ -309,7 +309,8 @@ class _Run:
         kept = {}
         for key, issue in self.register.latest_for_bundle(bundle_sha).items():
             path = Path(issue.output_path)
-            in_place = path.parent == self.out_dir and _file_sha256(path) == issue.output_sha256
+            in_place = (path.parent == self.out_dir and not path.is_symlink()
+                        and _file_sha256(path) == issue.output_sha256)  # fmt: skip
             if issue.format in self.formats and in_place:
                 kept[key] = issue
         return kept
@@ -473,13 +474,15 @@ def _handle_sigint(handler):
 def clean_stale(out_dir: Path) -> int:
     """Remove temporary files an interrupted run left in ``out_dir`` (and its run folders)."""
     removed = 0
-    places = [out_dir, *(p for p in (out_dir / RUNS_FOLDER).glob("*") if p.is_dir())]
+    runs = out_dir / RUNS_FOLDER  # links planted in the folder are not followed, even to delete
+    run_folders = [] if runs.is_symlink() else [p for p in runs.glob("*") if p.is_dir() and not p.is_symlink()]
+    places = [out_dir, *run_folders]
     for folder in places:
         for temp in folder.glob(".docgen-*.part"):
             temp.unlink(missing_ok=True)
             removed += 1
     for work in out_dir.glob(".docgen-pdf-*"):
-        if work.is_dir():
+        if work.is_dir() and not work.is_symlink():
             shutil.rmtree(work, ignore_errors=True)
             removed += 1
     return removed
