@@ -147,6 +147,8 @@ class Register:
                 self._db.executescript(_SCHEMA)
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self._db.row_factory = sqlite3.Row
+        except OutputError as e:  # a link, or a file where its folder should be
+            raise OutputError(f"The register cannot be opened: {e.message}", source=e.source) from e
         except (OSError, sqlite3.Error) as e:
             raise OutputError(f"The register cannot be opened ({e}).", source=str(self.path)) from e
 
