@@ -351,7 +351,8 @@ def test_render_errors_do_not_carry_the_values_being_filled_in(tmp_path, registr
     fresh = Pipeline(Registry(root), today=TODAY)
     [failed, *_] = [r for r in fresh.render(fresh.load(sample), ["outcome-letter"]) if not r.ok]
     data = json.loads(sample.read_text("utf-8"))
-    assert failed.error.message == "The template failed: '[personal data removed]' is not in list."
+    assert failed.error.message == ("The template failed: '[personal data removed]' is not in list (in "
+                                    "{{ [1, 2].index(child.first_name) }} {{ child.name|int(base=child.last_name) }}).")
     assert failed.error.__cause__ is None
     assert data["children"][0]["first_name"] not in str(failed.error)
 

@@ -25,8 +25,8 @@ from lxml import etree
 
 from docgen import __version__
 from docgen.exceptions import DocgenError, MissingField, TemplateError, TemplateSecurityError
-from docgen.redact import scrub_error
-from docgen.render import limits, logo, package
+from docgen.redact import personal_data_allowed, redact, scrub_error, values_in
+from docgen.render import expressions, limits, logo, package
 from docgen.render.environment import make_environment
 from docgen.render.sanitize import SAFE_PARSER, sanitize
 
@@ -75,6 +75,7 @@ class _Part:
     prefix: str  # XML before the rendered section (document.xml: up to and with <w:body>)
     template: Template
     suffix: str
+    source: str  # what Jinja compiled, one paragraph a line: errors quote their expression from it
 
 
 class CompiledTemplate:
@@ -92,6 +93,7 @@ class CompiledTemplate:
         self.entries = package.read_entries(self.blob)
         self._patcher = DocxTemplate(io.BytesIO(self.blob))
         self.parts: list[_Part] = []
+        self.words = ""  # the text of every part's tags and wording: what errors may repeat
         self.uses_docxtpl = False
         self.uses_logo = False
         try:
@@ -132,7 +134,8 @@ class CompiledTemplate:
                 f"Jinja syntax error: {e.message} (near: {_text_near(patched, e.lineno)!r}).",
                 source=f"{self.label} ({name})",
             ) from e
-        self.parts.append(_Part(name, prefix, template, suffix))
+        self.parts.append(_Part(name, prefix, template, suffix, patched))
+        self.words = " ".join(filter(None, (self.words, expressions.template_words(patched))))
 
     def _package_parts(self) -> dict[str, package.Entry]:
         """The parts every filled copy replaces: [Content_Types].xml and _rels/.rels declaring
@@ -197,7 +200,7 @@ class CompiledTemplate:
                     )
                 chunks.append(chunk)
         except _FAILURES as e:
-            raise _failure(e, self.label, part.name) from e
+            raise _failure(e, self.label, part.name, self.words, part.source, context)
         xml = "".join(chunks)
         xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
@@ -233,7 +236,7 @@ class CompiledTemplate:
         try:
             template.render(context, jinja_env=self.env, autoescape=True)
         except _FAILURES as e:
-            raise _failure(e, self.label, None) from e
+            raise _failure(e, self.label, None, self.words, None, context)
         out = io.BytesIO()
         template.save(out)
         rendered = package.read_entries(out.getvalue())
@@ -248,20 +251,52 @@ _FAILURES = (
 )
 
 
-def _failure(error: BaseException, label: str, part: str | None) -> TemplateError:
+def _failure(error: BaseException, label: str, part: str | None, words: str, source: str | None,
+             context: dict) -> TemplateError:
+    """The error a user sees (see :func:`_failure_from`), chained to ``error`` only when its
+    message was kept whole: a logged traceback must not carry what the message left out."""
+    failure = _failure_from(error, label, part, words, source, context)
+    if personal_data_allowed() or str(error) in failure.message:
+        failure.__cause__ = error
+    else:
+        failure.__cause__, failure.__suppress_context__ = None, True
+    failure.redacted = True
+    return failure
+
+
+def _failure_from(error: BaseException, label: str, part: str | None, words: str, source: str | None,
+                  context: dict) -> TemplateError:
+    """It names the failing expression as the template writes it and repeats only text the
+    template holds, never a value from the bundle or computed from it (:mod:`docgen.redact`,
+    :mod:`docgen.render.expressions`), unless DOCGEN_DEBUG_PERSONAL_DATA allows it."""
     where = f"{label} ({part})" if part else label
+    expression = expressions.failing_expression(error, source)
+    at = f" (in {expression})" if expression else ""  # said where a value had to be left out
+    if personal_data_allowed():
+        words = None
     if isinstance(error, UndefinedError):
+        field = _field_in_error(error)
+        if words is None or expressions.in_template(field, words):
+            return MissingField(
+                f"The template uses the field '{field}', which this case bundle does not have.", source=where
+            )
         return MissingField(
-            f"The template uses the field '{_field_in_error(error)}', which this case bundle does not have.",
+            f"The template looks up a field by a name made from the bundle's values, and the case "
+            f"bundle has no such field{at}.",
             source=where,
         )
+    message = str(error)
+    if words is not None:
+        message = expressions.keep_template_text(redact(message, values_in(context)), words)
+    if message == str(error):
+        at = ""
     if isinstance(error, SecurityError):
-        return TemplateSecurityError(f"The template tried something the sandbox forbids: {error}.", source=label)
+        return TemplateSecurityError(f"The template tried something the sandbox forbids: {message}{at}.", source=label)
     if isinstance(error, RecursionError):
         return TemplateSecurityError("The template calls itself without end (a macro or include).", source=label)
     if isinstance(error, MemoryError):
         return TemplateSecurityError("The template ran out of memory building a value.", source=label)
-    return TemplateError(f"The template failed: {error}.", source=where)
+    return TemplateError(f"The template failed: {message}{at}.", source=where)
 
 
 def _field_in_error(error: UndefinedError) -> str:
