@@ -27,7 +27,7 @@ from docgen.exceptions import DocgenError, MissingField
 from docgen.output import Written, write_with_converter, written
 from docgen.registry import Registry, TemplateInfo
 from docgen.render.context import Recipient, build_context
-from docgen.render.engine import CompiledTemplate, Provenance
+from docgen.render.engine import CompiledTemplate, Provenance, time_budget
 from docgen.render.recipients import recipients_for
 from docgen.validate import ValidationReport, validate
 
@@ -143,8 +143,9 @@ class Pipeline:
                 )
                 results.append(Rendered(bundle.reference, template, None, author=profile.name, error=error))
                 continue
-            for recipient in recipients_for(template, bundle):
-                results.append(self._render_one(bundle, profile, template, recipient))
+            with time_budget():  # one limit for the document, not one per recipient's copy
+                for recipient in recipients_for(template, bundle):
+                    results.append(self._render_one(bundle, profile, template, recipient))
         return results
 
     def _render_one(self, bundle, profile, template: TemplateInfo, recipient) -> Rendered:

@@ -37,6 +37,7 @@ from docgen.exceptions import EXIT_INVALID, DocgenError
 from docgen.pipeline import Pipeline, Rendered
 from docgen.registry import Registry
 from docgen.registry.profiles import PROFILE_FILE
+from docgen.render.engine import time_budget
 from docgen.render.recipients import recipients_for
 from docgen.validate import validate
 
@@ -129,7 +130,8 @@ class _WorkerState:
     def run(self, tasks: list[Task]) -> list[BundleResult]:
         results, pending_pdfs = [], []
         for task in tasks:
-            result, rendered = self.render(task)
+            with time_budget():  # one limit for the record's documents and copies together
+                result, rendered = self.render(task)
             results.append(result)
             pending_pdfs.extend(rendered)
         if "pdf" in self.settings.formats and not self.settings.dry_run and pending_pdfs:

@@ -46,6 +46,12 @@ _DOCUMENT_RELS = "word/_rels/document.xml.rels"
 _EMPTY_RELS = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>'
 
 
+def time_budget():
+    """One MAX_SECONDS of rendering shared by every render in the ``with`` block: a document's
+    copies for all its recipients, a ``templates check`` run, or a batch record."""
+    return limits.time_budget(MAX_SECONDS)
+
+
 @dataclass(frozen=True)
 class Provenance:
     """What a generated document says about itself, in its properties: no personal data."""
@@ -173,7 +179,7 @@ class CompiledTemplate:
         document was being filled with (:mod:`docgen.redact`).
         """
         try:
-            with limits.deadline(MAX_SECONDS, self._overtime), limits.budget():
+            with limits.render_deadline(MAX_SECONDS, self._overtime), limits.budget():
                 if self.uses_docxtpl:
                     return self._render_with_docxtpl(context, provenance)
                 rendered = {part.name: self._render_part(part, context) for part in self.parts}
