@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from docgen.batch import BatchOptions, BatchSummary, run_batch
+from docgen.batch import BatchOptions, BatchSummary, ClusterTLS, run_batch
 from docgen.batch.run import FORMATS
 from docgen.cli_support import json_option, reports_errors, templates_option
 from docgen.register import REGISTER_ENV, Register, locate
@@ -32,13 +32,21 @@ from docgen.register import REGISTER_ENV, Register, locate
 @click.option("--register", type=click.Path(dir_okay=False, path_type=Path),
               help=f"The register database (default: ${REGISTER_ENV}, else OUT/.docgen/register.sqlite3).")
 @click.option("--scheduler", metavar="ADDRESS",
-              help="Send the work to a Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: this machine).")
+              help="Send the work to a Dask scheduler, e.g. tls://10.0.0.5:8786 (default: this machine).")
+@click.option("--tls-ca-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The cluster's CA certificate, for a tls:// scheduler.")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="This machine's certificate, signed by that CA.")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Its private key (unless the certificate file holds it).")
+@click.option("--insecure", is_flag=True,
+              help="Allow a tcp:// scheduler on another machine: children's data then crosses the network unencrypted.")
 @templates_option
 @json_option
 @click.pass_context
 @reports_errors
 def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, register, scheduler,
-          templates_dir, as_json):  # fmt: skip
+          tls_ca_file, tls_cert, tls_key, insecure, templates_dir, as_json):  # fmt: skip
     """Make the documents of many case bundles: a folder of *.json files or a JSON Lines file.
 
     Documents are written to OUT as CASEREF_DOCUMENT[_RECIPIENT].docx/.pdf and recorded in the
@@ -54,13 +62,14 @@ def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, re
     Example:
         docgen batch cases/ --out out/ --format both --jobs 4
         docgen batch cases.jsonl --check
-        docgen batch cases/ --out out/ --scheduler tcp://10.0.0.5:8786
+        docgen batch cases/ --out out/ --scheduler tls://10.0.0.5:8786 --tls-ca-file ca.pem --tls-cert cluster.pem --tls-key cluster.key
     """
     if out_dir is None and not check:
         raise click.UsageError("Give --out DIR, or --check for a dry run.")
     summary = run_batch(BatchOptions(
         input=input_path, out_dir=out_dir, fmt=fmt, doc_ids=doc_ids, jobs=jobs, check=check,
         force=force, strict=strict, register=register, scheduler=scheduler, templates=templates_dir,
+        tls=ClusterTLS(tls_ca_file, tls_cert, tls_key, insecure),
     ))  # fmt: skip
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))

@@ -25,6 +25,7 @@ MANIFEST_FIELDS = (
     "template",
     "template_version",
     "template_sha256",
+    "template_set",  # the fingerprint of the run's whole templates folder: one per run
     "profile_sha256",
     "bundle_sha256",
     "output_path",

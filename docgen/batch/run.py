@@ -51,9 +51,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from docgen.batch.executors import DaskExecutor, LocalExecutor
+from docgen.batch.executors import ClusterTLS, DaskExecutor, LocalExecutor
 from docgen.batch.inputs import BatchInput, BundleText, Failure, content_hash
 from docgen.batch.progress import Progress
+from docgen.batch.templateset import pack
 from docgen.batch.report import RunReport
 from docgen.batch.workers import BundleResult, DocumentResult, Settings, Task
 from docgen.exceptions import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, OutputError, TemplateNotFound
@@ -85,6 +86,7 @@ class BatchOptions:
     strict: bool = False  # policy warnings fail a bundle
     register: Path | None = None  # default: $DOCGEN_REGISTER, else <out>/.docgen/register.sqlite3
     scheduler: str | None = None  # a Dask scheduler address; default: local processes
+    tls: ClusterTLS | None = None  # certificates for a tls:// scheduler; insecure for plain tcp:// off this machine
     templates: Path | None = None
     today: date | None = None
     chunk_size: int | None = None
@@ -111,6 +113,7 @@ class BatchSummary:
     reports: dict[str, Path] = field(default_factory=dict)
     failures: list[dict] = field(default_factory=list)
     interrupted: bool = False
+    template_set: str = ""  # the fingerprint of the templates every document was made from
 
     @property
     def exit_code(self) -> int:
@@ -140,6 +143,7 @@ class BatchSummary:
             "seconds": round(self.seconds, 3),
             "documents_per_second": round(self.rate, 1),
             "exit_code": self.exit_code,
+            "template_set": self.template_set,
             "reports": {name: str(path) for name, path in self.reports.items()},
             "failures": self.failures,
         }
@@ -188,7 +192,7 @@ class _Run:
             if doc_id not in known:
                 raise TemplateNotFound(f"No template for document '{doc_id}'. Known: {', '.join(known)}.")
         started = time.monotonic()
-        self._start_executor()  # no LibreOffice, or no scheduler: stop before touching the output
+        self._start_executor(registry.root)  # no LibreOffice, or no scheduler: stop before touching the output
         lock = None
         previous_handler = _handle_sigint(self._on_sigint)
         try:
@@ -241,12 +245,14 @@ class _Run:
         self.report = RunReport(self.out_dir / RUNS_FOLDER / self.summary.run_id)
         return lock
 
-    def _start_executor(self) -> None:
+    def _start_executor(self, templates: Path) -> None:
         options = self.options
         if "pdf" in self.formats and not options.check:
             from docgen.convert import find_soffice
 
             find_soffice()  # LibreOffice missing stops the batch before it starts
+        shipped = pack(templates)  # one template set for the whole run, on every worker
+        self.summary.template_set = shipped.sha256
         settings = Settings(
             templates=str(Path(options.templates).resolve()) if options.templates else None,
             today=options.today,
@@ -255,10 +261,11 @@ class _Run:
             strict=options.strict,
             dry_run=options.check,
             pdf_timeout=options.pdf_timeout,
+            template_set=self.summary.template_set,
         )
         if options.scheduler:
-            self.executor = DaskExecutor(settings, options.scheduler, self.summary.run_id,
-                                         wait_seconds=options.scheduler_timeout)  # fmt: skip
+            self.executor = DaskExecutor(settings, options.scheduler, self.summary.run_id, shipped,
+                                         tls=options.tls, wait_seconds=options.scheduler_timeout)  # fmt: skip
         else:
             self.executor = LocalExecutor(settings, options.jobs or os.cpu_count() or 1)
 
@@ -412,7 +419,8 @@ class _Run:
     def _manifest(self, issue: Issue, status: str) -> None:
         if self.report is not None:
             row = issue.to_dict()
-            self.report.manifest.add(dict(row, status=status, sha256=issue.output_sha256))
+            self.report.manifest.add(dict(row, status=status, sha256=issue.output_sha256,
+                                          template_set=self.summary.template_set))  # fmt: skip
 
     def _fail_bundle(self, text: BundleText, case: str | None, failure: Failure) -> None:
         self.summary.failed_bundles += 1
