@@ -28,9 +28,10 @@ Exit codes (:attr:`BatchSummary.exit_code`):
   nothing could be written; 1 when the failures differ.
 
 Errors that stop the whole batch raise :class:`~docgen.exceptions.DocgenError`: an unreadable
-input, an empty folder or an unreachable Dask scheduler (2), an unknown ``--doc`` id (4),
-LibreOffice missing for PDF (5), an output folder that cannot be written or is in use by another
-batch (6), local worker processes that keep dying (3, after the documents already written).
+input, an empty folder, an unreachable Dask scheduler or one reached without TLS from another
+machine (2), an unknown ``--doc`` id (4), LibreOffice missing for PDF (5), an output folder that
+cannot be written, is in use by another batch or has a link planted in it (6), local worker
+processes that keep dying (3, after the documents already written).
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ from pathlib import Path
 from docgen.batch.executors import ClusterTLS, DaskExecutor, LocalExecutor
 from docgen.batch.inputs import BatchInput, BundleText, Failure, content_hash
 from docgen.batch.progress import Progress
-from docgen.batch.templateset import pack
 from docgen.batch.report import RunReport
+from docgen.batch.templateset import pack
 from docgen.batch.workers import BundleResult, DocumentResult, Settings, Task
 from docgen.exceptions import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, OutputError, TemplateNotFound
 from docgen.atomic import open_private, private_folder, write_atomic
@@ -192,7 +193,8 @@ class _Run:
             if doc_id not in known:
                 raise TemplateNotFound(f"No template for document '{doc_id}'. Known: {', '.join(known)}.")
         started = time.monotonic()
-        self._start_executor(registry.root)  # no LibreOffice, or no scheduler: stop before touching the output
+        # No LibreOffice, or no scheduler: stop before touching the output.
+        self._start_executor(registry.root)
         lock = None
         previous_handler = _handle_sigint(self._on_sigint)
         try:
