@@ -164,3 +164,11 @@ def test_a_link_to_another_file_in_the_same_folder_is_refused_by_the_writer(tmp_
     assert caught.value.exit_code == 6
     assert caught.value.message == f"letter.docx {LINK_MESSAGE}"
     assert (tmp_path / "kept.docx").read_bytes() == b"kept"
+
+
+def test_a_preview_into_a_new_folder_is_private_under_umask_000(open_umask, tmp_path):
+    out = tmp_path / "previews" / "letter.docx"
+    result = run("templates", "preview", "family-plan", "--authority", "worcestershire", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert modes(tmp_path / "previews") == {".": 0o700, "letter.docx": 0o600}
+    assert "Worcestershire" in docx_text(out.read_bytes())

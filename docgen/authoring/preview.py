@@ -22,7 +22,7 @@ from docgen.authoring.samples import (
     sample_files,
 )
 from docgen.exceptions import ConvertError, InputError, TemplateError
-from docgen.atomic import write_atomic
+from docgen.atomic import private_folder, write_atomic
 from docgen.registry import Registry
 from docgen.render.engine import CompiledTemplate
 
@@ -93,7 +93,7 @@ def _authority_of(path: Path) -> str | None:
 
 
 def _write(out: Path, content: bytes) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(out.parent)
     write_atomic(out.resolve(), content)
 
 
