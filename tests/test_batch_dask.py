@@ -88,8 +88,12 @@ class Cluster:
     def stop(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:
+                proc.terminate()  # a worker ends cleanly, removing its copy of the templates
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
                 proc.kill()
-            proc.wait()
+                proc.wait()
 
 
 @pytest.fixture

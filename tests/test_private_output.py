@@ -172,3 +172,4 @@ def test_a_preview_into_a_new_folder_is_private_under_umask_000(open_umask, tmp_
     assert result.exit_code == 0, result.output
     assert modes(tmp_path / "previews") == {".": 0o700, "letter.docx": 0o600}
     assert "Worcestershire" in docx_text(out.read_bytes())
+

@@ -35,8 +35,9 @@ class LocalExecutor:
     are tried once more. Past ``MAX_RESTARTS`` the batch stops with a RenderError (exit 3).
     """
 
-    def __init__(self, settings: Settings, jobs: int) -> None:
+    def __init__(self, settings: Settings, jobs: int, shipped: TemplateSet | None = None) -> None:
         self.settings = settings
+        self.shipped = shipped  # the run's templates, given to each worker process once
         self.capacity = max(1, jobs)
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["docgen.batch.workers"])
@@ -49,7 +50,7 @@ class LocalExecutor:
             max_workers=self.capacity,
             mp_context=self._context,
             initializer=init_worker,
-            initargs=(self.settings, os.getpid()),
+            initargs=(self.settings, os.getpid(), self.shipped),
         )
 
     def __len__(self) -> int:

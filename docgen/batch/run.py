@@ -269,7 +269,7 @@ class _Run:
             self.executor = DaskExecutor(settings, options.scheduler, self.summary.run_id, shipped,
                                          tls=options.tls, wait_seconds=options.scheduler_timeout)  # fmt: skip
         else:
-            self.executor = LocalExecutor(settings, options.jobs or os.cpu_count() or 1)
+            self.executor = LocalExecutor(settings, options.jobs or os.cpu_count() or 1, shipped)
 
     def _feed(self, chunks: Iterator[list[Task]]) -> None:
         limit = self.executor.capacity * 2

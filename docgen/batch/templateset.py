@@ -2,10 +2,10 @@
 
 A Dask worker reading its own ``$DOCGEN_TEMPLATES`` could fill letters from other templates
 than the machine running the batch, under the same version number. Instead the batch packs
-its templates folder once (:func:`pack`, a few hundred KiB), the cluster hands the same bytes
-to every worker, and each worker renders from its unpacked copy (:func:`unpack`). Every worker,
-local or remote, checks that the templates it loaded have the run's fingerprint and refuses
-the work otherwise (:func:`verify`), and the manifest records the fingerprint on every row.
+its templates folder once (:func:`pack`, a few hundred KiB) and hands the same bytes to every
+worker, local processes too; each renders from its unpacked copy (:func:`unpack`), never from
+a folder someone may edit mid-run, checks that it holds the run's fingerprint and refuses the
+work otherwise (:func:`verify`). The manifest records the fingerprint on every row.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from multiprocessing import util as mp_util
 from pathlib import Path, PurePosixPath
 
 from docgen.exceptions import TemplateError
@@ -65,7 +66,10 @@ def unpack(template_set: TemplateSet) -> Path:
     if template_set.sha256 in _unpacked:
         return _unpacked[template_set.sha256]
     folder = Path(tempfile.mkdtemp(prefix="docgen-templates-"))
+    # Removed when the process ends: Dask workers run atexit hooks, local worker processes
+    # only multiprocessing's own.
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    mp_util.Finalize(None, shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True}, exitpriority=5)
     with zipfile.ZipFile(io.BytesIO(template_set.archive)) as archive:
         for name in archive.namelist():
             parts = PurePosixPath(name).parts
