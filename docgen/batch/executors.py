@@ -35,9 +35,8 @@ class LocalExecutor:
     are tried once more. Past ``MAX_RESTARTS`` the batch stops with a RenderError (exit 3).
     """
 
-    def __init__(self, settings: Settings, jobs: int, shipped: TemplateSet | None = None) -> None:
+    def __init__(self, settings: Settings, jobs: int) -> None:
         self.settings = settings
-        self.shipped = shipped  # the run's templates, given to each worker process once
         self.capacity = max(1, jobs)
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["docgen.batch.workers"])
@@ -50,7 +49,7 @@ class LocalExecutor:
             max_workers=self.capacity,
             mp_context=self._context,
             initializer=init_worker,
-            initargs=(self.settings, os.getpid(), self.shipped),
+            initargs=(self.settings, os.getpid()),
         )
 
     def __len__(self) -> int:

@@ -45,6 +45,7 @@ import os
 import secrets
 import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -56,7 +57,7 @@ from docgen.batch.executors import ClusterTLS, DaskExecutor, LocalExecutor
 from docgen.batch.inputs import BatchInput, BundleText, Failure, content_hash
 from docgen.batch.progress import Progress
 from docgen.batch.report import RunReport
-from docgen.batch.templateset import pack
+from docgen.batch.templateset import UNPACKED_PREFIX, pack, unpack_into
 from docgen.batch.workers import BundleResult, DocumentResult, Settings, Task
 from docgen.exceptions import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, OutputError, TemplateNotFound
 from docgen.atomic import open_private, private_folder, write_atomic
@@ -182,6 +183,7 @@ class _Run:
         self._pending: dict[int, tuple[BundleText, str | None, dict]] = {}
         self._failures: list[tuple[int, int, dict]] = []  # (bundle index, arrival, row)
         self._recording = self._interrupt_pending = False
+        self._templates_copy: Path | None = None  # the run's templates, for local workers
 
     # -- the run ----------------------------------------------------------------------------------
     def run(self) -> BatchSummary:
@@ -211,6 +213,8 @@ class _Run:
         finally:
             _handle_sigint(previous_handler)
             self.executor.close(cancel=self.summary.interrupted)
+            if self._templates_copy is not None:
+                shutil.rmtree(self._templates_copy, ignore_errors=True)
             self.summary.seconds = time.monotonic() - started
             self._close(lock)
         return self.summary
@@ -255,8 +259,12 @@ class _Run:
             find_soffice()  # LibreOffice missing stops the batch before it starts
         shipped = pack(templates)  # one template set for the whole run, on every worker
         self.summary.template_set = shipped.sha256
+        local_copy = None
+        if not options.scheduler:  # local workers share a copy of the run's own, removed at the end
+            self._templates_copy = Path(tempfile.mkdtemp(prefix=UNPACKED_PREFIX))
+            local_copy = unpack_into(shipped, self._templates_copy)
         settings = Settings(
-            templates=str(Path(options.templates).resolve()) if options.templates else None,
+            templates=str(local_copy) if local_copy else None,
             today=options.today,
             formats=self.formats,
             doc_ids=tuple(options.doc_ids),
@@ -269,7 +277,7 @@ class _Run:
             self.executor = DaskExecutor(settings, options.scheduler, self.summary.run_id, shipped,
                                          tls=options.tls, wait_seconds=options.scheduler_timeout)  # fmt: skip
         else:
-            self.executor = LocalExecutor(settings, options.jobs or os.cpu_count() or 1, shipped)
+            self.executor = LocalExecutor(settings, options.jobs or os.cpu_count() or 1)
 
     def _feed(self, chunks: Iterator[list[Task]]) -> None:
         limit = self.executor.capacity * 2

@@ -3,9 +3,11 @@
 A Dask worker reading its own ``$DOCGEN_TEMPLATES`` could fill letters from other templates
 than the machine running the batch, under the same version number. Instead the batch packs
 its templates folder once (:func:`pack`, a few hundred KiB) and hands the same bytes to every
-worker, local processes too; each renders from its unpacked copy (:func:`unpack`), never from
-a folder someone may edit mid-run, checks that it holds the run's fingerprint and refuses the
-work otherwise (:func:`verify`). The manifest records the fingerprint on every row.
+Dask worker, which renders from its unpacked copy (:func:`unpack`); local worker processes
+share one copy the batch unpacks for the run (:func:`unpack_into`). So no worker renders from a
+folder of its own or one someone edits mid-run; each checks that it holds the run's
+fingerprint and refuses the work otherwise (:func:`verify`). The manifest records the
+fingerprint on every row.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from multiprocessing import util as mp_util
 from pathlib import Path, PurePosixPath
 
 from docgen.exceptions import TemplateError
@@ -29,6 +30,7 @@ class TemplateSet:
 
     sha256: str
     archive: bytes
+    name: str = "templates"  # the folder's name, kept so messages name templates as the batch does
 
 
 def _files(root: Path) -> list[tuple[str, Path]]:
@@ -55,21 +57,26 @@ def pack(root: Path) -> TemplateSet:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, path in _files(Path(root)):
             archive.writestr(name, path.read_bytes())
-    return TemplateSet(fingerprint(root), buffer.getvalue())
+    return TemplateSet(fingerprint(root), buffer.getvalue(), Path(root).resolve().name)
 
 
+UNPACKED_PREFIX = "docgen-templates-"
 _unpacked: dict[str, Path] = {}
 
 
 def unpack(template_set: TemplateSet) -> Path:
-    """The set as a folder of this process's own (0700, removed at exit), unpacked once."""
-    if template_set.sha256 in _unpacked:
-        return _unpacked[template_set.sha256]
-    folder = Path(tempfile.mkdtemp(prefix="docgen-templates-"))
-    # Removed when the process ends: Dask workers run atexit hooks, local worker processes
-    # only multiprocessing's own.
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    mp_util.Finalize(None, shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True}, exitpriority=5)
+    """The set as a folder of this (Dask worker) process's own, unpacked once, removed at exit."""
+    if template_set.sha256 not in _unpacked:
+        holder = Path(tempfile.mkdtemp(prefix=UNPACKED_PREFIX))
+        atexit.register(shutil.rmtree, holder, ignore_errors=True)
+        _unpacked[template_set.sha256] = unpack_into(template_set, holder)
+    return _unpacked[template_set.sha256]
+
+
+def unpack_into(template_set: TemplateSet, holder: Path) -> Path:
+    """Write the set's files into a folder of its name in ``holder`` (a private folder the
+    caller made and removes) and check them; returns that folder."""
+    folder = holder / template_set.name
     with zipfile.ZipFile(io.BytesIO(template_set.archive)) as archive:
         for name in archive.namelist():
             parts = PurePosixPath(name).parts
@@ -79,7 +86,6 @@ def unpack(template_set: TemplateSet) -> Path:
             target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             target.write_bytes(archive.read(name))
     verify(folder, template_set.sha256)
-    _unpacked[template_set.sha256] = folder
     return folder
 
 

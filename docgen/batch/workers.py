@@ -107,27 +107,21 @@ class BundleResult:
 def render_chunk(settings: Settings, tasks: list[Task], shipped: TemplateSet | None = None) -> list[BundleResult]:
     """Validate and render each task's bundle (and convert, for PDF); one result per task.
 
-    ``shipped`` is the run's templates sent by the batch (with each Dask task; a local worker
-    gets them once, from :func:`init_worker`): rendered from instead of any templates folder
-    of the worker's own, so a template edited mid-run does not join the run."""
-    return _state(settings, shipped or _shipped).run(tasks)
+    ``shipped`` is the run's templates sent by the batch (to Dask workers): rendered from
+    instead of any templates folder of the worker's own."""
+    return _state(settings, shipped).run(tasks)
 
 
-_shipped: TemplateSet | None = None  # a local worker's copy of the run's templates
-
-
-def init_worker(settings: Settings, batch_pid: int | None = None, shipped: TemplateSet | None = None) -> None:
+def init_worker(settings: Settings, batch_pid: int | None = None) -> None:
     """Initializer of a local worker process: end with the batch, build the pipeline now.
 
     Ctrl-C reaches every process of the terminal's group; only the batch process acts on it
     (it lets the chunks in hand finish and closes its reports), so workers ignore it.
     """
-    global _shipped
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if batch_pid is not None:
         _exit_with(batch_pid)
-    _shipped = shipped
-    _state(settings, shipped)
+    _state(settings)
 
 
 class _WorkerState:
