@@ -99,3 +99,11 @@ def test_render_prints_no_computed_value_from_the_bundle(tmp_path):
     for value in (child["first_name"], child["first_name"].upper(), child["last_name"]):
         assert value not in result.output
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_value_that_is_also_a_word_of_the_wording_is_still_left_out(tmp_path):
+    """Only the template's tags count as its own text: the name Poppy in the wording does not
+    make the value 'Poppy' safe to print."""
+    error = failure(tmp_path, "Poppy seeds are a fine example.", "{{ {}[children[0].first_name] }}")
+    assert error.message == f"{COMPUTED_NAME} (in {{{{ {{}}[children[0].first_name] }}}})."
+    assert_no_value(error)

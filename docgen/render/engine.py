@@ -99,7 +99,7 @@ class CompiledTemplate:
         self.entries = package.read_entries(self.blob)
         self._patcher = DocxTemplate(io.BytesIO(self.blob))
         self.parts: list[_Part] = []
-        self.words = ""  # the text of every part's tags and wording: what errors may repeat
+        self.words = ""  # the text of every part's tags: what errors may repeat
         self.uses_docxtpl = False
         self.uses_logo = False
         try:

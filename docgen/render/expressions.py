@@ -26,9 +26,15 @@ _TYPE_NAMES = {name for name, value in vars(builtins).items() if isinstance(valu
 _TYPE_NAMES |= {f"{name} object" for name in _TYPE_NAMES} | {"Undefined", "Markup", "NoneType"}
 
 
-def template_words(source: str) -> str:
-    """The text of a template's source as its tags read it (markup gone, entities read)."""
+def template_text(source: str) -> str:
+    """A template's source as its tags read it: markup gone, entities read."""
     return html.unescape(_MARKUP.sub(" ", source))
+
+
+def template_words(source: str) -> str:
+    """The text of a template's tags alone. A message may repeat these; not the wording around
+    them, which could hold a word that happens to be someone's name ("Hope")."""
+    return " ".join(_TAG.findall(template_text(source)))
 
 
 def in_template(text: str, words: str) -> bool:
@@ -70,7 +76,7 @@ def failing_expression(error: BaseException, source: str | None) -> str | None:
     lines = source.splitlines()
     if line > len(lines):
         return None
-    tags = _TAG.findall(template_words(lines[line - 1]))
+    tags = _TAG.findall(template_text(lines[line - 1]))
     if not tags:
         return None
     text = " ".join(" ".join(tag.split()) for tag in tags)
