@@ -54,7 +54,8 @@ class Cluster:
     """A scheduler and workers w1 and w2; ``tls`` the dask CLI's --tls-* options for mutual TLS,
     ``worker_env`` environment variables for a worker by name."""
 
-    def __init__(self, folder: Path, *, tls: tuple[str, ...] = (), worker_env: dict | None = None) -> None:
+    def __init__(self, folder: Path, *, tls: tuple[str, ...] = (), worker_env: dict | None = None,
+                 names: tuple[str, ...] = ("w1", "w2")) -> None:  # fmt: skip
         self.port = free_port()
         self.address = f"{'tls' if tls else 'tcp'}://127.0.0.1:{self.port}"
         self.folder = folder
@@ -64,12 +65,13 @@ class Cluster:
                                      "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard",
                                      *protocol)  # fmt: skip
         wait_for_port(self.port, self.scheduler)
-        self.workers = {
-            name: self._start(name, "distributed.cli.dask_worker", self.address, "--name", name,
-                              "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
-                              "--death-timeout", "20", *tls, env=(worker_env or {}).get(name))  # fmt: skip
-            for name in ("w1", "w2")
-        }
+        self.tls, self.worker_env = tls, worker_env or {}
+        self.workers = {name: self.start_worker(name) for name in names}
+
+    def start_worker(self, name: str) -> subprocess.Popen:
+        return self._start(name, "distributed.cli.dask_worker", self.address, "--name", name,
+                           "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
+                           "--death-timeout", "20", *self.tls, env=self.worker_env.get(name))  # fmt: skip
 
     def _start(self, name: str, module: str, *args: str, env: dict | None = None) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "wb")  # noqa: SIM115
@@ -281,3 +283,27 @@ def test_insecure_lets_a_plain_remote_scheduler_be_tried(tmp_path):
     with pytest.raises(InputError, match="The Dask scheduler cannot be reached"):
         run_batch(BatchOptions(source, tmp_path / "out", scheduler=address, tls=ClusterTLS(insecure=True),
                                scheduler_timeout=1, progress=False))  # fmt: skip
+
+
+def test_a_worker_that_joins_late_gets_the_templates_after_the_first_is_lost(tmp_path, pipeline):
+    """w2 joins after the run started and w1, the only worker that had the templates, is
+    killed: the template set is handed over again, not lost with w1."""
+    from distributed import Client
+
+    bundles = make_bundles(12, prefix="DASKLATE")
+    source = write_jsonl(tmp_path / "cases.jsonl", bundles)
+    with Cluster(tmp_path, names=("w1",)) as cluster:
+        w1 = cluster.workers["w1"]
+
+        def on_result(result) -> None:
+            if w1.poll() is None:
+                cluster.workers["w2"] = cluster.start_worker("w2")
+                with Client(cluster.address, set_as_default=False) as client:
+                    client.wait_for_workers(2, timeout=30)
+                os.kill(w1.pid, signal.SIGKILL)
+                w1.wait()
+
+        summary = run_batch(options(source, tmp_path / "out", cluster, chunk_size=1), on_result=on_result)
+    assert w1.returncode == -signal.SIGKILL
+    assert summary.exit_code == 0, summary.failures
+    assert sorted(p.stem for p in (tmp_path / "out").glob("*.docx")) == sorted(expected_stems(pipeline, bundles))

@@ -16,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from docgen.batch.templateset import TemplateSet
+from docgen.batch.templateset import TemplateSet, hand_over
 from docgen.batch.workers import Settings, Task, init_worker, render_chunk
 from docgen.exceptions import InputError, RenderError
 
@@ -180,7 +180,9 @@ class DaskExecutor:
             self._client.close()
             raise InputError(f"The Dask scheduler has no workers after {wait_seconds:g} s.", source=address) from e
         self.capacity = max(1, sum(self._client.nthreads().values()))
-        self._shipped = self._client.scatter(shipped, broadcast=True)  # once, not with every chunk
+        # Sent once, as a task of its own rather than scattered data: a result the cluster loses
+        # with a worker is made again elsewhere, where scattered data would be gone.
+        self._shipped = self._client.submit(hand_over, shipped, key=f"docgen-templates-{run_id}", pure=False)
         self._done = as_completed(loop=self._client.loop)
 
     def __len__(self) -> int:

@@ -44,6 +44,11 @@ def _files(root: Path) -> list[tuple[str, Path]]:
     return found
 
 
+def hand_over(template_set: TemplateSet) -> TemplateSet:
+    """A Dask task giving the set to the workers whose tasks depend on it."""
+    return template_set
+
+
 def fingerprint(root: Path) -> str:
     """SHA-256 over every file's relative path and content: equal only for the same templates."""
     digest = hashlib.sha256()
