@@ -70,12 +70,24 @@ _unpacked: dict[str, Path] = {}
 
 
 def unpack(template_set: TemplateSet) -> Path:
-    """The set as a folder of this (Dask worker) process's own, unpacked once, removed at exit."""
+    """The set as a folder of this (Dask worker) process's own, unpacked once."""
     if template_set.sha256 not in _unpacked:
+        _unpacked[template_set.sha256] = unpack_into(template_set, _holder())
+    return _unpacked[template_set.sha256]
+
+
+def _holder() -> Path:
+    """A private folder for a worker's copy: in the Dask worker's own directory, which Dask
+    removes when the worker ends (and, for a killed worker, when the next one starts); outside
+    a worker, a temporary folder removed at exit."""
+    try:
+        from distributed import get_worker
+
+        return Path(tempfile.mkdtemp(prefix=UNPACKED_PREFIX, dir=get_worker().local_directory))
+    except (ImportError, ValueError):  # not inside a Dask worker
         holder = Path(tempfile.mkdtemp(prefix=UNPACKED_PREFIX))
         atexit.register(shutil.rmtree, holder, ignore_errors=True)
-        _unpacked[template_set.sha256] = unpack_into(template_set, holder)
-    return _unpacked[template_set.sha256]
+        return holder
 
 
 def unpack_into(template_set: TemplateSet, holder: Path) -> Path:
