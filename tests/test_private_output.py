@@ -136,8 +136,8 @@ def test_a_batch_does_not_overwrite_the_file_a_letter_named_link_points_to(cases
     (out / "WOR-CIN-0001_family-plan.docx").symlink_to(other.name)
     result = run("batch", cases, "--out", out, "--doc", "family-plan", "--doc", "outcome-letter")
     assert result.exit_code == 3  # the outcome letters were written; the family plan was refused
-    assert (f"Error: {cases.name}/{SAMPLE.name} [WOR-CIN-0001] family-plan: "
-            f"WOR-CIN-0001_family-plan.docx {LINK_MESSAGE}") in result.stderr.replace(str(cases.parent) + "/", "")
+    assert (f"Error: {cases / SAMPLE.name} [WOR-CIN-0001] family-plan: "
+            f"WOR-CIN-0001_family-plan.docx {LINK_MESSAGE}") in result.stderr.splitlines()
     assert other.read_bytes() == b"another file in the folder"
     assert (out / "WOR-CIN-0001_family-plan.docx").is_symlink()
     letter = docx_text((out / "WOR-CIN-0001_outcome-letter_family-mum.docx").read_bytes())
