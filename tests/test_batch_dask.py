@@ -307,3 +307,13 @@ def test_a_worker_that_joins_late_gets_the_templates_after_the_first_is_lost(tmp
     assert w1.returncode == -signal.SIGKILL
     assert summary.exit_code == 0, summary.failures
     assert sorted(p.stem for p in (tmp_path / "out").glob("*.docx")) == sorted(expected_stems(pipeline, bundles))
+
+
+def test_certificates_with_a_plain_address_are_a_usage_error(tmp_path):
+    tls = make_certs(tmp_path / "certs")
+    source = write_jsonl(tmp_path / "cases.jsonl", make_bundles(1))
+    result = CliRunner().invoke(cli, ["batch", str(source), "--out", str(tmp_path / "out"),
+                                      "--scheduler", "tcp://127.0.0.1:8786", *tls_args(tls)])  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: tcp://127.0.0.1:8786: Certificates were given, but the scheduler is reached "
+                             "over tcp://; give its tls:// address.\n")  # fmt: skip

@@ -126,6 +126,9 @@ class ClusterTLS:
             host = parse_host_port(location)[0] if scheme in ("tcp", "tls") else ""
         except ValueError as e:
             raise InputError(f"This is not a Dask scheduler address ({e}).", source=address) from e
+        if given and scheme != "tls":
+            raise InputError(f"Certificates were given, but the scheduler is reached over {scheme}://; "
+                             "give its tls:// address.", source=address)  # fmt: skip
         if scheme == "tls" and not (security.tls_ca_file and security.tls_client_cert):
             raise InputError("A tls:// scheduler needs --tls-ca-file and --tls-cert (and --tls-key unless the "
                              "certificate file holds it); see the README's cluster recipe.", source=address)  # fmt: skip
