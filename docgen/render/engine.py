@@ -179,7 +179,7 @@ class CompiledTemplate:
         document was being filled with (:mod:`docgen.redact`).
         """
         try:
-            with limits.render_deadline(MAX_SECONDS, self._overtime), limits.budget():
+            with limits.render_deadline(MAX_SECONDS, self._overtime, self._time_spent), limits.budget():
                 if self.uses_docxtpl:
                     return self._render_with_docxtpl(context, provenance)
                 rendered = {part.name: self._render_part(part, context) for part in self.parts}
@@ -190,6 +190,13 @@ class CompiledTemplate:
     def _overtime(self) -> TemplateSecurityError:
         return TemplateSecurityError(
             f"Rendering took longer than {MAX_SECONDS:g} seconds and was stopped.", source=self.label
+        )
+
+    def _time_spent(self) -> TemplateSecurityError:
+        return TemplateSecurityError(
+            f"Not filled: the {MAX_SECONDS:g} seconds of rendering allowed for this document (all its "
+            "copies), check run or batch record were used up before it started.",
+            source=self.label,
         )
 
     def _render_part(self, part: _Part, context: dict) -> bytes:

@@ -161,16 +161,17 @@ def time_budget(seconds: float) -> Iterator[None]:
 
 
 @contextmanager
-def render_deadline(seconds: float, on_overtime) -> Iterator[None]:
+def render_deadline(seconds: float, on_overtime, on_spent) -> Iterator[None]:
     """:func:`deadline` for one render: ``seconds``, or what is left of the enclosing
-    :func:`time_budget` when that is less; spent time is taken from the budget."""
+    :func:`time_budget` when that is less; spent time is taken from the budget. A render that
+    finds the budget already spent does not start: ``on_spent()`` is raised."""
     shared = _TIME_BUDGET.get()
     if shared is None:
         with deadline(seconds, on_overtime):
             yield
         return
     if shared.left <= 0:
-        raise on_overtime()
+        raise on_spent()
     started = time.monotonic()
     try:
         with deadline(min(seconds, shared.left), on_overtime):
