@@ -31,13 +31,17 @@ def refuse_link(path: Path) -> Path:
     return Path(path)
 
 
-def private_folder(path: Path) -> Path:
-    """Make the folder ``path`` and any missing parents, each 0700; an existing one is kept as
-    it is. A link in place of a folder docgen makes is refused."""
+def private_folder(path: Path, *, own: bool = False) -> Path:
+    """Make the folder ``path`` and any missing parents, each 0700. A link in place of ``path``
+    is refused (its parents are the user's to arrange). An existing folder is kept as it is,
+    unless it is docgen's ``own`` (its state and run folders): that is made 0700 again, in case
+    an older docgen left it open."""
     target = path = Path(path)
+    refuse_link(target)
+    if own and target.is_dir():
+        os.chmod(target, PRIVATE_FOLDER, follow_symlinks=False)
     missing = []
-    while not path.is_dir() or path.is_symlink():
-        refuse_link(path)
+    while not path.is_dir():
         missing.append(path)
         if path.parent == path:
             break

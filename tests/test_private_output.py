@@ -173,3 +173,25 @@ def test_a_preview_into_a_new_folder_is_private_under_umask_000(open_umask, tmp_
     assert modes(tmp_path / "previews") == {".": 0o700, "letter.docx": 0o600}
     assert "Worcestershire" in docx_text(out.read_bytes())
 
+
+
+def test_docgens_own_folders_left_open_by_an_older_version_are_made_private(cases, tmp_path):
+    out = tmp_path / "out"
+    for folder in (out / ".docgen", out / "runs"):
+        folder.mkdir(parents=True)
+        folder.chmod(0o755)
+    out.chmod(0o755)
+    result = run("batch", cases, "--out", out, "--doc", "family-plan")
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE((out / ".docgen").stat().st_mode) == 0o700
+    assert stat.S_IMODE((out / "runs").stat().st_mode) == 0o700
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755  # the user's own folder is theirs to set
+
+
+def test_an_output_folder_reached_through_a_linked_parent_is_fine(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "linked").symlink_to(tmp_path / "real")
+    out = tmp_path / "linked" / "out"
+    result = run("render", SAMPLE, "--doc", "family-plan", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "real" / "out" / "WOR-CIN-0001_family-plan.docx").is_file()

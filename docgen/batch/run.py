@@ -228,8 +228,8 @@ class _Run:
 
     def _open_output(self):
         out_dir = prepare_folder(Path(self.options.out_dir))
-        state = private_folder(out_dir / STATE_FOLDER)
-        private_folder(out_dir / RUNS_FOLDER)  # a link planted here stops the run before it starts
+        state = private_folder(out_dir / STATE_FOLDER, own=True)
+        private_folder(out_dir / RUNS_FOLDER, own=True)  # a link planted here stops the run before it starts
         lock = os.fdopen(open_private(state / LOCK_FILE, os.O_WRONLY), "w")  # held for the whole run
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
