@@ -13,7 +13,6 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from docgen.authoring.locate import open_document, paragraphs
 from docgen.authoring.problems import TemplateProblem
-from docgen.exceptions import OutputError
 from docgen.atomic import private_folder, write_atomic
 
 AUTHOR = "docgen templates check"
