@@ -195,3 +195,14 @@ def test_an_output_folder_reached_through_a_linked_parent_is_fine(tmp_path):
     result = run("render", SAMPLE, "--doc", "family-plan", "--out", out)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "real" / "out" / "WOR-CIN-0001_family-plan.docx").is_file()
+
+
+def test_a_preview_is_not_written_through_a_link_named_as_its_output(tmp_path):
+    kept = tmp_path / "kept.txt"
+    kept.write_text("precious")
+    link = tmp_path / "letter.docx"
+    link.symlink_to(kept)
+    result = run("templates", "preview", "family-plan", "--authority", "worcestershire", "--out", link)
+    assert result.exit_code == 6
+    assert result.stderr.splitlines()[-1].endswith(f"letter.docx {LINK_MESSAGE}")
+    assert kept.read_text() == "precious" and link.is_symlink()

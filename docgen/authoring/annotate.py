@@ -41,7 +41,7 @@ def annotate(template: Path, problems: list[TemplateProblem], out: Path) -> int:
     private_folder(out.parent)
     buffer = BytesIO()
     document.save(buffer)
-    write_atomic(out.resolve(), buffer.getvalue())
+    write_atomic(out.absolute(), buffer.getvalue())  # a link named as --out is refused, not followed
     return len(problems)
 
 

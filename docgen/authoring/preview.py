@@ -94,7 +94,7 @@ def _authority_of(path: Path) -> str | None:
 
 def _write(out: Path, content: bytes) -> None:
     private_folder(out.parent)
-    write_atomic(out.resolve(), content)
+    write_atomic(out.absolute(), content)  # not resolve(): a link named as --out is refused, not followed
 
 
 def _convert(docx: bytes, out: Path) -> None:
