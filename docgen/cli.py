@@ -286,9 +286,9 @@ def schema_export(out: Path) -> None:
     if str(out) == "-":
         click.echo(text, nl=False)
         return
-    from docgen.atomic import write_atomic
+    from docgen.atomic import private_folder, write_atomic
 
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(out.parent)
     write_atomic(out.resolve(), text.encode("utf-8"))
     click.echo(str(out))
 

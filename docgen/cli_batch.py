@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from docgen.batch import BatchOptions, BatchSummary, run_batch
+from docgen.batch import BatchOptions, BatchSummary, ClusterTLS, run_batch
 from docgen.batch.run import FORMATS
 from docgen.cli_notify import gateway_and_options, notify_options, report_sends
 from docgen.cli_support import json_option, pdf_options, pdf_password, reports_errors, templates_option
@@ -40,7 +40,15 @@ from docgen.register import REGISTER_ENV, Register, default_path, locate
               help=f"The register database (default: ${REGISTER_ENV}, else OUT/.docgen/register.sqlite3).")
 @pdf_options
 @click.option("--scheduler", metavar="ADDRESS",
-              help="Send the work to a Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: this machine).")
+              help="Send the work to a Dask scheduler, e.g. tls://10.0.0.5:8786 (default: this machine).")
+@click.option("--tls-ca-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The cluster's CA certificate, for a tls:// scheduler.")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="This machine's certificate, signed by that CA.")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Its private key (unless the certificate file holds it).")
+@click.option("--insecure", is_flag=True,
+              help="Allow a tcp:// scheduler on another machine: children's data then crosses the network unencrypted.")
 @click.option("--send", "send_letters_after", is_flag=True,
               help="Then post the run's PDF letters through GOV.UK Notify, as docgen send does.")
 @notify_options
@@ -49,8 +57,8 @@ from docgen.register import REGISTER_ENV, Register, default_path, locate
 @click.pass_context
 @reports_errors
 def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, register, pdfa, password,
-          password_file, scheduler, send_letters_after, postage, api_key_file, notify_url, resend, reason,
-          templates_dir, as_json):  # fmt: skip
+          password_file, scheduler, tls_ca_file, tls_cert, tls_key, insecure, send_letters_after, postage,
+          api_key_file, notify_url, resend, reason, templates_dir, as_json):  # fmt: skip
     """Make the documents of many case bundles: a folder of *.json files or a JSON Lines file.
 
     Documents are written to OUT as CASEREF_DOCUMENT[_RECIPIENT].docx/.pdf and recorded in the
@@ -67,7 +75,7 @@ def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, re
         docgen batch cases/ --out out/ --format both --jobs 4
         docgen batch cases.jsonl --check
         docgen batch cases/ --out record/ --format pdf --pdfa
-        docgen batch cases/ --out out/ --scheduler tcp://10.0.0.5:8786
+        docgen batch cases/ --out out/ --scheduler tls://10.0.0.5:8786 --tls-ca-file ca.pem --tls-cert cluster.pem --tls-key cluster.key
         docgen batch cases/ --out out/ --format pdf --send --postage first
 
     With --send, each PDF letter of the run (issued now or before) is then checked and posted
@@ -89,7 +97,7 @@ def batch(ctx, input_path, out_dir, doc_ids, fmt, jobs, check, force, strict, re
     summary = run_batch(BatchOptions(
         input=input_path, out_dir=out_dir, fmt=fmt, doc_ids=doc_ids, jobs=jobs, check=check,
         force=force, strict=strict, register=register, scheduler=scheduler, templates=templates_dir,
-        pdfa=pdfa, password=password,
+        pdfa=pdfa, password=password, tls=ClusterTLS(tls_ca_file, tls_cert, tls_key, insecure),
     ))  # fmt: skip
     report = summary.to_dict()
     if not as_json:

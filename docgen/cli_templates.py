@@ -21,7 +21,7 @@ from docgen.authoring.scaffold import new_authority
 from docgen.authoring.snapshot import SNAPSHOT_DIR, compare, render_snapshots, told_once, update
 from docgen.cli_support import json_option, reports_errors, templates_option
 from docgen.exceptions import EXIT_INVALID
-from docgen.atomic import write_atomic
+from docgen.atomic import private_folder, write_atomic
 from docgen.registry import Registry
 
 
@@ -122,7 +122,7 @@ def fields_command(doc_id, authority, markdown, out, all_docs, templates_dir):
     if out is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(out.parent)
     write_atomic(out.resolve(), text.encode("utf-8"))
     click.echo(str(out))
 

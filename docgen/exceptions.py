@@ -25,6 +25,9 @@ class DocgenError(Exception):
 
     exit_code: ClassVar[int] = EXIT_INVALID
     kind: ClassVar[str] = "error"
+    # True when the message was built from the template's own text alone, so that redacting
+    # the bundle's values from it (docgen.redact) would only garble the quoted expression.
+    redacted: bool = False
 
     def __init__(
         self,

@@ -6,7 +6,6 @@ a reader (or a batch killed half way) never sees a partial file.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import re
@@ -15,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from docgen.atomic import write_atomic
+from docgen.atomic import os_reason, private_folder, refuse_link, write_atomic
 from docgen.exceptions import DocgenError, OutputError
 from docgen.pdfout import finish_pdf
 
@@ -24,23 +23,19 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f\\]")  # control characters, and Windows' s
 
 
 def prepare_folder(out_dir: Path) -> Path:
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"The output folder cannot be created ({e.strerror}).", source=str(out_dir)) from e
+    """The output folder, made (0700, with any missing parents) when it does not exist."""
+    private_folder(out_dir)
     if not os.access(out_dir, os.W_OK):
         raise OutputError("The output folder is read-only.", source=str(out_dir))
     return out_dir
 
 
 def target_in(out_dir: Path, filename: str) -> Path:
-    """``out_dir/filename``, refusing a name that would land outside the folder."""
+    """``out_dir/filename``, refusing a name that would land outside the folder, and a link
+    planted under that name (it would be followed to another file)."""
     if not filename or filename != Path(filename).name or filename.startswith(".") or _UNSAFE.search(filename):
         raise OutputError(f"The file name {filename!r} would escape the output folder.", source=str(out_dir))
-    target = (out_dir / filename).resolve()
-    if target.parent != out_dir.resolve():
-        raise OutputError(f"The file name {filename!r} would escape the output folder.", source=str(out_dir))
-    return target
+    return refuse_link(Path(out_dir).resolve() / filename)
 
 
 FORMATS = ("docx", "pdf", "both")
@@ -142,7 +137,7 @@ def _write_pdfs(results, out_dir: Path, converter, password, *, keep_docx: bool)
         work = Path(tempfile.mkdtemp(prefix=".docgen-pdf-", dir=out_dir))
     except OSError as e:
         for result in results:
-            result.error = OutputError(f"The PDF could not be prepared ({_reason(e)}).", source=str(out_dir),
+            result.error = OutputError(f"The PDF could not be prepared ({os_reason(e)}).", source=str(out_dir),
                                        case_ref=result.case_reference)
         return
     try:
@@ -154,7 +149,7 @@ def _write_pdfs(results, out_dir: Path, converter, password, *, keep_docx: bool)
                 try:
                     source.write_bytes(result.docx)
                 except OSError as e:  # a full disk fails this document, not the run
-                    result.error = OutputError(f"The PDF could not be prepared ({_reason(e)}).",
+                    result.error = OutputError(f"The PDF could not be prepared ({os_reason(e)}).",
                                                source=str(out_dir / f"{result.stem}.pdf"), case_ref=result.case_reference)
                     continue
             jobs.append((source, work / f"{result.stem}.pdf"))
@@ -175,7 +170,7 @@ def _write_pdfs(results, out_dir: Path, converter, password, *, keep_docx: bool)
                 try:
                     os.replace(outcome.target, target)
                 except OSError as e:
-                    raise OutputError(f"The file could not be written ({_reason(e)}).", source=str(target)) from e
+                    raise OutputError(f"The file could not be written ({os_reason(e)}).", source=str(target)) from e
                 result.outputs["pdf"] = target
             except DocgenError as e:
                 e.case_ref = result.case_reference
@@ -189,7 +184,3 @@ def _note_replacing(result, target: Path) -> None:
     someone's edit), so the caller can say so rather than replace it silently."""
     if target.exists():
         result.replaced.append(target)
-
-
-def _reason(error: OSError) -> str:
-    return "the disk is full" if error.errno == errno.ENOSPC else (error.strerror or str(error))

@@ -33,7 +33,7 @@ from docgen.register import Issue, Register, new_run_id, now
 from docgen.registry import Registry, TemplateInfo
 from docgen.registry.profiles import PROFILE_FILE
 from docgen.view.context import CaseView, Recipient
-from docgen.render.engine import CompiledTemplate, Provenance
+from docgen.render.engine import CompiledTemplate, Provenance, time_budget
 from docgen.view.recipients import recipients_for
 from docgen.validate import ValidationReport, validate
 
@@ -207,8 +207,9 @@ class Pipeline:
                 )
                 results.append(Rendered(bundle.reference, template, None, author=profile.name, error=error))
                 continue
-            for recipient in recipients_for(template, bundle):
-                results.append(self._render_one(view, template, recipient))
+            with time_budget():  # one limit for the document, not one per recipient's copy
+                for recipient in recipients_for(template, bundle):
+                    results.append(self._render_one(view, template, recipient))
         return results
 
     def _render_one(self, view: CaseView, template: TemplateInfo, recipient) -> Rendered:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
+from docgen.atomic import open_private, private_folder, refuse_link
 from docgen.exceptions import InputError, OutputError
 
 REGISTER_ENV = "DOCGEN_REGISTER"
@@ -204,6 +205,15 @@ def locate(path: Path | None) -> Path:
     return path
 
 
+def _create_private(path: Path) -> None:
+    """Make the register file 0600 in a 0700 folder before SQLite opens it (SQLite would
+    follow the umask, and its journal files take the database's mode), refusing links."""
+    private_folder(path.parent)
+    for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        refuse_link(companion)
+    os.close(open_private(path))
+
+
 class Register:
     """The register database; open it with ``Register(path)`` and close it (or use ``with``)."""
 
@@ -215,13 +225,15 @@ class Register:
                     f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
                 )
             else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                _create_private(self.path)
                 self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
                 self._db.executescript(_SCHEMA)
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self._db.row_factory = sqlite3.Row
+        except OutputError as e:  # a link, or a file where its folder should be
+            raise OutputError(f"The register cannot be opened: {e.message}", source=e.source) from e
         except (OSError, sqlite3.Error) as e:
             raise OutputError(f"The register cannot be opened ({e}).", source=str(self.path)) from e
 

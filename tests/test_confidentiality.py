@@ -351,8 +351,9 @@ def test_render_errors_do_not_carry_the_values_being_filled_in(tmp_path, registr
     fresh = Pipeline(Registry(root), today=TODAY)
     [failed, *_] = [r for r in fresh.render(fresh.load(sample), ["outcome-letter"]) if not r.ok]
     data = json.loads(sample.read_text("utf-8"))
-    assert failed.error.message == (  # placed by the template's own words, never the values
-        "The template failed: '[personal data removed]' is not in list, in body paragraph 28 "
+    assert failed.error.message == (  # the expression, then where it is: the template's words, never the values
+        "The template failed: '[personal data removed]' is not in list (in "
+        "{{ [1, 2].index(child.first_name) }} {{ child.name|int(base=child.last_name) }}), in body paragraph 28 "
         '("{{ [1, 2].index(child.first_name) }} {{ child.name|int(base…").')
     assert failed.error.__cause__ is None
     assert data["children"][0]["first_name"] not in str(failed.error)

@@ -57,7 +57,7 @@ def test_preview_of_a_sound_template_still_writes_the_first_recipients_copy(root
 
 def test_render_blames_the_template_not_the_bundle_once_for_the_recipients_it_stopped(root, tmp_path):
     build(root / "default" / "note.docx", FAMILY_BRANCH_TYPO)
-    result = run("render", SAMPLE, "--doc", "note", "--out", tmp_path / "out", "--templates", root)
+    result = run("render", SAMPLE, "--doc", "note", "--out", tmp_path / "out", "--templates", root, "--no-record")
     assert result.exit_code == 3  # the agency copies were written
     assert result.stderr == f"Error: [WOR-CIN-0001] templates/default/note.docx: {TYPO}\n1 of 3 documents failed.\n"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
@@ -68,7 +68,7 @@ def test_an_unclosed_if_points_at_where_it_opens(root, tmp_path):
     build(root / "default" / "note.docx",
           ["Dear {{ recipient.salutation }},", "{% if case.reference %}We have closed the case.",
            "Thank you.", "Our reference: {{ case.reference }}"])
-    result = run("render", SAMPLE, "--doc", "note", "--out", tmp_path / "out", "--templates", root)
+    result = run("render", SAMPLE, "--doc", "note", "--out", tmp_path / "out", "--templates", root, "--no-record")
     assert result.exit_code == 4
     assert result.stderr == (
         f"Error: [WOR-CIN-0001] templates/default/note.docx: {FAULT}"
@@ -117,7 +117,7 @@ def test_batch_tells_a_template_error_in_full_once(root, tmp_path):
 def test_a_misspelt_field_in_a_table_cell_is_placed_in_its_cell(root, tmp_path):
     build(root / "default" / "note.docx", ["Our reference: {{ case.reference }}"],
           table=[["Child", "Born"], ["{{ child.frist_name }}", "{{ child.date_of_birth | date }}"]])
-    result = run("render", SAMPLE, "--doc", "note", "--out", tmp_path / "out", "--templates", root)
+    result = run("render", SAMPLE, "--doc", "note", "--out", tmp_path / "out", "--templates", root, "--no-record")
     assert result.exit_code == 4
     assert result.stderr == (
         f"Error: [WOR-CIN-0001] templates/default/note.docx: {FAULT}"
@@ -129,7 +129,7 @@ def test_a_misspelt_field_in_a_table_cell_is_placed_in_its_cell(root, tmp_path):
 def test_a_failure_while_filling_is_placed_at_the_paragraph_being_filled(root, tmp_path):
     build(root / "default" / "note.docx", ["Dear family,", "Weeks open: {{ 12 // 0 }}",
                                            "Our reference: {{ case.reference }}"], recipients="none")
-    result = run("render", SAMPLE, "--doc", "note", "--out", tmp_path / "out", "--templates", root)
+    result = run("render", SAMPLE, "--doc", "note", "--out", tmp_path / "out", "--templates", root, "--no-record")
     assert result.exit_code == 4
     assert result.stderr == ("Error: [WOR-CIN-0001] templates/default/note.docx: The template failed: integer "
                              'division or modulo by zero, in body paragraph 2 ("Weeks open: {{ 12 // 0 }}").\n')
@@ -137,7 +137,7 @@ def test_a_failure_while_filling_is_placed_at_the_paragraph_being_filled(root, t
 
 def test_a_compile_error_outside_the_wording_check_is_told_once_unchanged(root, tmp_path):
     build(root / "default" / "note.docx", ["Dear {{ recipient.salutation }},"], header="{{ authority.logo }}")
-    result = run("render", SAMPLE, "--doc", "note", "--out", tmp_path / "out", "--templates", root)
+    result = run("render", SAMPLE, "--doc", "note", "--out", tmp_path / "out", "--templates", root, "--no-record")
     assert result.exit_code == 4
     assert result.stderr == (
         "Error: [WOR-CIN-0001] templates/default/note.docx: The authority's logo can be printed in the document "

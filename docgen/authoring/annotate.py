@@ -13,8 +13,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from docgen.authoring.locate import open_document, paragraphs
 from docgen.authoring.problems import TemplateProblem
-from docgen.exceptions import OutputError
-from docgen.atomic import write_atomic
+from docgen.atomic import private_folder, write_atomic
 
 AUTHOR = "docgen templates check"
 INITIALS = "DG"
@@ -39,13 +38,10 @@ def annotate(template: Path, problems: list[TemplateProblem], out: Path) -> int:
         paragraph = DocxParagraph(target.element, document._body)
         runs = paragraph.runs or [paragraph.add_run("")]
         document.add_comment(runs, text=text, author=AUTHOR, initials=INITIALS)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"The folder cannot be created ({e.strerror}).", source=str(out.parent)) from e
+    private_folder(out.parent)
     buffer = BytesIO()
     document.save(buffer)
-    write_atomic(out.resolve(), buffer.getvalue())
+    write_atomic(out.absolute(), buffer.getvalue())  # a link named as --out is refused, not followed
     return len(problems)
 
 

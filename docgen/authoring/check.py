@@ -53,7 +53,7 @@ from docgen.exceptions import (
 )
 from docgen.registry import DEFAULT, Registry, TemplateInfo, load_template_info
 from docgen.registry.profiles import PROFILE_FILE, PlainEnglishSchema, load_profile
-from docgen.render.engine import CompiledTemplate
+from docgen.render.engine import CompiledTemplate, time_budget
 from docgen.render.environment import make_environment
 from docgen.render.sanitize import sanitize
 
@@ -84,8 +84,9 @@ def check(paths: list[Path] | None = None, *, root: Path | None = None, render: 
     for profile in profiles:
         report.problems.extend(check_profile(profile))
     locks: dict[Path, dict] = {}
-    for template in templates:
-        report.problems.extend(check_template(template, locks=locks, render=render))
+    with time_budget():  # one limit for the whole run's rendering, not one per sample and copy
+        for template in templates:
+            report.problems.extend(check_template(template, locks=locks, render=render))
     return report
 
 

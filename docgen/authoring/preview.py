@@ -23,7 +23,7 @@ from docgen.authoring.samples import (
 )
 from docgen.authoring.diagnose import compile_explained
 from docgen.exceptions import ConvertError, InputError, TemplateError, TemplateFault
-from docgen.atomic import write_atomic
+from docgen.atomic import private_folder, write_atomic
 from docgen.registry import Registry
 
 FORMATS = (".docx", ".pdf", ".png")
@@ -122,8 +122,8 @@ def _authority_of(path: Path) -> str | None:
 
 
 def _write(out: Path, content: bytes) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(out.resolve(), content)
+    private_folder(out.parent)
+    write_atomic(out.absolute(), content)  # not resolve(): a link named as --out is refused, not followed
 
 
 def _convert(docx: bytes, out: Path) -> None:

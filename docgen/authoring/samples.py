@@ -23,7 +23,7 @@ from docgen.exceptions import DocgenError, InputError
 from docgen.registry import TemplateInfo
 from docgen.registry.profiles import AuthorityProfile
 from docgen.view.context import Recipient, build_context
-from docgen.render.engine import CompiledTemplate, Provenance
+from docgen.render.engine import CompiledTemplate, Provenance, time_budget
 from docgen.view.recipients import recipients_for
 
 REPO_SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "valid"
@@ -82,17 +82,18 @@ def render_with(compiled: CompiledTemplate, info: TemplateInfo, profile: Authori
                 bundle: Bundle, sample: Path) -> list[SampleRender]:
     """The template filled for each recipient the sample gives it."""
     results = []
-    for recipient in recipients_for(info, bundle):
-        result = SampleRender(sample, bundle, recipient)
-        try:
-            context = build_context(bundle, profile, info, recipient, today=issue_date(bundle))
-            provenance = Provenance(info.doc_id, info.title, info.version, info.sha256, bundle.reference,
-                                    profile.name, datetime.fromisoformat(FIXED_TIME))
-            result.docx = compiled.render(context, provenance)
-        except DocgenError as e:
-            e.case_ref = bundle.reference
-            result.error = explain(e, compiled.path, compiled.label)
-        results.append(result)
+    with time_budget():  # one limit for the document, not one per recipient's copy
+        for recipient in recipients_for(info, bundle):
+            result = SampleRender(sample, bundle, recipient)
+            try:
+                context = build_context(bundle, profile, info, recipient, today=issue_date(bundle))
+                provenance = Provenance(info.doc_id, info.title, info.version, info.sha256, bundle.reference,
+                                        profile.name, datetime.fromisoformat(FIXED_TIME))
+                result.docx = compiled.render(context, provenance)
+            except DocgenError as e:
+                e.case_ref = bundle.reference
+                result.error = explain(e, compiled.path, compiled.label)
+            results.append(result)
     return results
 
 

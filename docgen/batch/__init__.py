@@ -3,6 +3,7 @@
 Public API: :func:`run_batch` with :class:`BatchOptions`, returning a :class:`BatchSummary`.
 """
 
+from docgen.batch.executors import ClusterTLS
 from docgen.batch.run import BatchOptions, BatchSummary, run_batch
 
-__all__ = ["BatchOptions", "BatchSummary", "run_batch"]
+__all__ = ["BatchOptions", "BatchSummary", "ClusterTLS", "run_batch"]

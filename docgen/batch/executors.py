@@ -7,12 +7,16 @@ The main process keeps at most ``capacity * 2`` chunks in flight, so memory stay
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
 
+from docgen.batch.templateset import TemplateSet, hand_over
 from docgen.batch.workers import Settings, Task, init_worker, render_chunk
 from docgen.exceptions import InputError, RenderError
 
@@ -98,26 +102,80 @@ class LocalExecutor:
         self._pool.shutdown(wait=True, cancel_futures=cancel)
 
 
+@dataclass(frozen=True)
+class ClusterTLS:
+    """How the batch talks to a Dask cluster: mutual TLS with these files (a CA, and this
+    machine's certificate and key signed by it), else Dask's own configuration. ``insecure``
+    allows a scheduler reached without TLS on another machine."""
+
+    ca_file: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+    insecure: bool = False
+
+    def security(self, address: str):
+        """Dask's Security for ``address``; refuses plain connections that leave this machine."""
+        from distributed.comm import parse_address, parse_host_port
+        from distributed.security import Security
+
+        given = {"tls_ca_file": self.ca_file, "tls_client_cert": self.cert, "tls_client_key": self.key}
+        given = {name: str(path) for name, path in given.items() if path is not None}
+        security = Security(**given, require_encryption=True) if given else Security()
+        try:
+            scheme, location = parse_address(address, strict=False)
+            host = parse_host_port(location)[0] if scheme in ("tcp", "tls") else ""
+        except ValueError as e:
+            raise InputError(f"This is not a Dask scheduler address ({e}).", source=address) from e
+        if given and scheme != "tls":
+            raise InputError(f"Certificates were given, but the scheduler is reached over {scheme}://; "
+                             "give its tls:// address.", source=address)  # fmt: skip
+        if scheme == "tls" and not (security.tls_ca_file and security.tls_client_cert):
+            raise InputError("A tls:// scheduler needs --tls-ca-file and --tls-cert (and --tls-key unless the "
+                             "certificate file holds it); see the README's cluster recipe.", source=address)  # fmt: skip
+        if scheme not in ("tls", "wss") and not _loopback(host) and not self.insecure:
+            raise InputError(
+                f"The scheduler is reached over {scheme}://, unencrypted, and is not on this machine: "
+                "children's data must not cross a network in clear. Use tls:// with --tls-ca-file, "
+                "--tls-cert and --tls-key (see the README's cluster recipe), or --insecure on a network "
+                "you trust.",
+                source=address,
+            )
+        return security
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may be anywhere
+        return False
+
+
 class DaskExecutor:
     """Chunks sent to a Dask distributed scheduler; its workers render and convert.
 
     Each chunk is a task with a key of its own. When a worker is lost, the scheduler runs its
     tasks again elsewhere; tasks are pure, and the main process writes each document once.
-    Workers need docgen installed and the same templates folder (or ``$DOCGEN_TEMPLATES``).
+    Workers need docgen installed; the run's templates are sent to them once (``shipped``,
+    :mod:`docgen.batch.templateset`), so no worker renders from a templates folder of its own.
     """
 
-    def __init__(self, settings: Settings, address: str, run_id: str, *, wait_seconds: float = 30) -> None:
+    def __init__(self, settings: Settings, address: str, run_id: str, shipped: TemplateSet, *,
+                 tls: ClusterTLS | None = None, wait_seconds: float = 30) -> None:  # fmt: skip
         try:
             from distributed import Client, as_completed
         except ImportError as e:
             raise InputError('--scheduler needs Dask: pip install "distributed".', source=address) from e
+        tls = tls or ClusterTLS()
+        security = tls.security(address)
         self.settings = settings
         self._run_id = run_id
         self._count = 0
         self._chunks: dict[str, tuple] = {}  # key -> (future, chunk)
         try:
-            self._client = Client(address, timeout=f"{wait_seconds}s", set_as_default=False)
-        except (OSError, TimeoutError) as e:
+            self._client = Client(address, security=security, timeout=f"{wait_seconds}s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as e:  # ValueError: a certificate Dask cannot use
             raise InputError(f"The Dask scheduler cannot be reached ({e}).", source=address) from e
         try:
             self._client.wait_for_workers(1, timeout=wait_seconds)
@@ -125,6 +183,9 @@ class DaskExecutor:
             self._client.close()
             raise InputError(f"The Dask scheduler has no workers after {wait_seconds:g} s.", source=address) from e
         self.capacity = max(1, sum(self._client.nthreads().values()))
+        # Sent once, as a task of its own rather than scattered data: a result the cluster loses
+        # with a worker is made again elsewhere, where scattered data would be gone.
+        self._shipped = self._client.submit(hand_over, shipped, key=f"docgen-templates-{run_id}", pure=False)
         self._done = as_completed(loop=self._client.loop)
 
     def __len__(self) -> int:
@@ -133,7 +194,7 @@ class DaskExecutor:
     def submit(self, chunk: Chunk) -> None:
         self._count += 1
         key = f"docgen-batch-{self._run_id}-{self._count}"
-        future = self._client.submit(render_chunk, self.settings, chunk, key=key, pure=False)
+        future = self._client.submit(render_chunk, self.settings, chunk, self._shipped, key=key, pure=False)
         self._chunks[future.key] = (future, chunk)
         self._done.add(future)
 

@@ -14,6 +14,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from docgen.atomic import private_folder
+
 MANIFEST_FIELDS = (
     "case_reference",
     "document",
@@ -23,6 +25,7 @@ MANIFEST_FIELDS = (
     "template",
     "template_version",
     "template_sha256",
+    "template_set",  # the fingerprint of the run's whole templates folder: one per run
     "profile_sha256",
     "bundle_sha256",
     "output_path",
@@ -76,8 +79,7 @@ class RunReport:
     """The manifest and failures of one run, in its own folder ``<out>/runs/<run id>/``."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder = private_folder(Path(folder))
         self.manifest = Table(self.folder, "manifest", MANIFEST_FIELDS)
         self.failures = Table(self.folder, "failures", FAILURE_FIELDS)
 

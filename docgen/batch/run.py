@@ -28,9 +28,10 @@ Exit codes (:attr:`BatchSummary.exit_code`):
   nothing could be written; 1 when the failures differ.
 
 Errors that stop the whole batch raise :class:`~docgen.exceptions.DocgenError`: an unreadable
-input, an empty folder or an unreachable Dask scheduler (2), an unknown ``--doc`` id (4),
-LibreOffice missing for PDF (5), an output folder that cannot be written or is in use by another
-batch (6), local worker processes that keep dying (3, after the documents already written).
+input, an empty folder, an unreachable Dask scheduler or one reached without TLS from another
+machine (2), an unknown ``--doc`` id (4), LibreOffice missing for PDF (5), an output folder that
+cannot be written, is in use by another batch or has a link planted in it (6), local worker
+processes that keep dying (3, after the documents already written).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ import math
 import os
 import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -52,13 +54,14 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from docgen.batch.executors import DaskExecutor, LocalExecutor
+from docgen.batch.executors import ClusterTLS, DaskExecutor, LocalExecutor
 from docgen.batch.inputs import BatchInput, BundleText, Failure, content_hash
 from docgen.batch.progress import Progress
 from docgen.batch.report import RunReport
+from docgen.batch.templateset import UNPACKED_PREFIX, pack, unpack_into
 from docgen.batch.workers import BundleResult, DocumentResult, Settings, Task
 from docgen.exceptions import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, OutputError, TemplateNotFound
-from docgen.atomic import write_atomic
+from docgen.atomic import open_private, private_folder, write_atomic
 from docgen.output import prepare_folder, target_in
 from docgen.register import STATE_FOLDER, Issue, Register, default_path, new_run_id, now
 from docgen.registry import Registry
@@ -86,6 +89,7 @@ class BatchOptions:
     strict: bool = False  # policy warnings fail a bundle
     register: Path | None = None  # default: $DOCGEN_REGISTER, else <out>/.docgen/register.sqlite3
     scheduler: str | None = None  # a Dask scheduler address; default: local processes
+    tls: ClusterTLS | None = None  # certificates for a tls:// scheduler; insecure for plain tcp:// off this machine
     templates: Path | None = None
     pdfa: bool = False  # PDF/A-2b
     password: str | None = None  # encrypt PDFs with AES-256 (PDF output only, not with pdfa)
@@ -115,6 +119,7 @@ class BatchSummary:
     reports: dict[str, Path] = field(default_factory=dict)
     failures: list[dict] = field(default_factory=list)
     interrupted: bool = False
+    template_set: str = ""  # the fingerprint of the templates every document was made from
 
     @property
     def exit_code(self) -> int:
@@ -145,6 +150,7 @@ class BatchSummary:
             "seconds": round(self.seconds, 3),
             "documents_per_second": round(self.rate, 1),
             "exit_code": self.exit_code,
+            "template_set": self.template_set,
             "reports": {name: str(path) for name, path in self.reports.items()},
             "failures": self.failures,
         }
@@ -178,6 +184,7 @@ class _Run:
         self._failures: list[tuple[int, int, dict]] = []  # (bundle index, arrival, row)
         self._told: set[str] = set()  # template errors printed in full; repeats are one short line
         self._recording = self._interrupt_pending = False
+        self._templates_copy: Path | None = None  # the run's templates, for local workers
 
     # -- the run ----------------------------------------------------------------------------------
     def run(self) -> BatchSummary:
@@ -189,7 +196,8 @@ class _Run:
             if doc_id not in known:
                 raise TemplateNotFound(f"No template for document '{doc_id}'. Known: {', '.join(known)}.")
         started = time.monotonic()
-        self._start_executor()  # no LibreOffice, or no scheduler: stop before touching the output
+        # No LibreOffice, or no scheduler: stop before touching the output.
+        self._start_executor(registry.root)
         lock = None
         previous_handler = _handle_sigint(self._on_sigint)
         try:
@@ -206,6 +214,8 @@ class _Run:
         finally:
             _handle_sigint(previous_handler)
             self.executor.close(cancel=self.summary.interrupted)
+            if self._templates_copy is not None:
+                shutil.rmtree(self._templates_copy, ignore_errors=True)
             self.summary.seconds = time.monotonic() - started
             self._close(lock)
         return self.summary
@@ -219,9 +229,9 @@ class _Run:
 
     def _open_output(self):
         out_dir = prepare_folder(Path(self.options.out_dir))
-        state = out_dir / STATE_FOLDER
-        state.mkdir(exist_ok=True)
-        lock = open(state / LOCK_FILE, "w")  # noqa: SIM115 - held for the whole run
+        state = private_folder(out_dir / STATE_FOLDER, own=True)
+        private_folder(out_dir / RUNS_FOLDER, own=True)  # a link planted here stops the run before it starts
+        lock = os.fdopen(open_private(state / LOCK_FILE, os.O_WRONLY), "w")  # held for the whole run
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:
@@ -242,14 +252,20 @@ class _Run:
         self.report = RunReport(self.out_dir / RUNS_FOLDER / self.summary.run_id)
         return lock
 
-    def _start_executor(self) -> None:
+    def _start_executor(self, templates: Path) -> None:
         options = self.options
         if "pdf" in self.formats and not options.check:
             from docgen.convert import find_soffice
 
             find_soffice()  # LibreOffice missing stops the batch before it starts
+        shipped = pack(templates)  # one template set for the whole run, on every worker
+        self.summary.template_set = shipped.sha256
+        local_copy = None
+        if not options.scheduler:  # local workers share a copy of the run's own, removed at the end
+            self._templates_copy = Path(tempfile.mkdtemp(prefix=UNPACKED_PREFIX))
+            local_copy = unpack_into(shipped, self._templates_copy)
         settings = Settings(
-            templates=str(Path(options.templates).resolve()) if options.templates else None,
+            templates=str(local_copy) if local_copy else None,
             today=options.today,
             formats=self.formats,
             doc_ids=tuple(options.doc_ids),
@@ -258,10 +274,11 @@ class _Run:
             pdf_timeout=options.pdf_timeout,
             pdfa=options.pdfa,
             password=options.password,
+            template_set=self.summary.template_set,
         )
         if options.scheduler:
-            self.executor = DaskExecutor(settings, options.scheduler, self.summary.run_id,
-                                         wait_seconds=options.scheduler_timeout)  # fmt: skip
+            self.executor = DaskExecutor(settings, options.scheduler, self.summary.run_id, shipped,
+                                         tls=options.tls, wait_seconds=options.scheduler_timeout)  # fmt: skip
         else:
             self.executor = LocalExecutor(settings, options.jobs or os.cpu_count() or 1)
 
@@ -312,7 +329,8 @@ class _Run:
         kept = {}
         for key, issue in self.register.latest_for_bundle(bundle_sha).items():
             path = Path(issue.output_path)
-            in_place = path.parent == self.out_dir and _file_sha256(path) == issue.output_sha256
+            in_place = (path.parent == self.out_dir and not path.is_symlink()
+                        and _file_sha256(path) == issue.output_sha256)  # fmt: skip
             if issue.format in self.formats and in_place and self._same_kind(issue, path):
                 kept[key] = issue
         return kept
@@ -437,7 +455,8 @@ class _Run:
     def _manifest(self, issue: Issue, status: str) -> None:
         if self.report is not None:
             row = issue.to_dict()
-            self.report.manifest.add(dict(row, status=status, sha256=issue.output_sha256))
+            self.report.manifest.add(dict(row, status=status, sha256=issue.output_sha256,
+                                          template_set=self.summary.template_set))  # fmt: skip
 
     def _fail_bundle(self, text: BundleText, case: str | None, failure: Failure) -> None:
         self.summary.failed_bundles += 1
@@ -504,8 +523,10 @@ def clean_stale(out_dir: Path) -> int:
     """Remove temporary files an interrupted run left in ``out_dir`` (and its run folders), and
     the run folders a killed run left with no report in them."""
     removed = 0
-    run_folders = [p for p in (out_dir / RUNS_FOLDER).glob("*") if p.is_dir() and not p.is_symlink()]
-    for folder in [out_dir, *run_folders]:
+    runs = out_dir / RUNS_FOLDER  # links planted in the folder are not followed, even to delete
+    run_folders = [] if runs.is_symlink() else [p for p in runs.glob("*") if p.is_dir() and not p.is_symlink()]
+    places = [out_dir, *run_folders]
+    for folder in places:
         for temp in folder.glob(".docgen-*.part"):
             temp.unlink(missing_ok=True)
             removed += 1
@@ -514,7 +535,7 @@ def clean_stale(out_dir: Path) -> int:
             folder.rmdir()
             removed += 1
     for work in out_dir.glob(".docgen-pdf-*"):
-        if work.is_dir():
+        if work.is_dir() and not work.is_symlink():
             shutil.rmtree(work, ignore_errors=True)
             removed += 1
     return removed

@@ -31,10 +31,13 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from docgen.batch.inputs import BundleText, Failure
+from docgen.batch.templateset import TemplateSet, unpack, verify
 from docgen.bundle.load import parse
 from docgen.exceptions import EXIT_INVALID, DocgenError
 from docgen.pipeline import Pipeline, Rendered
 from docgen.registry import Registry
+from docgen.registry.profiles import PROFILE_FILE
+from docgen.render.engine import time_budget
 from docgen.view.recipients import recipients_for
 from docgen.validate import validate
 
@@ -57,6 +60,7 @@ class Settings:
     pdf_timeout: float = 60.0
     pdfa: bool = False
     password: str | None = field(default=None, repr=False)  # AES-256 for PDFs; kept out of logs
+    template_set: str = ""  # the fingerprint of the run's templates; a worker with others refuses
 
 
 @dataclass(frozen=True)
@@ -101,9 +105,12 @@ class BundleResult:
     worker: str = WORKER
 
 
-def render_chunk(settings: Settings, tasks: list[Task]) -> list[BundleResult]:
-    """Validate and render each task's bundle (and convert, for PDF); one result per task."""
-    return _state(settings).run(tasks)
+def render_chunk(settings: Settings, tasks: list[Task], shipped: TemplateSet | None = None) -> list[BundleResult]:
+    """Validate and render each task's bundle (and convert, for PDF); one result per task.
+
+    ``shipped`` is the run's templates sent by the batch (to Dask workers): rendered from
+    instead of any templates folder of the worker's own."""
+    return _state(settings, shipped).run(tasks)
 
 
 def init_worker(settings: Settings, batch_pid: int | None = None) -> None:
@@ -119,16 +126,22 @@ def init_worker(settings: Settings, batch_pid: int | None = None) -> None:
 
 
 class _WorkerState:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, shipped: TemplateSet | None = None) -> None:
         self.settings = settings
-        registry = Registry(settings.templates) if settings.templates else Registry()
+        if shipped is not None:
+            registry = Registry(unpack(shipped))
+        else:
+            registry = Registry(settings.templates) if settings.templates else Registry()
+        if settings.template_set:
+            verify(registry.root, settings.template_set)
         self.pipeline = Pipeline(registry, today=settings.today)
         self._converter = None
 
     def run(self, tasks: list[Task]) -> list[BundleResult]:
         results, pending_pdfs = [], []
         for task in tasks:
-            result, rendered = self.render(task)
+            with time_budget():  # one limit for the record's documents and copies together
+                result, rendered = self.render(task)
             results.append(result)
             pending_pdfs.extend(rendered)
         if "pdf" in self.settings.formats and not self.settings.dry_run and pending_pdfs:
@@ -242,12 +255,13 @@ class _WorkerState:
 _local = threading.local()
 
 
-def _state(settings: Settings) -> _WorkerState:
+def _state(settings: Settings, shipped: TemplateSet | None = None) -> _WorkerState:
     state = getattr(_local, "state", None)
     if state is None or state.settings != settings:
         if state is not None:
             state.close()
-        state = _local.state = _WorkerState(settings)
+        _local.state = None  # a worker that refuses these settings keeps no state from others
+        state = _local.state = _WorkerState(settings, shipped)
     return state
 
 

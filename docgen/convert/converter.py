@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from docgen.atomic import private_folder, refuse_link
 from docgen.convert.bridge import UnoBridge, uno_python
 from docgen.convert.oneshot import kill_group, run_soffice
 from docgen.convert.profiles import Profile, claim_profile
@@ -361,6 +362,8 @@ def _place(item: _Item, produced: Path, done: set[int], failed_writes: dict[int,
         done.add(item.index)
     except OSError as e:
         failed_writes[item.index] = f"{item.target}: {e.strerror}"
+    except OutputError as e:  # a link in place of the PDF, or no folder for it
+        failed_writes[item.index] = f"{item.target}: {e.message}"
 
 
 def remove_stale_workdirs() -> int:
@@ -430,7 +433,8 @@ def _looks_complete(pdf: Path) -> bool:
 
 def _move_atomically(produced: Path, target: Path) -> None:
     """Copy ``produced`` to a temporary file beside ``target``, then rename it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(target.parent)
+    refuse_link(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as out, produced.open("rb") as src:

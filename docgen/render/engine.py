@@ -28,8 +28,8 @@ from jinja2.exceptions import TemplateError as JinjaError
 
 from docgen import __version__
 from docgen.exceptions import DocgenError, MissingField, TemplateError, TemplateSecurityError
-from docgen.redact import scrub_error
-from docgen.render import limits, logo, package
+from docgen.redact import personal_data_allowed, redact, scrub_error, values_in
+from docgen.render import expressions, limits, logo, package
 from docgen.render.environment import make_environment
 from docgen.render.sanitize import sanitize
 
@@ -51,6 +51,12 @@ _CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+
 _LOGO = re.compile(r"\bauthority\.logo\b")
 _DOCUMENT_RELS = "word/_rels/document.xml.rels"
 _EMPTY_RELS = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>'
+
+
+def time_budget():
+    """One MAX_SECONDS of rendering shared by every render in the ``with`` block: a document's
+    copies for all its recipients, a ``templates check`` run, or a batch record."""
+    return limits.time_budget(MAX_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,7 @@ class _Part:
     prefix: str  # XML before the rendered section (document.xml: up to and with <w:body>)
     template: Template
     suffix: str
-    source: str  # the Jinja source, one line per paragraph, to say where a failure is
+    source: str  # what Jinja compiled, one paragraph a line: errors say where and quote their expression from it
 
 
 class CompiledTemplate:
@@ -130,6 +136,7 @@ class CompiledTemplate:
         self.entries = package.read_entries(self.blob)
         self._patcher = _Patcher(io.BytesIO(self.blob))
         self.parts: list[_Part] = []
+        self.words = ""  # the text of every part's tags: what errors may repeat
         self.uses_docxtpl = False
         self.uses_logo = False
         try:
@@ -173,6 +180,7 @@ class CompiledTemplate:
             error.near = _text_near(patched, e.lineno)
             raise error from e
         self.parts.append(_Part(name, prefix, template, suffix, patched))
+        self.words = " ".join(filter(None, (self.words, expressions.template_words(patched))))
 
     def _package_parts(self) -> dict[str, package.Entry]:
         """The parts every filled copy replaces: [Content_Types].xml and _rels/.rels declaring
@@ -211,7 +219,7 @@ class CompiledTemplate:
         """
         context = logo.with_picture(context)
         try:
-            with limits.deadline(MAX_SECONDS, self._overtime), limits.budget():
+            with limits.render_deadline(MAX_SECONDS, self._overtime, self._time_spent), limits.budget():
                 if self.uses_docxtpl:
                     return self._render_with_docxtpl(context, provenance)
                 rendered = {part.name: self._render_part(part, context) for part in self.parts}
@@ -222,6 +230,13 @@ class CompiledTemplate:
     def _overtime(self) -> TemplateSecurityError:
         return TemplateSecurityError(
             f"Rendering took longer than {MAX_SECONDS:g} seconds and was stopped.", source=self.label
+        )
+
+    def _time_spent(self) -> TemplateSecurityError:
+        return TemplateSecurityError(
+            f"Not filled: the {MAX_SECONDS:g} seconds of rendering allowed for this document (all its "
+            "copies), check run or batch record were used up before it started.",
+            source=self.label,
         )
 
     def _render_part(self, part: _Part, context: dict) -> bytes:
@@ -238,9 +253,9 @@ class CompiledTemplate:
                     )
                 chunks.append(chunk)
         except _FAILURES as e:
-            failure = _failure(e, self.label, part.name)
+            failure = _failure(e, self.label, part.name, self.words, part.source, context)
             failure.near = _text_near(part.source, _template_line(e))  # the template's words, no values
-            raise failure from e
+            raise failure  # not "from e": _failure chains the cause only when no value was left out
         xml = "".join(chunks)
         xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
@@ -276,7 +291,7 @@ class CompiledTemplate:
         try:
             template.render(context, jinja_env=self.env, autoescape=True)
         except _FAILURES as e:
-            raise _failure(e, self.label, None) from e
+            raise _failure(e, self.label, None, self.words, None, context)
         out = io.BytesIO()
         # Only the filled parts are taken from docxtpl's copy. (python-docx adds a second
         # docProps/core.xml to a file whose core properties LibreOffice declared with its own
@@ -296,20 +311,52 @@ _FAILURES = (
 )
 
 
-def _failure(error: BaseException, label: str, part: str | None) -> TemplateError:
+def _failure(error: BaseException, label: str, part: str | None, words: str, source: str | None,
+             context: dict) -> TemplateError:
+    """The error a user sees (see :func:`_failure_from`), chained to ``error`` only when its
+    message was kept whole: a logged traceback must not carry what the message left out."""
+    failure = _failure_from(error, label, part, words, source, context)
+    if personal_data_allowed() or str(error) in failure.message:
+        failure.__cause__ = error
+    else:
+        failure.__cause__, failure.__suppress_context__ = None, True
+    failure.redacted = True
+    return failure
+
+
+def _failure_from(error: BaseException, label: str, part: str | None, words: str, source: str | None,
+                  context: dict) -> TemplateError:
+    """It names the failing expression as the template writes it and repeats only text the
+    template holds, never a value from the bundle or computed from it (:mod:`docgen.redact`,
+    :mod:`docgen.render.expressions`), unless DOCGEN_DEBUG_PERSONAL_DATA allows it."""
     where = f"{label} ({part})" if part else label
+    expression = expressions.failing_expression(error, source)
+    at = f" (in {expression})" if expression else ""  # said where a value had to be left out
+    if personal_data_allowed():
+        words = None
     if isinstance(error, UndefinedError):
+        field = _field_in_error(error)
+        if words is None or expressions.in_template(field, words):
+            return MissingField(
+                f"The template uses the field '{field}', which this case bundle does not have.", source=where
+            )
         return MissingField(
-            f"The template uses the field '{_field_in_error(error)}', which this case bundle does not have.",
+            f"The template looks up a field by a name made from the bundle's values, and the case "
+            f"bundle has no such field{at}.",
             source=where,
         )
+    message = str(error)
+    if words is not None:
+        message = expressions.keep_template_text(redact(message, values_in(context)), words)
+    if message == str(error):
+        at = ""
     if isinstance(error, SecurityError):
-        return TemplateSecurityError(f"The template tried something the sandbox forbids: {error}.", source=label)
+        return TemplateSecurityError(f"The template tried something the sandbox forbids: {message}{at}.", source=label)
     if isinstance(error, RecursionError):
         return TemplateSecurityError("The template calls itself without end (a macro or include).", source=label)
     if isinstance(error, MemoryError):
         return TemplateSecurityError("The template ran out of memory building a value.", source=label)
-    return TemplateError(f"The template failed: {error}.", source=where)
+    return TemplateError(f"The template failed: {message}{at}.", source=where)
 
 
 def _field_in_error(error: UndefinedError) -> str:

@@ -1,6 +1,8 @@
 """Per-document limits on rendering: a deadline that holds in any thread, and a size budget.
 
-- :func:`deadline` stops a render that runs too long. ``SIGALRM`` only reaches the main thread,
+- :func:`deadline` stops a render that runs too long; :func:`time_budget` makes several renders
+  share one allowance (a document's copies for all its recipients, a ``templates check`` run,
+  a batch record), so a slow template cannot take the limit once per copy. ``SIGALRM`` only reaches the main thread,
   so one watchdog thread serves every render instead: when a render's time is up it raises
   :class:`Overtime` in the rendering thread (``PyThreadState_SetAsyncExc``), again every half
   second until the render ends. Python delivers it between bytecodes, so loops, recursion and
@@ -131,6 +133,51 @@ def deadline(seconds: float, on_overtime) -> Iterator[None]:
             _WATCHDOG.stop(ticket)
     except Overtime:
         raise on_overtime() from None
+
+
+class _TimeBudget:
+    __slots__ = ("left",)
+
+    def __init__(self, seconds: float) -> None:
+        self.left = seconds
+
+
+_TIME_BUDGET: ContextVar[_TimeBudget | None] = ContextVar("docgen_render_time", default=None)
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Let every render in the block share ``seconds`` of rendering time. Inside an enclosing
+    budget this one adds nothing: the outermost (a check run, a batch record) is the one that
+    counts."""
+    if _TIME_BUDGET.get() is not None:
+        yield
+        return
+    token = _TIME_BUDGET.set(_TimeBudget(seconds))
+    try:
+        yield
+    finally:
+        _TIME_BUDGET.reset(token)
+
+
+@contextmanager
+def render_deadline(seconds: float, on_overtime, on_spent) -> Iterator[None]:
+    """:func:`deadline` for one render: ``seconds``, or what is left of the enclosing
+    :func:`time_budget` when that is less; spent time is taken from the budget. A render that
+    finds the budget already spent does not start: ``on_spent()`` is raised."""
+    shared = _TIME_BUDGET.get()
+    if shared is None:
+        with deadline(seconds, on_overtime):
+            yield
+        return
+    if shared.left <= 0:
+        raise on_spent()
+    started = time.monotonic()
+    try:
+        with deadline(min(seconds, shared.left), on_overtime):
+            yield
+    finally:
+        shared.left -= time.monotonic() - started
 
 
 # -- the size budget ---------------------------------------------------------------------------
