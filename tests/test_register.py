@@ -152,5 +152,5 @@ def test_a_register_made_before_sends_gains_their_table_and_reads_the_same(tmp_p
         register.settle_send(send_id, status="accepted", notification_id="n-1")
         [send] = register.sends_for_case("WOR-CIN-0001")
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
     assert (send.status, send.notification_id, send.postage) == ("accepted", "n-1", "second")
