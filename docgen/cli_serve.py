@@ -34,7 +34,6 @@ def serve(host, port, workers, data_dir, templates_dir):
     \b
     Example:
         docgen serve --port 8000 --data /var/lib/docgen
-        curl http://127.0.0.1:8000/v1/health
     """
     from docgen.serve.server import serve as run_server
 

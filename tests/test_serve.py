@@ -353,3 +353,19 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(serve
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-6000:]
+
+
+def test_the_readmes_python_example_works_against_the_server(server, tmp_path):
+    import re
+    import sys
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    [code] = [c for c in re.findall(r"```python\n(.*?)\n```", readme, re.DOTALL) if "127.0.0.1:8000" in c]
+    (tmp_path / "token.txt").write_text(server.tokens["worcs"] + "\n")
+    (tmp_path / "samples" / "valid").mkdir(parents=True)
+    (tmp_path / "samples" / "valid" / WORCS.name).write_bytes(WORCS.read_bytes())
+    done = subprocess.run([sys.executable, "-c", code.replace("http://127.0.0.1:8000", server.url)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0 and done.stdout == "", done.stderr
+    letters = zipfile.ZipFile(tmp_path / "letters.zip")
+    assert "WOR-CIN-0001_outcome-letter_family-mum.docx" in letters.namelist()

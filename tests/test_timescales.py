@@ -30,6 +30,18 @@ def sample(name: str) -> dict:
     return json.loads((SAMPLES / "valid" / f"{name}.json").read_text("utf-8"))
 
 
+def retyped(data: dict, authority: str) -> dict:
+    """A sample moved to another authority, with only what every authority offers: its meetings
+    held as reviews, no leaflets (each authority has its own), each review's decision 'continue'."""
+    data["authority"] = authority
+    for meeting in data.get("meetings", []):
+        meeting["kind"] = "review"
+    data.get("assessment", {}).pop("leaflets_given", None)
+    for review in data.get("reviews", []):
+        review["decision"] = "continue"
+    return data
+
+
 def warnings(data: dict, today: date, *, about: str = "") -> list[tuple[str, str]]:
     report = validate(parse(json.dumps(data, ensure_ascii=False), "test.json"), REGISTRY, today)
     assert report.errors == []
@@ -55,7 +67,8 @@ def test_an_unfinished_assessment_past_its_timescale_is_overdue_against_today():
     data = sample("worcestershire-child-in-need")
     data["assessment"].pop("completed")
     data["assessment"].pop("due")
-    data.pop("meetings")
+    for meetings_and_their_records in ("meetings", "meeting_notes", "family_meeting"):
+        data.pop(meetings_and_their_records, None)
     assert warnings(data, date(2026, 11, 4), about="assessment") == []
     assert warnings(data, date(2026, 11, 5), about="assessment") == [(
         "assessment.completed",
@@ -179,7 +192,9 @@ def test_derbyshire_long_term_disability_support_is_reviewed_12_monthly():
 def test_a_derbyshire_child_in_need_plan_open_12_months_needs_a_formal_review_by_a_team_manager():
     data = sample("derbyshire-child-in-need")  # the plan started on 4 May 2026
     data.pop("closure")
-    data["reviews"] = [{"date": "2027-04-26", "progress": "positive_change", "decision": "continue"}]
+    oversight = {"by": "tm", "date": "2027-04-27", "notes": "Agreed in supervision."}  # 004 asks for it
+    data["reviews"] = [{"date": "2027-04-26", "progress": "positive_change", "decision": "continue",
+                        "management_oversight": oversight}]
     formal = "A Child in Need plan open 12 months has a formal multi-agency review chaired by a Team Manager"
     assert warnings(data, date(2027, 5, 3), about="reviews") == []
     assert warnings(data, date(2027, 5, 4), about="reviews") == [(
@@ -187,7 +202,7 @@ def test_a_derbyshire_child_in_need_plan_open_12_months_needs_a_formal_review_by
                    f"2027. {SINGLE_PLAN}",
     )]
     data["reviews"].append({"date": "2027-05-04", "progress": "positive_change", "decision": "continue",
-                            "formal": True, "chair": "tm"})
+                            "formal": True, "chair": "tm", "management_oversight": oversight})
     assert warnings(data, date(2027, 5, 4), about="reviews") == []
     data["reviews"][1]["chair"] = "sw"
     assert warnings(data, date(2027, 5, 4), about="reviews") == [
@@ -231,8 +246,7 @@ def test_a_family_that_moved_names_the_new_authority():
 # -- plan-review records a formal review as such ------------------------------------------------
 @pytest.mark.parametrize("authority", ["derbyshire", "worcestershire"])
 def test_plan_review_records_a_formal_review_and_its_chair(tmp_path, authority):
-    data = sample("derbyshire-child-in-need")
-    data["authority"] = authority
+    data = retyped(sample("derbyshire-child-in-need"), authority)
     data["reviews"][-1].update(formal=True, chair="tm")
     path = tmp_path / "formal.json"
     path.write_text(json.dumps(data), "utf-8")
@@ -260,7 +274,7 @@ def test_a_derbyshire_disability_support_plan_says_it_is_reviewed_12_monthly(tmp
         (result,) = pipeline.render(pipeline.load(path), ["family-plan"])
         assert result.error is None, result.error
         texts[disability] = docx_text(result.docx)
-    six_weekly = "Plans are reviewed every 6 weeks, usually at a Network Meeting."
+    six_weekly = "Plans are reviewed every 6 weeks, usually at a Child in Need Planning Meeting."
     yearly = "It is reviewed at least every 12 months."
     assert six_weekly in texts[False] and yearly not in texts[False]
     assert yearly in texts[True] and six_weekly not in texts[True]
@@ -268,8 +282,7 @@ def test_a_derbyshire_disability_support_plan_says_it_is_reviewed_12_monthly(tmp
 
 @pytest.mark.parametrize("authority", ["worcestershire", "south-gloucestershire", "derbyshire"])
 def test_the_closure_summary_names_the_authority_a_family_moved_to(tmp_path, authority):
-    data = sample("worcestershire-child-in-need")
-    data["authority"] = authority
+    data = retyped(sample("worcestershire-child-in-need"), authority)
     data.pop("documents_requested")
     data["closure"].update(reason="moved_away", new_authority="Fictional Borough Council")
     path = tmp_path / "moved.json"
