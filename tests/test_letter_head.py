@@ -18,7 +18,7 @@ from PIL import Image
 from conftest import ROOT, SAMPLES, TODAY
 from docgen.pipeline import Pipeline
 from docgen.registry import Registry
-from docgen.render.context import formal_name
+from docgen.view.context import formal_name
 from layout_helpers import convert_samples, ink_outside, pdf_pages, person, sample_pdfs, text_lines  # noqa: F401
 
 pytestmark = pytest.mark.skipif(
