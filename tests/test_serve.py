@@ -369,3 +369,46 @@ def test_the_readmes_python_example_works_against_the_server(server, tmp_path):
     assert done.returncode == 0 and done.stdout == "", done.stderr
     letters = zipfile.ZipFile(tmp_path / "letters.zip")
     assert "WOR-CIN-0001_outcome-letter_family-mum.docx" in letters.namelist()
+
+
+def test_health_says_when_a_libreoffice_worker_has_died_and_recovers(tmp_path):
+    import os
+    import signal
+
+    import psutil
+
+    data = tmp_path / "data"
+    token = make_token(data, "health", "worcestershire")
+    running = Server(data, workers=1)
+    try:
+        def offices():
+            return sorted((p for p in psutil.Process(running.proc.pid).children(recursive=True)
+                           if p.name() == "soffice.bin"), key=lambda p: p.pid)  # fmt: skip
+
+        # Started at boot, in the background: wait until it has settled (the same processes for 2 s).
+        deadline, seen, since = time.monotonic() + 120, [], time.monotonic()
+        while time.monotonic() < deadline and not (seen and time.monotonic() - since > 2):
+            now = [p.pid for p in offices()]
+            if now != seen:
+                seen, since = now, time.monotonic()
+            time.sleep(0.2)
+        assert seen, "docgen serve did not start LibreOffice at boot"
+        offices = offices()
+        os.kill(offices[0].pid, signal.SIGKILL)
+        deadline = time.monotonic() + 20  # its launcher notices and exits a moment later
+        while time.monotonic() < deadline:
+            reply = requests.get(running.url + "/v1/health", timeout=10)
+            if reply.status_code != 200:
+                break
+            time.sleep(0.2)
+        assert (reply.status_code, reply.json()["libreoffice"]) == (503, "restarting")
+        bundle = WORCS.read_bytes()
+        # Three letters: every worker converts one, the one whose LibreOffice died included.
+        pdfs = requests.post(running.url + "/v1/render", params={"doc": "outcome-letter", "format": "pdf"},
+                             data=bundle, timeout=120,
+                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})  # fmt: skip
+        assert pdfs.status_code == 200 and "X-Docgen-Failed" not in pdfs.headers
+        assert len(zipfile.ZipFile(io.BytesIO(pdfs.content)).namelist()) == 3
+        assert requests.get(running.url + "/v1/health", timeout=10).json()["libreoffice"] == "ready"
+    finally:
+        running.stop()

@@ -80,6 +80,17 @@ class UnoBridge:
     def pid(self) -> int:
         return self._proc.pid
 
+    def alive(self) -> bool:
+        """The bridge and the LibreOffice it started are both still running."""
+        if self._proc.poll() is not None:
+            return False
+        try:
+            children = Path(f"/proc/{self._proc.pid}/task/{self._proc.pid}/children").read_text().split()
+            states = [Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0] for child in children]
+        except OSError:
+            return True  # no /proc to look in: the bridge finds out on its next document
+        return any(state != "Z" for state in states)  # LibreOffice's launcher, not yet reaped when dead
+
     def convert(self, source: Path, target: Path, options: dict, timeout: float) -> Outcome:
         """Convert ``source`` to ``target`` with the PDF export ``options``."""
         request = {"source": str(source.resolve()), "target": str(target), "filter": options}

@@ -214,6 +214,12 @@ class Converter:
         finally:
             self._slots.put(slot)
 
+    def alive(self) -> bool:
+        """True unless a LibreOffice this converter keeps running has died (UNO only)."""
+        with self._lock:
+            bridges = list(self._bridges.values())
+        return all(bridge.alive() for bridge in bridges)
+
     def profile_paths(self) -> list[Path]:
         """The LibreOffice profile folders this converter holds (for tests and diagnostics)."""
         with self._lock:
@@ -335,8 +341,11 @@ class Converter:
             bridge = self._bridges.get(slot)
             self._counter += 1
             name = f"docgen-{os.getpid()}-{self._counter}"
-        if bridge is not None:
+        if bridge is not None and bridge.alive():
             return bridge
+        if bridge is not None:  # died while idle: start its successor before this document, not after
+            log.debug("LibreOffice of worker %d died while idle; starting it again", slot)
+            bridge.stop()
         profile = self._profile(slot)
         try:
             bridge = UnoBridge(self._uno_python, self.soffice, profile, name, temp=self._workdir / "tmp")

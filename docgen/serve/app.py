@@ -52,6 +52,10 @@ class Services:
                 self._converters[pdfa] = Converter(jobs=self.converter_jobs, pdfa=pdfa).__enter__()
             return self._converters[pdfa]
 
+    def converters_alive(self) -> bool:
+        """False when a LibreOffice this process started has died (it restarts on next use)."""
+        return all(converter.alive() for converter in list(self._converters.values()))
+
     def warm_up(self) -> None:
         """Start LibreOffice now, in the background, so the first PDF request does not wait."""
         threading.Thread(target=self._warm, name="docgen-warm-up", daemon=True).start()

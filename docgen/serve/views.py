@@ -49,10 +49,12 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 @blueprint.response(200, Health)
 @blueprint.alt_response(503, schema=Health, description="LibreOffice missing or the register not writable")
 def health():
-    """Whether LibreOffice is installed and the register can be written (no token needed)."""
+    """Whether this process's LibreOffice workers are up and the register can be written (no
+    token needed). A worker that died is started again by the next PDF; until then it is
+    "restarting"."""
     try:
         find_soffice()
-        office = "ready"
+        office = "ready" if services().converters_alive() else "restarting"
     except DocgenError:
         office = "missing"
     try:
