@@ -117,6 +117,10 @@ class AccessStore:
             )
         return self.case_authority(case_reference) == authority
 
+    def cases_of(self, authority: str) -> list[str]:
+        rows = self._db.execute("SELECT case_reference FROM cases WHERE authority = ? ORDER BY case_reference", (authority,))
+        return [row[0] for row in rows]
+
     def case_authority(self, case_reference: str) -> str | None:
         row = self._db.execute("SELECT authority FROM cases WHERE case_reference = ?", (case_reference,)).fetchone()
         return row[0] if row else None

@@ -195,8 +195,8 @@ def init_auth(app: Flask, users: UserStore, secret_file: Path) -> None:
     )
     app.session_interface = _SessionInterface()
     manager = LoginManager(app)
-    manager.login_view = "web.sign_in"
-    manager.login_message = "Sign in to continue."
+    manager.login_view = "web.sign_in_page"
+    manager.login_message = None
     manager.session_protection = None  # the generation check below ends stale sessions
 
     @manager.user_loader
@@ -233,7 +233,7 @@ def role_required(*roles: str):
         @functools.wraps(view)
         def guarded(*args, **kwargs):
             if not current_user.is_authenticated:
-                return redirect(url_for("web.sign_in"))
+                return redirect(url_for("web.sign_in_page"))
             if current_user.role not in roles and current_user.role != "administrator":
                 abort(403)
             return view(*args, **kwargs)

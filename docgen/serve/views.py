@@ -108,7 +108,7 @@ def render(doc, format, pdfa):
         files = [path for r in results if r.ok for path in r.outputs.values()]
         if not files:
             raise next(r.error for r in results if not r.ok)
-        _record_access("render", [(r.case_reference, r.doc_id, r.recipient.slug if r.recipient else "")
+        record_access(g.token.name, "render", [(r.case_reference, r.doc_id, r.recipient.slug if r.recipient else "")
                                   for r in results if r.ok])  # fmt: skip
         failures = [row.to_dict() for row in written(results) if row.error is not None]
         response = _files_response(files, failures)
@@ -177,7 +177,7 @@ def batch_file(job_id, name):
     _require("batch")
     jobs = services().jobs
     path = jobs.file(jobs.get(job_id, g.token.authority), name)
-    _record_access("download", [_parts(path.stem)])
+    record_access(g.token.name, "download", [file_parts(path.stem)])
     return send_file(path, as_attachment=True, download_name=path.name)
 
 
@@ -190,8 +190,8 @@ def batch_zip(job_id):
     files = jobs.files(jobs.get(job_id, g.token.authority))
     if not files:
         raise HttpProblem(404, "not-found", "The batch has written no files yet.")
-    _record_access("download", [_parts(path.stem) for path in files])
-    return _zip_response(files, f"batch-{job_id}.zip")
+    record_access(g.token.name, "download", [file_parts(path.stem) for path in files])
+    return zip_response(files, f"batch-{job_id}.zip")
 
 
 # -- cases and templates ----------------------------------------------------------------------------
@@ -305,14 +305,15 @@ def _own_authority(data) -> None:
         raise HttpProblem(403, "other-authority", "The bundle is for another authority than this token's.")
 
 
-def _record_access(action: str, rows: list[tuple[str, str, str]]) -> None:
+def record_access(actor: str, action: str, rows: list[tuple[str, str, str]]) -> None:
+    """Note in the register who did what to which case's documents (the API and the web)."""
     when = now()
     with Register(services().data.register) as register:
-        register.record_access([Access(g.token.name, action, case, document, recipient, when)
+        register.record_access([Access(actor, action, case, document, recipient, when)
                                 for case, document, recipient in rows])  # fmt: skip
 
 
-def _parts(stem: str) -> tuple[str, str, str]:
+def file_parts(stem: str) -> tuple[str, str, str]:
     """(case, document, recipient) from a CASEREF_DOCUMENT[_RECIPIENT] file name."""
     case, _, rest = stem.partition("_")
     document, _, recipient = rest.partition("_")
@@ -332,12 +333,12 @@ def _files_response(files: list[Path], failures: list[dict]) -> Response:
         kind = "application/pdf" if files[0].suffix == ".pdf" else DOCX_TYPE
         response = send_file(io.BytesIO(data), mimetype=kind, as_attachment=True, download_name=files[0].name)
     else:
-        response = _zip_response(files, "documents.zip", failures)
+        response = zip_response(files, "documents.zip", failures)
     response.headers.update(headers)
     return response
 
 
-def _zip_response(files: list[Path], name: str, failures: list[dict] | None = None) -> Response:
+def zip_response(files: list[Path], name: str, failures: list[dict] | None = None) -> Response:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in files:

@@ -1,0 +1,222 @@
+"""The web workspace's pages: sign-in, batches for admin staff, and case pages.
+
+Views are thin, as the API's are: each reads its form, calls the library (uploads, jobs, the
+register) and renders a page. Every page needs a signed-in user (:mod:`docgen.serve.auth`) and
+shows only that user's authority; a batch or case of another authority is "not found", as an
+unknown one is. No case data goes into a URL or a page title: batches and files are reached by
+number or random id, cases by a keyed hash of their reference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, redirect, render_template, send_file, send_from_directory, url_for
+from flask_login import current_user
+
+from docgen.register import Register
+from docgen.serve.app import services
+from docgen.serve.auth import SignInRefused, UserStore, role_required, sign_in, sign_out
+from docgen.serve.forms import RerunForm, SignInForm, SignOutForm, UploadForm
+from docgen.serve.problems import HttpProblem
+from docgen.serve.uploads import UploadRefused, bundles_from_files, check_bundles, checks_from_dicts
+from docgen.serve.views import file_parts, record_access, zip_response
+
+blueprint = Blueprint("web", __name__)
+STAFF = ("admin-staff",)
+RUNNING = ("queued", "running")
+
+
+def assets_folder() -> Path:
+    """govuk-frontend's ``dist/govuk``, installed by scripts/setup.sh outside the repository."""
+    root = os.environ.get("DOCGEN_WEB_ASSETS") or Path(sys.prefix) / "share" / "docgen-web" / "node_modules"
+    return Path(root) / "govuk-frontend" / "dist" / "govuk"
+
+
+@blueprint.route("/assets/<path:name>")
+def assets(name):
+    return send_from_directory(assets_folder() / "assets", name, max_age=86400)
+
+
+@blueprint.route("/static/govuk/<any('govuk-frontend.min.css'):name>")
+def stylesheet(name):
+    return send_from_directory(assets_folder(), name, max_age=86400)
+
+
+# -- signing in ------------------------------------------------------------------------------------
+@blueprint.route("/sign-in", methods=["GET", "POST"])
+def sign_in_page():
+    form = SignInForm()
+    refused = None
+    if form.validate_on_submit():
+        try:
+            user = users().authenticate(form.name.data.strip().lower(), form.password.data)
+        except SignInRefused as e:
+            refused = e.message
+        else:
+            sign_in(user)
+            return redirect(url_for("web.home"))
+    return render_template("sign_in.html", form=form, refused=refused), 200 if refused is None else 401
+
+
+@blueprint.route("/sign-out", methods=["POST"])
+def sign_out_page():
+    if SignOutForm().validate_on_submit():
+        sign_out()
+    return redirect(url_for("web.sign_in_page"))
+
+
+@blueprint.route("/")
+@role_required(*STAFF, "manager", "policy-owner")
+def home():
+    jobs = services().jobs.for_authority(current_user.authority) if current_user.role in (*STAFF, "administrator") else []
+    return render_template("home.html", jobs=jobs)
+
+
+# -- batches ----------------------------------------------------------------------------------------
+@blueprint.route("/batches/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def new_batch():
+    form = UploadForm()
+    form.documents.choices = document_choices()
+    refused = None
+    if form.validate_on_submit():
+        try:
+            upload = bundles_from_files([(f.filename or "", f.read()) for f in form.bundles.data], current_user.authority)
+        except UploadRefused as e:
+            refused = e.message
+        else:
+            job = start(upload, form.format.data, form.documents.data)
+            return redirect(url_for("web.batch", job_id=job["id"]))
+    return render_template("new_batch.html", form=form, refused=refused), 200 if refused is None else 400
+
+
+@blueprint.route("/batches/<job_id>")
+@role_required(*STAFF)
+def batch(job_id):
+    job = own_job(job_id)
+    checks = [c for c in checks_from_dicts(job.get("checks", [])) if c.problems]
+    files = services().jobs.files(job)
+    return render_template("batch.html", job=job, checks=checks, failures=failures(job), files=files,
+                           refresh=job["state"] in RUNNING, form=RerunForm(), titles=dict(document_choices()))  # fmt: skip
+
+
+@blueprint.route("/batches/<job_id>/files/<int:number>")
+@role_required(*STAFF)
+def batch_file(job_id, number):
+    files = services().jobs.files(own_job(job_id))
+    if not 1 <= number <= len(files):
+        abort(404)
+    path = files[number - 1]
+    record_access(actor(), "download", [file_parts(path.stem)])
+    return send_file(path, as_attachment=True, download_name=path.name)
+
+
+@blueprint.route("/batches/<job_id>/zip")
+@role_required(*STAFF)
+def batch_zip(job_id):
+    files = services().jobs.files(own_job(job_id))
+    if not files:
+        abort(404)
+    record_access(actor(), "download", [file_parts(path.stem) for path in files])
+    return zip_response(files, f"batch-{job_id}.zip")
+
+
+@blueprint.route("/batches/<job_id>/rerun", methods=["POST"])
+@role_required(*STAFF)
+def rerun(job_id):
+    """A new batch of the corrected bundles uploaded, or else of the bundles that failed."""
+    job = own_job(job_id)
+    form = RerunForm()
+    if not form.validate_on_submit():
+        abort(400)
+    uploaded = [(f.filename or "", f.read()) for f in form.bundles.data or [] if f.filename]
+    try:
+        if uploaded:
+            upload = bundles_from_files(uploaded, current_user.authority)
+        else:
+            failed = {Path(row["file"]).name for row in failures(job)}
+            upload = services().jobs.inputs(job)
+            upload.bundles[:] = [b for b in upload.bundles if b[0] in failed]
+            if not upload.bundles:
+                raise UploadRefused("Nothing in this batch failed, so there is nothing to re-run.")
+    except UploadRefused as e:
+        return render_template("batch.html", job=job, checks=[], failures=failures(job), files=services().jobs.files(job),
+                               refresh=False, form=form, titles=dict(document_choices()), refused=e.message), 400  # fmt: skip
+    new = start(upload, job["format"], job["documents_asked"], rerun_of=job["id"])
+    return redirect(url_for("web.batch", job_id=new["id"]))
+
+
+# -- cases ------------------------------------------------------------------------------------------
+@blueprint.route("/cases")
+@role_required(*STAFF, "manager")
+def cases():
+    references = services().access.cases_of(current_user.authority)
+    return render_template("cases.html", cases=[(ref, case_key(ref)) for ref in references])
+
+
+@blueprint.route("/cases/<key>")
+@role_required(*STAFF, "manager")
+def case(key):
+    reference = next((r for r in services().access.cases_of(current_user.authority) if hmac.compare_digest(case_key(r), key)), None)
+    if reference is None:
+        abort(404)
+    record_access(actor(), "history", [(reference, "", "")])
+    with Register(services().data.register) as register:
+        issued, accessed = register.history(reference), register.accesses(reference)
+    return render_template("case.html", reference=reference, issued=issued, accessed=accessed,
+                           titles=dict(document_choices()))  # fmt: skip
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+def users() -> UserStore:
+    return services().users
+
+
+def actor() -> str:
+    """How the register names a person of the web workspace, apart from API tokens."""
+    return f"user:{current_user.name}"
+
+
+def own_job(job_id: str) -> dict:
+    try:
+        return services().jobs.get(job_id, current_user.authority)
+    except HttpProblem:
+        abort(404)
+
+
+def start(upload, fmt: str, doc_ids: list[str], **notes) -> dict:
+    checks = check_bundles(upload, services().pipeline.registry)
+    return services().jobs.create(upload, authority=current_user.authority, actor=actor(), fmt=fmt, doc_ids=list(doc_ids),
+                                  notes={"checks": [c.to_dict() for c in checks], **notes})  # fmt: skip
+
+
+def failures(job: dict) -> list[dict]:
+    try:
+        return json.loads(services().jobs.report(job, "failures.json").read_text())
+    except HttpProblem:
+        return []
+
+
+def document_choices() -> list[tuple[str, str]]:
+    return [(t.doc_id, t.title) for t in services().pipeline.registry.resolve_all(current_user.authority)]
+
+
+def case_key(reference: str) -> str:
+    """What stands for a case reference in a URL: keyed, so it cannot be worked back or guessed."""
+    return hmac.new(current_app.secret_key, reference.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@blueprint.app_template_filter("field")
+def field_in_words(path: str) -> str:
+    """``children[0].date_of_birth`` as "Children 1: date of birth"; the whole bundle for ""."""
+    if not path:
+        return "The whole bundle"
+    words = [re.sub(r"\[(\d+)\]", lambda m: f" {int(m.group(1)) + 1}", part).replace("_", " ") for part in path.split(".")]
+    return ": ".join(words).capitalize()
