@@ -184,7 +184,7 @@ def init_auth(app: Flask, users: UserStore, secret_file: Path) -> None:
     """Sessions, Flask-Login and the idle time-out for the web workspace's blueprints."""
     if os.environ.get("DOCGEN_TRUSTED_PROXY") == "1":  # X-Forwarded-Proto/For from one proxy
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
-    idle = timedelta(minutes=int(os.environ.get("DOCGEN_IDLE_MINUTES", "30")))
+    idle = timedelta(minutes=float(os.environ.get("DOCGEN_IDLE_MINUTES", "30")))
     app.config.update(
         SECRET_KEY=_secret(secret_file),
         SESSION_COOKIE_NAME="docgen_session",

@@ -62,6 +62,8 @@ def bundles_from_files(files: list[tuple[str, bytes]], authority: str) -> Upload
             elif lower.endswith(".json") and not data.startswith(ZIP_MAGIC):
                 if len(data) > MAX_BUNDLE_BYTES:
                     raise UploadRefused(f"File {n} is over the 5 MiB limit for one bundle.")
+                if not _is_text(data):
+                    raise UploadRefused(f"File {n} is not a JSON case bundle: it is not UTF-8 text.")
                 bundles.append(data)
             else:
                 raise UploadRefused(f"File {n} is not a .json case bundle or a .zip of them.")
@@ -75,6 +77,14 @@ def bundles_from_files(files: list[tuple[str, bytes]], authority: str) -> Upload
     except HttpProblem as e:
         raise UploadRefused(e.detail.replace("this token's", "yours")) from None
     return upload
+
+
+def _is_text(data: bytes) -> bool:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    return "\x00" not in text
 
 
 def check_bundles(upload: Upload, registry: Registry) -> list[BundleCheck]:
