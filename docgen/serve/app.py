@@ -176,7 +176,7 @@ def _guard(app: Flask) -> None:
         if request.blueprint == "web":
             response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
             response.headers["X-Frame-Options"] = "DENY"
-            response.headers["Referrer-Policy"] = "no-referrer"
+            response.headers["Referrer-Policy"] = "same-origin"  # CSRF checks the Referer over TLS
         return response
 
 
