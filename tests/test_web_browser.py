@@ -85,6 +85,19 @@ class Visitor:
     def text(self) -> str:
         return re.sub(r"\s+", " ", self.page.inner_text("main"))
 
+    def approve_all(self, shot: str) -> int:
+        """As a manager: approve every document waiting for sign-off; how many there were."""
+        approved = 0
+        while True:
+            self.go("/sign-off", f"{shot}-queue")
+            if "Nothing is waiting for sign-off." in self.text():
+                return approved
+            self.page.locator("a:text('Read and decide')").first.click()
+            self.check(f"{shot}-decide")
+            self.page.check("#decision-approved")
+            self.page.click("button:text('Record the decision')")
+            approved += 1
+
     def wait_finished(self, shot: str) -> None:
         self.page.wait_for_selector("text=/Finished|The batch failed/", timeout=150_000)
         self.check(shot)
@@ -138,6 +151,30 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, tmp_path):
     assert ben.dialogs == [] and ben.csp_violations == []
     assert page.title() == "Batch - docgen"  # no case data in titles
 
+    # outcome letters wait for a manager's sign-off (worcestershire's approval_required)
+    assert text.count("waiting for sign-off") == 3 and "download>WOR-CIN-0001" not in page.content()
+    assert page.request.get(batch_url + "/files/1").status == 403
+
+    mo = Visitor(browser, server, "mo.manager")
+    mo.sign_in()
+    mo.page.click("a:text('Sign-off')")
+    mo.check("06-sign-off-queue")
+    assert mo.text().count("Read and decide") == 3 and "WOR-CIN-0001" in mo.text()
+    mo.page.locator("a:text('Read and decide')").first.click()
+    mo.check("07-sign-off-preview")
+    assert "Poppy" in mo.text() and mo.page.title() == "Sign off a document - docgen"
+    mo.page.check("#decision-returned")
+    mo.page.click("button:text('Record the decision')")
+    mo.check("08-sign-off-needs-comment")
+    assert "Say why the document is returned." in mo.text()
+    mo.page.check("#decision-returned")
+    mo.page.fill("#comment", "The review date is missing.")
+    mo.page.click("button:text('Record the decision')")
+    assert mo.approve_all("09-approve") == 2
+
+    page.goto(batch_url)
+    text = ben.text()
+    assert "returned by a manager: The review date is missing." in text and text.count("approved") == 2
     with page.expect_download() as download:
         page.locator("a:text('WOR-CIN-0001_outcome-letter')").first.click()
     assert download.value.suggested_filename.startswith("WOR-CIN-0001_outcome-letter")
@@ -146,13 +183,15 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, tmp_path):
     with page.expect_download() as download:
         page.click("a:text('Download all as a zip')")
     with zipfile.ZipFile(download.value.path()) as archive:
-        assert [n for n in archive.namelist() if n.startswith("WOR-CIN-0001_outcome-letter")]
+        assert len([n for n in archive.namelist() if n.startswith("WOR-CIN-0001_outcome-letter")]) == 2
 
     page.set_input_files("#bundles", [str(fixed)])
     page.click("button:text('Re-run what failed')")
     assert page.url != batch_url
-    ben.wait_finished("06-rerun")
+    ben.wait_finished("11-rerun")
     assert "Finished: 3 documents issued; 0 of 1 bundles failed" in ben.text()
+    assert mo.approve_all("12-approve-rerun") == 3
+    page.reload()
     with page.expect_download() as download:
         page.locator("a:text('WOR-CIN-0777_outcome-letter')").first.click()
     letter = "".join(p.extract_text() for p in PdfReader(download.value.path()).pages)
@@ -160,27 +199,26 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, tmp_path):
     assert ben.dialogs == []
 
     ben.page.click("a:text('Cases')")
-    ben.check("07-cases")
+    ben.check("13-cases")
     assert "WOR-CIN-0001" in ben.text() and "WOR-CIN-0777" in ben.text()
     ben.page.click("a:text('WOR-CIN-0777')")
     case_url = page.url
     assert "WOR-CIN" not in case_url and page.title() == "Case - docgen"
-    response = ben.go(case_url.removeprefix(server.url), "08-case")
+    response = ben.go(case_url.removeprefix(server.url), "14-case")
     assert response.headers["cache-control"] == "no-store"
     assert "Standard Outcome/Closure Letter" in ben.text() and "user:ben.staff download" in ben.text()
+    assert "approved" in ben.text() and "user:mo.manager" in ben.text()
 
     # another authority's staff reach neither the batch nor the case by its URL
     dee = Visitor(browser, server, "dee.staff")
     dee.sign_in()
-    for url, shot in ((batch_url, "09-other-authority-batch"), (case_url, "10-other-authority-case")):
+    for url, shot in ((batch_url, "15-other-authority-batch"), (case_url, "16-other-authority-case")):
         response = dee.go(url.removeprefix(server.url), shot)
         assert response.status == 404 and "Page not found" in dee.text()
     assert "WOR-CIN" not in dee.page.content()
 
     # a manager cannot start batches
-    mo = Visitor(browser, server, "mo.manager")
-    mo.sign_in()
-    response = mo.go("/batches/new", "11-manager-refused")
+    response = mo.go("/batches/new", "17-manager-refused")
     assert response.status == 403 and "You cannot see this page" in mo.text()
 
     ben.page.click("button:text('Sign out')")
@@ -196,14 +234,19 @@ def test_docx_opens_with_the_names_of_the_case(server, browser, tmp_path):
     good, _, _ = bundles(tmp_path)
     ben = Visitor(browser, server, "ben.staff")
     ben.sign_in()
-    ben.go("/batches/new", "12-upload-docx")
+    ben.go("/batches/new", "18-upload-docx")
     ben.page.set_input_files("#bundles", [str(good)])
     ben.page.check("input[value='docx']")
     ben.page.click("button:text('Check and start the batch')")
-    ben.wait_finished("13-batch-docx")
+    ben.wait_finished("19-batch-docx")
+    mo = Visitor(browser, server, "mo.manager")
+    mo.sign_in()
+    assert mo.approve_all("20-approve-docx") == 3
+    ben.page.reload()
     with ben.page.expect_download() as download:
         ben.page.locator("a:text('WOR-CIN-0001_outcome-letter')").first.click()
     assert re.fullmatch(r"WOR-CIN-0001_outcome-letter(_[a-z0-9-]+)?\.docx", download.value.suggested_filename)
     text = "\n".join(p.text for p in docx.Document(download.value.path()).paragraphs)
     assert "Poppy" in text
     ben.context.close()
+    mo.context.close()

@@ -60,6 +60,7 @@ class ProfileSchema(_Strict):
     support_after_closure = fields.String()
     withheld_wording = fields.String(load_default="withheld")
     plain_english = fields.Nested(PlainEnglishSchema, load_default=lambda: PlainEnglishSchema().load({}))
+    approval_required = fields.List(fields.String(), load_default=list)  # document ids a manager signs off
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class AuthorityProfile:
     support_after_closure: str | None = None
     withheld_wording: str = "withheld"
     plain_english: dict = field(default_factory=dict)
+    approval_required: list = field(default_factory=list)
 
     def review_window(self, plan_type: str) -> tuple[int, int] | None:
         weeks = self.review_weeks.get(plan_type)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import MultipleFileField, PasswordField, RadioField, SelectMultipleField, StringField
+from wtforms import MultipleFileField, PasswordField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -30,3 +30,9 @@ class RerunForm(FlaskForm):
     """Re-run the bundles that failed, or the corrected bundles uploaded in their place."""
 
     bundles = MultipleFileField("Corrected case bundles (optional)")
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField("Decision", choices=[("approved", "Approve it for posting"), ("returned", "Return it to admin staff")],
+                          validators=[InputRequired("Choose whether to approve or return the document")])  # fmt: skip
+    comment = TextAreaField("Comment")

@@ -222,6 +222,13 @@ class Jobs:
             write_atomic(self.root / job["id"] / "job.json", json.dumps(job, indent=1).encode())
 
 
+def file_parts(stem: str) -> tuple[str, str, str]:
+    """(case, document, recipient) from a CASEREF_DOCUMENT[_RECIPIENT] file name."""
+    case, _, rest = stem.partition("_")
+    document, _, recipient = rest.partition("_")
+    return case, document, recipient
+
+
 def public(job: dict) -> dict:
     """What the API shows of a job (no server paths, no process id)."""
     return {k: v for k, v in job.items() if k not in ("pid", "actor")}

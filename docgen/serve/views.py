@@ -24,6 +24,7 @@ from docgen.output import write_documents, written
 from docgen.register import Access, Register, now
 from docgen.serve import jobs as batch_jobs
 from docgen.serve.app import services
+from docgen.serve.jobs import file_parts
 from docgen.serve.problems import MEDIA_TYPE, HttpProblem
 from docgen.serve.schemas import (
     BatchQuery, CaseHistory, CheckQuery, CheckReply, FieldRow, Health, Job, RenderQuery,
@@ -311,13 +312,6 @@ def record_access(actor: str, action: str, rows: list[tuple[str, str, str]]) -> 
     with Register(services().data.register) as register:
         register.record_access([Access(actor, action, case, document, recipient, when)
                                 for case, document, recipient in rows])  # fmt: skip
-
-
-def file_parts(stem: str) -> tuple[str, str, str]:
-    """(case, document, recipient) from a CASEREF_DOCUMENT[_RECIPIENT] file name."""
-    case, _, rest = stem.partition("_")
-    document, _, recipient = rest.partition("_")
-    return case, document, recipient
 
 
 def _scratch() -> Path:

@@ -23,10 +23,13 @@ from flask_login import current_user
 from docgen.register import Register
 from docgen.serve.app import services
 from docgen.serve.auth import SignInRefused, UserStore, role_required, sign_in, sign_out
-from docgen.serve.forms import RerunForm, SignInForm, SignOutForm, UploadForm
+from docgen.exceptions import InputError
+from docgen.serve.forms import DecisionForm, RerunForm, SignInForm, SignOutForm, UploadForm
 from docgen.serve.problems import HttpProblem
+from docgen.serve.signoff import APPROVED, decide, document_text, queue, sign_offs
 from docgen.serve.uploads import UploadRefused, bundles_from_files, check_bundles, checks_from_dicts
-from docgen.serve.views import file_parts, record_access, zip_response
+from docgen.serve.jobs import file_parts
+from docgen.serve.views import record_access, zip_response
 
 blueprint = Blueprint("web", __name__)
 STAFF = ("admin-staff",)
@@ -102,17 +105,28 @@ def new_batch():
 def batch(job_id):
     job = own_job(job_id)
     checks = [c for c in checks_from_dicts(job.get("checks", [])) if c.problems]
+    return batch_page(job, checks, RerunForm())
+
+
+def batch_page(job: dict, checks: list, form: RerunForm, refused: str | None = None):
+    """The batch: its progress, each bundle's problems, and its files (those awaiting a
+    manager's sign-off without a link)."""
     files = services().jobs.files(job)
     return render_template("batch.html", job=job, checks=checks, failures=failures(job), files=files,
-                           refresh=job["state"] in RUNNING, form=RerunForm(), titles=dict(document_choices()))  # fmt: skip
+                           held=sign_offs_of(job), refresh=job["state"] in RUNNING, form=form,
+                           titles=dict(document_choices()), refused=refused), 400 if refused else 200  # fmt: skip
 
 
 @blueprint.route("/batches/<job_id>/files/<int:number>")
 @role_required(*STAFF)
 def batch_file(job_id, number):
-    files = services().jobs.files(own_job(job_id))
+    job = own_job(job_id)
+    files = services().jobs.files(job)
     if not 1 <= number <= len(files):
         abort(404)
+    held = sign_offs_of(job).get(number)
+    if held and held.state != APPROVED:
+        abort(403)
     path = files[number - 1]
     record_access(actor(), "download", [file_parts(path.stem)])
     return send_file(path, as_attachment=True, download_name=path.name)
@@ -121,7 +135,9 @@ def batch_file(job_id, number):
 @blueprint.route("/batches/<job_id>/zip")
 @role_required(*STAFF)
 def batch_zip(job_id):
-    files = services().jobs.files(own_job(job_id))
+    job = own_job(job_id)
+    held = {s.path for s in sign_offs_of(job).values() if s.state != APPROVED}
+    files = [path for path in services().jobs.files(job) if path not in held]
     if not files:
         abort(404)
     record_access(actor(), "download", [file_parts(path.stem) for path in files])
@@ -147,10 +163,36 @@ def rerun(job_id):
             if not upload.bundles:
                 raise UploadRefused("Nothing in this batch failed, so there is nothing to re-run.")
     except UploadRefused as e:
-        return render_template("batch.html", job=job, checks=[], failures=failures(job), files=services().jobs.files(job),
-                               refresh=False, form=form, titles=dict(document_choices()), refused=e.message), 400  # fmt: skip
+        return batch_page(job, [], form, e.message)
     new = start(upload, job["format"], job["documents_asked"], rerun_of=job["id"])
     return redirect(url_for("web.batch", job_id=new["id"]))
+
+
+# -- managers' sign-off ----------------------------------------------------------------------------
+@blueprint.route("/sign-off")
+@role_required("manager")
+def sign_off_queue():
+    waiting = queue(services().jobs, current_user.authority, approval_required(), services().data.register)
+    return render_template("sign_off_queue.html", waiting=waiting, titles=dict(document_choices()))
+
+
+@blueprint.route("/sign-off/<job_id>/<int:number>", methods=["GET", "POST"])
+@role_required("manager")
+def sign_off(job_id, number):
+    item = sign_offs_of(own_job(job_id)).get(number)
+    if item is None:
+        abort(404)
+    form = DecisionForm()
+    refused = None
+    if form.validate_on_submit():
+        try:
+            decide(item, form.decision.data, form.comment.data or "", actor(), services().data.register)
+        except InputError as e:
+            refused = e.message
+        else:
+            return redirect(url_for("web.sign_off_queue"))
+    return render_template("sign_off.html", item=item, text=document_text(item.path), form=form, refused=refused,
+                           titles=dict(document_choices())), 400 if refused or form.errors else 200  # fmt: skip
 
 
 # -- cases ------------------------------------------------------------------------------------------
@@ -169,8 +211,8 @@ def case(key):
         abort(404)
     record_access(actor(), "history", [(reference, "", "")])
     with Register(services().data.register) as register:
-        issued, accessed = register.history(reference), register.accesses(reference)
-    return render_template("case.html", reference=reference, issued=issued, accessed=accessed,
+        issued, accessed, decided = register.history(reference), register.accesses(reference), register.decisions(reference)
+    return render_template("case.html", reference=reference, issued=issued, accessed=accessed, decided=decided,
                            titles=dict(document_choices()))  # fmt: skip
 
 
@@ -195,6 +237,14 @@ def start(upload, fmt: str, doc_ids: list[str], **notes) -> dict:
     checks = check_bundles(upload, services().pipeline.registry)
     return services().jobs.create(upload, authority=current_user.authority, actor=actor(), fmt=fmt, doc_ids=list(doc_ids),
                                   notes={"checks": [c.to_dict() for c in checks], **notes})  # fmt: skip
+
+
+def approval_required() -> list[str]:
+    return services().pipeline.registry.profile(current_user.authority).approval_required
+
+
+def sign_offs_of(job: dict) -> dict:
+    return sign_offs(services().jobs, job, approval_required(), services().data.register)
 
 
 def failures(job: dict) -> list[dict]:
