@@ -24,6 +24,7 @@ def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("web-http") / "data"
     for name in ("ann.staff", "lee.staff", "kim.staff"):
         make_user(data, name, "admin-staff", "worcestershire")
+    make_user(data, "max.manager", "manager", "worcestershire")
     running = Server(data, workers=1, env={"DOCGEN_TRUSTED_PROXY": "1", "DOCGEN_IDLE_MINUTES": "0.05"})
     yield running
     running.stop()
@@ -130,6 +131,15 @@ def test_pages_headers_and_attachments(server):
     assert page.headers["Cache-Control"] == "no-store"
     policy = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "<script" not in page.text
+    assert session.get(server.url + batch + "/files/1", timeout=30).status_code == 403  # waits for sign-off
+    manager, _ = sign_in(server, name="max.manager")
+    decide = server.url + batch.replace("/batches/", "/sign-off/") + "/1"
+    assert manager.get(decide, timeout=30).headers["Cache-Control"] == "no-store"
+    forged = manager.post(decide, data={"decision": "approved"}, allow_redirects=False, timeout=30)
+    assert forged.status_code == 400  # no CSRF token
+    approved = manager.post(decide, data={"decision": "approved", "csrf_token": csrf(manager, server, decide.removeprefix(server.url))},
+                            allow_redirects=False, timeout=30)  # fmt: skip
+    assert (approved.status_code, approved.headers["Location"]) == (302, "/sign-off")
     file = session.get(server.url + batch + "/files/1", timeout=30)
     assert file.headers["Content-Disposition"].startswith("attachment; filename=WOR-CIN-0001_outcome-letter")
     assert session.get(server.url + batch + "/files/99", timeout=30).status_code == 404
