@@ -47,6 +47,8 @@ sign_off = "Yours sincerely"
 # support_after_closure = "the Family Hub"
 # What a document prints in place of something withheld from its reader.
 withheld_wording = "withheld"
+# Documents a manager approves in the web workspace before they can be downloaded for posting.
+approval_required = []
 
 # The authority's own words for things.
 [terms]
