@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -13,8 +12,6 @@ from pathlib import Path
 from flask import Response, g, request, send_file
 from flask_smorest import Blueprint
 
-from docgen.authoring.annotate import annotate
-from docgen.authoring.check import check_template
 from docgen.authoring.reference import reference
 from docgen.bundle.jsonschema import export_schema
 from docgen.bundle.load import parse
@@ -24,6 +21,7 @@ from docgen.output import write_documents, written
 from docgen.register import Access, Register, now
 from docgen.serve import jobs as batch_jobs
 from docgen.serve.app import services
+from docgen.serve.candidates import check_candidate
 from docgen.serve.jobs import file_parts
 from docgen.serve.problems import MEDIA_TYPE, HttpProblem
 from docgen.serve.schemas import (
@@ -103,7 +101,7 @@ def render(doc, format, pdfa):
     made = [r for r in results if r.ok]
     if not made:
         raise results[0].error
-    with tempfile.TemporaryDirectory(dir=_scratch()) as work:
+    with tempfile.TemporaryDirectory(dir=scratch()) as work:
         converter = services().converter(pdfa) if format != "docx" else None
         write_documents(results, Path(work), fmt=format, converter=converter)
         files = [path for r in results if r.ok for path in r.outputs.values()]
@@ -253,31 +251,9 @@ def template_check(doc):
     registry = services().pipeline.registry
     if doc not in registry.document_ids():
         raise HttpProblem(404, "not-found", "No such document.")
-    current = registry.resolve(doc, g.token.authority)
-    with tempfile.TemporaryDirectory(dir=_scratch()) as work:
-        root = Path(work) / "templates"
-        shutil.copytree(registry.root, root, ignore=shutil.ignore_patterns("*.docx"))
-        folder = root / g.token.authority
-        folder.mkdir(exist_ok=True)
-        uploaded = folder / f"{doc}.docx"
-        uploaded.write_bytes(request.get_data())
-        shutil.copyfile(current.path.with_suffix(".toml"), uploaded.with_suffix(".toml"))
-        for other in registry.template_files():  # the rest of the registry, for rendering samples
-            target = root / other.relative_to(registry.root)
-            if not target.exists():
-                shutil.copyfile(other, target)
-        problems = check_template(uploaded)
-        annotated = Path(work) / "annotated.docx"
-        try:
-            annotate(uploaded, problems, annotated)
-            annotated_docx = base64.b64encode(annotated.read_bytes()).decode()
-        except DocgenError:
-            annotated_docx = ""
-    rows = [{"severity": p.severity, "where": ", ".join(x for x in (p.location, p.text) if x) or "the whole template",
-             "message": p.message, "fix": p.fix} for p in problems]  # fmt: skip
-    errors = sum(1 for p in problems if p.severity == "error")
-    return {"ok": errors == 0, "errors": errors, "warnings": len(problems) - errors, "problems": rows,
-            "annotated_docx": annotated_docx}  # fmt: skip
+    checked = check_candidate(registry, doc, g.token.authority, request.get_data(), scratch())
+    return {"ok": checked.errors == 0, "errors": checked.errors, "warnings": len(checked.problems) - checked.errors,
+            "problems": checked.rows(), "annotated_docx": base64.b64encode(checked.annotated).decode()}  # fmt: skip
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -314,7 +290,7 @@ def record_access(actor: str, action: str, rows: list[tuple[str, str, str]]) -> 
                                 for case, document, recipient in rows])  # fmt: skip
 
 
-def _scratch() -> Path:
+def scratch() -> Path:
     folder = services().data.root / "tmp"
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder

@@ -1,0 +1,55 @@
+"""A new version of a Word template, checked as ``docgen templates check`` checks one, before it
+replaces the current version: in a copy of the registry, so the samples fill it as they would
+fill the real one, and nothing served changes."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from docgen.authoring.annotate import annotate
+from docgen.authoring.check import check_template
+from docgen.exceptions import DocgenError
+from docgen.registry import Registry
+
+
+@dataclass(frozen=True)
+class CandidateCheck:
+    problems: list  # docgen.authoring.problems.TemplateProblem, errors and warnings
+    annotated: bytes  # the template with a Word comment at each problem; b"" when it cannot be
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "error")
+
+    def rows(self) -> list[dict]:
+        """Each problem as the API and the pages show it: where it is, what, and the fix."""
+        return [{"severity": p.severity, "where": ", ".join(x for x in (p.location, p.text) if x) or "the whole template",
+                 "message": p.message, "fix": p.fix} for p in self.problems]  # fmt: skip
+
+
+def check_candidate(registry: Registry, doc_id: str, authority: str, docx: bytes, scratch: Path) -> CandidateCheck:
+    """Check ``docx`` in place of ``authority``'s template for ``doc_id``."""
+    current = registry.resolve(doc_id, authority)
+    with tempfile.TemporaryDirectory(dir=scratch) as work:
+        root = Path(work) / "templates"
+        shutil.copytree(registry.root, root, ignore=shutil.ignore_patterns("*.docx"))
+        folder = root / authority
+        folder.mkdir(exist_ok=True)
+        uploaded = folder / f"{doc_id}.docx"
+        uploaded.write_bytes(docx)
+        shutil.copyfile(current.path.with_suffix(".toml"), uploaded.with_suffix(".toml"))
+        for other in registry.template_files():  # the rest of the registry, for rendering samples
+            target = root / other.relative_to(registry.root)
+            if not target.exists():
+                shutil.copyfile(other, target)
+        problems = check_template(uploaded)
+        annotated = Path(work) / "annotated.docx"
+        try:
+            annotate(uploaded, problems, annotated)
+            annotated_docx = annotated.read_bytes()
+        except DocgenError:
+            annotated_docx = b""
+    return CandidateCheck(problems, annotated_docx)
