@@ -34,6 +34,7 @@ def server(tmp_path_factory):
     make_user(data, "ben.staff", "admin-staff", "worcestershire")
     make_user(data, "dee.staff", "admin-staff", "derbyshire")
     make_user(data, "mo.manager", "manager", "worcestershire")
+    make_user(data, "pat.policy", "policy-owner", "worcestershire")
     running = Server(data, workers=1)
     yield running
     running.stop()
@@ -250,3 +251,44 @@ def test_docx_opens_with_the_names_of_the_case(server, browser, tmp_path):
     assert "Poppy" in text
     ben.context.close()
     mo.context.close()
+
+
+def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
+    from docgen.registry import Registry
+
+    current = Registry(None).resolve("outcome-letter", "worcestershire")
+    broken = docx.Document(str(current.path))
+    broken.add_paragraph("Nickname: {{ child.nickname }}")
+    candidate = tmp_path / "outcome-letter.docx"
+    broken.save(str(candidate))
+    macro = tmp_path / "outcome-letter.docm"
+    macro.write_bytes(candidate.read_bytes())
+
+    pat = Visitor(browser, server, "pat.policy")
+    pat.sign_in()
+    pat.page.click("a:text('Templates')")
+    pat.check("21-templates")
+    assert f"Standard Outcome/Closure Letter outcome-letter {current.version}" in pat.text()
+    pat.page.click("a:text('Check a new version of Standard Outcome/Closure Letter')")
+    pat.check("22-template-upload")
+    pat.page.set_input_files("#template", str(macro))
+    pat.page.click("button:text('Check it')")
+    pat.check("23-template-refused")
+    assert "The file must be a Word document saved as .docx." in pat.text()
+    pat.page.set_input_files("#template", str(candidate))
+    pat.page.click("button:text('Check it')")
+    pat.check("24-template-report")
+    text = pat.text()
+    assert re.search(r"[1-9]\d* errors? and \d+ warnings?: correct the errors", text), text
+    assert "child.nickname" in text
+    with pat.page.expect_download() as download:
+        pat.page.click("a:text('Download the template with a comment at each problem')")
+    assert download.value.suggested_filename == "outcome-letter-annotated.docx"
+    with zipfile.ZipFile(download.value.path()) as annotated:
+        assert "child.nickname" in annotated.read("word/comments.xml").decode()
+
+    # policy owners never see case data
+    for path in ("/cases", "/batches/new", "/sign-off"):
+        assert pat.page.goto(server.url + path).status == 403
+    assert pat.csp_violations == []
+    pat.context.close()

@@ -4,14 +4,18 @@ fill the real one, and nothing served changes."""
 
 from __future__ import annotations
 
+import json
+import secrets
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from docgen.atomic import write_atomic
 from docgen.authoring.annotate import annotate
 from docgen.authoring.check import check_template
 from docgen.exceptions import DocgenError
+from docgen.register import now
 from docgen.registry import Registry
 
 
@@ -53,3 +57,37 @@ def check_candidate(registry: Registry, doc_id: str, authority: str, docx: bytes
         except DocgenError:
             annotated_docx = b""
     return CandidateCheck(problems, annotated_docx)
+
+
+class Candidates:
+    """Checked candidates kept for their policy owner: ``candidates/<id>/`` with the upload,
+    its annotated copy and ``check.json`` (authority, document, who, when, the report)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def keep(self, *, authority: str, doc_id: str, actor: str, docx: bytes, checked: CandidateCheck) -> str:
+        candidate_id = secrets.token_hex(8)
+        folder = self.root / candidate_id
+        folder.mkdir(mode=0o700, parents=True)
+        write_atomic(folder / "candidate.docx", docx)
+        if checked.annotated:
+            write_atomic(folder / "annotated.docx", checked.annotated)
+        record = {"id": candidate_id, "authority": authority, "document": doc_id, "actor": actor, "checked": now(),
+                  "errors": checked.errors, "problems": checked.rows()}  # fmt: skip
+        write_atomic(folder / "check.json", json.dumps(record, indent=1).encode())
+        return candidate_id
+
+    def get(self, candidate_id: str, authority: str) -> dict | None:
+        """The check record, or None alike when unknown or another authority's."""
+        if len(candidate_id) != 16 or set(candidate_id) - set("0123456789abcdef"):
+            return None
+        try:
+            record = json.loads((self.root / candidate_id / "check.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return record if record.get("authority") == authority else None
+
+    def annotated(self, record: dict) -> Path | None:
+        path = self.root / record["id"] / "annotated.docx"
+        return path if path.is_file() else None

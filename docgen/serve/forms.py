@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import MultipleFileField, PasswordField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -36,3 +37,7 @@ class DecisionForm(FlaskForm):
     decision = RadioField("Decision", choices=[("approved", "Approve it for posting"), ("returned", "Return it to admin staff")],
                           validators=[InputRequired("Choose whether to approve or return the document")])  # fmt: skip
     comment = TextAreaField("Comment")
+
+
+class TemplateForm(FlaskForm):
+    template = FileField("New version (.docx)", validators=[FileRequired("Choose the Word template to check")])
