@@ -25,6 +25,7 @@ def server(tmp_path_factory):
     for name in ("ann.staff", "lee.staff", "kim.staff"):
         make_user(data, name, "admin-staff", "worcestershire")
     make_user(data, "max.manager", "manager", "worcestershire")
+    make_user(data, "pip.policy", "policy-owner", "worcestershire")
     running = Server(data, workers=1, env={"DOCGEN_TRUSTED_PROXY": "1", "DOCGEN_IDLE_MINUTES": "0.05"})
     yield running
     running.stop()
@@ -145,3 +146,37 @@ def test_pages_headers_and_attachments(server):
     assert session.get(server.url + batch + "/files/99", timeout=30).status_code == 404
     style = requests.get(server.url + "/static/govuk/govuk-frontend.min.css", timeout=30)
     assert style.status_code == 200 and ".govuk-button" in style.text
+
+
+def docx_with(part: str, body: bytes) -> bytes:
+    """The current outcome letter's package with one part replaced or added."""
+    from docgen.registry import Registry
+
+    source = Registry(None).resolve("outcome-letter", "worcestershire").path
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as copy:
+        for item in original.infolist():
+            if item.filename != part:
+                copy.writestr(item, original.read(item))
+        copy.writestr(part, body)
+    return buffer.getvalue()
+
+
+XXE = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><w:document xmlns:w="x">&e;</w:document>'
+
+
+@pytest.mark.parametrize("name, body, message", [
+    ("letter.docx", b"MZ\x90\x00 a program", "The file is not a Word document (.docx)."),
+    ("letter.docx", lambda: docx_with("word/document.xml", XXE), "The Word document declares a DTD or external entity; it is refused."),
+    ("letter.docx", lambda: docx_with("word/vbaProject.bin", b"macros"), "The Word document has macros (.docm); save it as a plain .docx."),
+    ("letter.docm", lambda: docx_with("word/document.xml", b"<w:document/>"), "The file must be a Word document saved as .docx."),
+])  # fmt: skip
+def test_template_uploads_that_are_not_plain_docx_are_refused(server, name, body, message):
+    session, _ = sign_in(server, name="pip.policy")
+    path = "/templates/outcome-letter/check"
+    token = csrf(session, server, path)
+    data = body() if callable(body) else body
+    reply = session.post(server.url + path, data={"csrf_token": token}, files=[("template", (name, data))],
+                         allow_redirects=False, timeout=60)  # fmt: skip
+    assert reply.status_code == 400 and message in reply.text
+    assert not (server.data / "candidates").exists() or not any((server.data / "candidates").iterdir())
