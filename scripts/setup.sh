@@ -9,7 +9,8 @@ extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
 
 packages=(python3 python3-venv python3-pip libreoffice-writer-nogui fonts-liberation2
-          fonts-crosextra-carlito poppler-utils python3-uno npm)
+          fonts-crosextra-carlito poppler-utils python3-uno)
+command -v npm >/dev/null || packages+=(npm)  # a Node.js installed otherwise brings its own npm
 # The browser tests drive Debian's Chromium (never a browser Playwright downloads).
 [ "${1:-}" = "--test" ] && packages+=(chromium)
 missing=()

@@ -164,6 +164,8 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, tmp_path):
     mo.page.locator("a:text('Read and decide')").first.click()
     mo.check("07-sign-off-preview")
     assert "Poppy" in mo.text() and mo.page.title() == "Sign off a document - docgen"
+    image = mo.page.locator("img[alt^='Page 1 of']")
+    assert image.evaluate("i => i.complete && i.naturalWidth") > 600  # the page drawn by pdftoppm
     mo.page.check("#decision-returned")
     mo.page.click("button:text('Record the decision')")
     mo.check("08-sign-off-needs-comment")

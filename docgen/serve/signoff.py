@@ -77,6 +77,11 @@ def decide(item: SignOff, decision: str, comment: str, actor: str, register: Pat
     return made
 
 
+def page_count(path: Path) -> int:
+    """Pages a preview can show as images: a PDF's; 0 for a Word file (its text is shown)."""
+    return len(PdfReader(path).pages) if path.suffix == ".pdf" else 0
+
+
 def document_text(path: Path) -> list[str]:
     """The document's text, paragraph by paragraph (PDF: line by line), for a preview page."""
     if path.suffix == ".pdf":

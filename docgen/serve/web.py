@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import os
 import re
@@ -28,7 +29,8 @@ from docgen.exceptions import InputError
 from docgen.serve.candidates import Candidates, check_candidate
 from docgen.serve.forms import DecisionForm, RerunForm, SignInForm, SignOutForm, TemplateForm, UploadForm
 from docgen.serve.problems import HttpProblem
-from docgen.serve.signoff import APPROVED, decide, document_text, queue, sign_offs
+from docgen.authoring.preview import page_png
+from docgen.serve.signoff import APPROVED, decide, document_text, page_count, queue, sign_offs
 from docgen.serve.uploads import UploadRefused, bundles_from_files, check_bundles, check_docx, checks_from_dicts
 from docgen.serve.jobs import file_parts
 from docgen.serve.views import record_access, scratch, zip_response
@@ -193,8 +195,17 @@ def sign_off(job_id, number):
             refused = e.message
         else:
             return redirect(url_for("web.sign_off_queue"))
-    return render_template("sign_off.html", item=item, text=document_text(item.path), form=form, refused=refused,
-                           titles=dict(document_choices())), 400 if refused or form.errors else 200  # fmt: skip
+    return render_template("sign_off.html", item=item, text=document_text(item.path), pages=page_count(item.path),
+                           form=form, refused=refused, titles=dict(document_choices())), 400 if refused or form.errors else 200  # fmt: skip
+
+
+@blueprint.route("/sign-off/<job_id>/<int:number>/pages/<int:page>.png")
+@role_required("manager")
+def sign_off_page_image(job_id, number, page):
+    item = sign_offs_of(own_job(job_id)).get(number)
+    if item is None or not 1 <= page <= page_count(item.path):
+        abort(404)
+    return send_file(io.BytesIO(page_png(item.path, page, dpi=80)), mimetype="image/png")
 
 
 # -- policy owners: templates (samples only, never case data) --------------------------------------
