@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -35,7 +36,10 @@ def server(tmp_path_factory):
     make_user(data, "dee.staff", "admin-staff", "derbyshire")
     make_user(data, "mo.manager", "manager", "worcestershire")
     make_user(data, "pat.policy", "policy-owner", "worcestershire")
-    running = Server(data, workers=1)
+    templates = data.parent / "templates"  # a copy: policy owners publish into it
+    shutil.copytree(ROOT / "templates", templates)
+    running = Server(data, workers=2, env={"DOCGEN_TEMPLATES": str(templates)})
+    running.templates = templates
     yield running
     running.stop()
 
@@ -258,7 +262,7 @@ def test_docx_opens_with_the_names_of_the_case(server, browser, tmp_path):
 def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
     from docgen.registry import Registry
 
-    current = Registry(None).resolve("outcome-letter", "worcestershire")
+    current = Registry(server.templates).resolve("outcome-letter", "worcestershire")
     broken = docx.Document(str(current.path))
     broken.add_paragraph("Nickname: {{ child.nickname }}")
     candidate = tmp_path / "outcome-letter.docx"
@@ -288,6 +292,25 @@ def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
     assert download.value.suggested_filename == "outcome-letter-annotated.docx"
     with zipfile.ZipFile(download.value.path()) as annotated:
         assert "child.nickname" in annotated.read("word/comments.xml").decode()
+
+    # a version with no errors is published: written into the authority's folder, version raised
+    sentence = docx.Document(str(current.path))
+    sentence.add_paragraph("We are glad to help.")
+    sentence.save(str(candidate))
+    pat.page.click("a:text('Check another version')")
+    pat.page.set_input_files("#template", str(candidate))
+    pat.page.click("button:text('Check it')")
+    assert "No errors;" in pat.text() or "No errors and no warnings." in pat.text()
+    pat.page.click("button:text('Publish this version')")
+    pat.check("25-template-published")
+    assert "Published as version 1.2 by user:pat.policy" in pat.text()
+    lock = json.loads((server.templates / "versions.lock.json").read_text())
+    assert lock["worcestershire/outcome-letter.docx"]["version"] == "1.2"
+    published = docx.Document(str(server.templates / "worcestershire" / "outcome-letter.docx"))
+    assert [p.text for p in published.paragraphs][-1] == "We are glad to help."
+    for _ in range(3):  # whichever of the two worker processes answers (not guaranteed to be both)
+        pat.page.goto(server.url + "/templates")
+        assert "Standard Outcome/Closure Letter outcome-letter 1.2 worcestershire" in pat.text()
 
     # policy owners never see case data
     for path in ("/cases", "/batches/new", "/sign-off"):

@@ -12,6 +12,7 @@ from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from docgen.authoring.lock import lock_path
 from docgen.bundle.jsonschema import export_schema
 from docgen.bundle.load import MAX_BUNDLE_BYTES
 from docgen.exceptions import DocgenError
@@ -38,7 +39,8 @@ class Services:
     def __init__(self, data: DataFolder, templates: Path | None, converter_jobs: int) -> None:
         self.data = data.prepare()
         self.templates = templates
-        self.pipeline = Pipeline(Registry(templates))
+        self._pipeline = Pipeline(Registry(templates))
+        self._lock_seen = self._lock_stamp()
         self.access = AccessStore(data.access)
         self.users = UserStore(data.access)
         self.limiter = Limiter(
@@ -49,6 +51,22 @@ class Services:
         self.converter_jobs = converter_jobs
         self._converters: dict[bool, object] = {}
         self._lock = threading.Lock()
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The pipeline, made again when the version lock changes: a template published in
+        any worker process reaches every other one at its next request."""
+        stamp = self._lock_stamp()
+        if stamp != self._lock_seen:
+            with self._lock:
+                self._pipeline, self._lock_seen = Pipeline(Registry(self.templates)), stamp
+        return self._pipeline
+
+    def _lock_stamp(self) -> int:
+        try:
+            return lock_path(self._pipeline.registry.root).stat().st_mtime_ns
+        except OSError:
+            return 0
 
     def converter(self, pdfa: bool):
         """The warm converter for plain or PDF/A output, started on first use and kept."""

@@ -1,10 +1,12 @@
 """A new version of a Word template, checked as ``docgen templates check`` checks one, before it
 replaces the current version: in a copy of the registry, so the samples fill it as they would
-fill the real one, and nothing served changes."""
+fill the real one, and nothing served changes until a policy owner publishes it (written into
+the authority's folder of the templates, version raised, ``versions.lock.json`` updated)."""
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import shutil
 import tempfile
@@ -14,7 +16,8 @@ from pathlib import Path
 from docgen.atomic import write_atomic
 from docgen.authoring.annotate import annotate
 from docgen.authoring.check import check_template
-from docgen.exceptions import DocgenError
+from docgen.authoring.lock import update_lock
+from docgen.exceptions import DocgenError, InputError
 from docgen.register import now
 from docgen.registry import Registry
 
@@ -91,3 +94,31 @@ class Candidates:
     def annotated(self, record: dict) -> Path | None:
         path = self.root / record["id"] / "annotated.docx"
         return path if path.is_file() else None
+
+    def publish(self, record: dict, registry: Registry, actor: str) -> str:
+        """Make a checked candidate without errors the authority's template, with its version
+        raised and locked; who published it when is kept in its record. The new version."""
+        if record["errors"]:
+            raise InputError("A template with errors cannot be published; correct them and check it again.")
+        if record.get("published"):
+            raise InputError("This version has been published already.")
+        current = registry.resolve(record["document"], record["authority"])
+        version = raise_version(current.version)
+        folder = registry.root / record["authority"]
+        target = folder / f"{record['document']}.docx"
+        meta = current.meta_path.read_text("utf-8")
+        bumped = re.sub(r'(?m)^version\s*=\s*"[^"]*"', f'version = "{version}"', meta, count=1)
+        write_atomic(target, (self.root / record["id"] / "candidate.docx").read_bytes())
+        write_atomic(target.with_suffix(".toml"), bumped.encode("utf-8"))
+        update_lock(registry.root)
+        record["published"] = {"version": version, "by": actor, "at": now()}
+        write_atomic(self.root / record["id"] / "check.json", json.dumps(record, indent=1).encode())
+        return version
+
+
+def raise_version(version: str) -> str:
+    """``1.1`` -> ``1.2``: the last number raised."""
+    head, _, last = version.rpartition(".")
+    if not last.isdigit():
+        raise InputError(f"The template's version {version!r} does not end in a number; raise it by hand.")
+    return f"{head}.{int(last) + 1}" if head else str(int(last) + 1)

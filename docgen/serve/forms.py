@@ -41,3 +41,7 @@ class DecisionForm(FlaskForm):
 
 class TemplateForm(FlaskForm):
     template = FileField("New version (.docx)", validators=[FileRequired("Choose the Word template to check")])
+
+
+class PublishForm(FlaskForm):
+    """Publishing is a POST with a CSRF token, like every change."""

@@ -27,7 +27,7 @@ from docgen.serve.app import services
 from docgen.serve.auth import SignInRefused, UserStore, role_required, sign_in, sign_out
 from docgen.exceptions import InputError
 from docgen.serve.candidates import Candidates, check_candidate
-from docgen.serve.forms import DecisionForm, RerunForm, SignInForm, SignOutForm, TemplateForm, UploadForm
+from docgen.serve.forms import DecisionForm, PublishForm, RerunForm, SignInForm, SignOutForm, TemplateForm, UploadForm
 from docgen.serve.problems import HttpProblem
 from docgen.authoring.preview import page_png
 from docgen.serve.signoff import APPROVED, decide, document_text, page_count, queue, sign_offs
@@ -245,8 +245,18 @@ def check_template_page(doc_id):
 def template_check_report(candidate_id):
     record = own_candidate(candidate_id)
     current = services().pipeline.registry.resolve(record["document"], current_user.authority)
-    return render_template("template_report.html", record=record, current=current,
+    return render_template("template_report.html", record=record, current=current, form=PublishForm(),
                            annotated=candidates().annotated(record) is not None)  # fmt: skip
+
+
+@blueprint.route("/templates/checks/<candidate_id>/publish", methods=["POST"])
+@role_required("policy-owner")
+def publish_template(candidate_id):
+    record = own_candidate(candidate_id)
+    if not PublishForm().validate_on_submit():
+        abort(400)
+    candidates().publish(record, services().pipeline.registry, actor())
+    return redirect(url_for("web.template_check_report", candidate_id=candidate_id))
 
 
 @blueprint.route("/templates/checks/<candidate_id>/annotated")
