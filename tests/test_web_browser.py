@@ -301,6 +301,7 @@ def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
     pat.page.set_input_files("#template", str(candidate))
     pat.page.click("button:text('Check it')")
     assert "No errors;" in pat.text() or "No errors and no warnings." in pat.text()
+    assert "WOR-CIN-0001/outcome-letter_family-mum" in pat.text() and "+We are glad to help." in pat.text()
     pat.page.click("button:text('Publish this version')")
     pat.check("25-template-published")
     assert "Published as version 1.2 by user:pat.policy" in pat.text()

@@ -10,14 +10,17 @@ import re
 import secrets
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from docgen.atomic import write_atomic
 from docgen.authoring.annotate import annotate
 from docgen.authoring.check import check_template
 from docgen.authoring.lock import update_lock
+from docgen.authoring.samples import document_text, has_required, issue_date, read_sample, sample_files
+from docgen.authoring.snapshot import unified_diff
 from docgen.exceptions import DocgenError, InputError
+from docgen.pipeline import Pipeline
 from docgen.register import now
 from docgen.registry import Registry
 
@@ -26,6 +29,7 @@ from docgen.registry import Registry
 class CandidateCheck:
     problems: list  # docgen.authoring.problems.TemplateProblem, errors and warnings
     annotated: bytes  # the template with a Word comment at each problem; b"" when it cannot be
+    previews: list = field(default_factory=list)  # per sample and recipient: the text difference
 
     @property
     def errors(self) -> int:
@@ -53,13 +57,44 @@ def check_candidate(registry: Registry, doc_id: str, authority: str, docx: bytes
             if not target.exists():
                 shutil.copyfile(other, target)
         problems = check_template(uploaded)
+        previews = sample_differences(registry, Registry(root), doc_id, authority)
         annotated = Path(work) / "annotated.docx"
         try:
             annotate(uploaded, problems, annotated)
             annotated_docx = annotated.read_bytes()
         except DocgenError:
             annotated_docx = b""
-    return CandidateCheck(problems, annotated_docx)
+    return CandidateCheck(problems, annotated_docx, previews)
+
+
+def sample_differences(current: Registry, candidate: Registry, doc_id: str, authority: str) -> list[dict]:
+    """The document filled from each of the authority's fictional samples, for each recipient,
+    by the current template and by the candidate: the difference in their text (never case data)."""
+    found = []
+    for sample in sample_files(current.root):
+        bundle = read_sample(sample)
+        if bundle.authority != authority or not has_required(bundle, current.resolve(doc_id, authority).requires):
+            continue
+        texts = [_texts(registry, bundle, doc_id) for registry in (current, candidate)]
+        for name in sorted(set(texts[0]) | set(texts[1])):
+            before, after = texts[0].get(name, ""), texts[1].get(name, "")
+            found.append({"name": f"{bundle.reference}/{name}", "changed": before != after,
+                          "diff": _changes(before, after, name)})  # fmt: skip
+    return found
+
+
+def _changes(before: str, after: str, name: str) -> str:
+    """The unified diff without its two file-name lines (they would say "snapshot")."""
+    return "".join(unified_diff(before, after, name).splitlines(keepends=True)[2:]) if before != after else ""
+
+
+def _texts(registry: Registry, bundle, doc_id: str) -> dict[str, str]:
+    """``{doc_id[_recipient]: text}``; a document that cannot be filled reads as its error."""
+    made = {}
+    for result in Pipeline(registry, today=issue_date(bundle)).render(bundle, [doc_id]):
+        name = doc_id + (f"_{result.recipient.slug}" if result.recipient else "")
+        made[name] = document_text(result.docx) if result.ok else f"(could not be filled: {result.error.message})"
+    return made
 
 
 class Candidates:
@@ -77,7 +112,7 @@ class Candidates:
         if checked.annotated:
             write_atomic(folder / "annotated.docx", checked.annotated)
         record = {"id": candidate_id, "authority": authority, "document": doc_id, "actor": actor, "checked": now(),
-                  "errors": checked.errors, "problems": checked.rows()}  # fmt: skip
+                  "errors": checked.errors, "problems": checked.rows(), "previews": checked.previews}  # fmt: skip
         write_atomic(folder / "check.json", json.dumps(record, indent=1).encode())
         return candidate_id
 
