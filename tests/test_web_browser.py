@@ -181,7 +181,7 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, tmp_path):
 
     page.goto(batch_url)
     text = ben.text()
-    assert "returned by a manager: The review date is missing." in text and text.count("approved") == 2
+    assert "returned by a manager: The review date is missing." in text and text.count(".pdf approved") == 2
     with page.expect_download() as download:
         page.locator("a:text('WOR-CIN-0001_outcome-letter')").first.click()
     assert download.value.suggested_filename.startswith("WOR-CIN-0001_outcome-letter")
