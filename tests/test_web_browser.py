@@ -159,17 +159,22 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, tmp_path):
     # outcome letters wait for a manager's sign-off (worcestershire's approval_required)
     assert text.count("waiting for sign-off") == 3 and "Download all" not in text
     assert page.request.get(batch_url + "/files/1").status == 403
+    page.locator("a:text('Preview')").first.click()
+    ben.check("06-preview")
+    assert "Poppy" in ben.text() and page.title() == "Preview - docgen"
+    assert page.locator("img[alt^='Page 1 of']").evaluate("i => i.decode().then(() => i.naturalWidth)") > 600
+    page.goto(batch_url)
 
     mo = Visitor(browser, server, "mo.manager")
     mo.sign_in()
     mo.page.click("a:text('Sign-off')")
-    mo.check("06-sign-off-queue")
+    mo.check("06b-sign-off-queue")
     assert mo.text().count("Read and decide") == 3 and "WOR-CIN-0001" in mo.text()
     mo.page.locator("a:text('Read and decide')").first.click()
     mo.check("07-sign-off-preview")
     assert "Poppy" in mo.text() and mo.page.title() == "Sign off a document - docgen"
     image = mo.page.locator("img[alt^='Page 1 of']")
-    assert image.evaluate("i => i.complete && i.naturalWidth") > 600  # the page drawn by pdftoppm
+    assert image.evaluate("i => i.decode().then(() => i.naturalWidth)") > 600  # the page drawn by pdftoppm
     mo.page.check("#decision-returned")
     mo.page.click("button:text('Record the decision')")
     mo.check("08-sign-off-needs-comment")

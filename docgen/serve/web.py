@@ -125,15 +125,33 @@ def batch_page(job: dict, checks: list, form: RerunForm, refused: str | None = N
 @role_required(*STAFF)
 def batch_file(job_id, number):
     job = own_job(job_id)
-    files = services().jobs.files(job)
-    if not 1 <= number <= len(files):
-        abort(404)
+    path = batch_file_path(job, number)
     held = sign_offs_of(job).get(number)
     if held and held.state != APPROVED:
         abort(403)
-    path = files[number - 1]
     record_access(actor(), "download", [file_parts(path.stem)])
     return send_file(path, as_attachment=True, download_name=path.name)
+
+
+@blueprint.route("/batches/<job_id>/files/<int:number>/preview")
+@role_required(*STAFF)
+def batch_file_preview(job_id, number):
+    job = own_job(job_id)
+    path = batch_file_path(job, number)
+    case, document, recipient = file_parts(path.stem)
+    return render_template("preview.html", job=job, number=number, path=path, case_reference=case, document=document,
+                           recipient=recipient, pages=page_count(path), text=document_text(path),
+                           titles=dict(document_choices()))  # fmt: skip
+
+
+@blueprint.route("/batches/<job_id>/files/<int:number>/pages/<int:page>.png")
+@role_required(*STAFF, "manager")
+def page_image(job_id, number, page):
+    """One page of a PDF the batch made, drawn as an image for a preview."""
+    path = batch_file_path(own_job(job_id), number)
+    if not 1 <= page <= page_count(path):
+        abort(404)
+    return send_file(io.BytesIO(page_png(path, page, dpi=80)), mimetype="image/png")
 
 
 @blueprint.route("/batches/<job_id>/zip")
@@ -197,15 +215,6 @@ def sign_off(job_id, number):
             return redirect(url_for("web.sign_off_queue"))
     return render_template("sign_off.html", item=item, text=document_text(item.path), pages=page_count(item.path),
                            form=form, refused=refused, titles=dict(document_choices())), 400 if refused or form.errors else 200  # fmt: skip
-
-
-@blueprint.route("/sign-off/<job_id>/<int:number>/pages/<int:page>.png")
-@role_required("manager")
-def sign_off_page_image(job_id, number, page):
-    item = sign_offs_of(own_job(job_id)).get(number)
-    if item is None or not 1 <= page <= page_count(item.path):
-        abort(404)
-    return send_file(io.BytesIO(page_png(item.path, page, dpi=80)), mimetype="image/png")
 
 
 # -- policy owners: templates (samples only, never case data) --------------------------------------
@@ -309,6 +318,13 @@ def own_candidate(candidate_id: str) -> dict:
     if record is None:
         abort(404)
     return record
+
+
+def batch_file_path(job: dict, number: int) -> Path:
+    files = services().jobs.files(job)
+    if not 1 <= number <= len(files):
+        abort(404)
+    return files[number - 1]
 
 
 def own_job(job_id: str) -> dict:
