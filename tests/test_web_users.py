@@ -38,6 +38,7 @@ def test_create_list_disable(data):
         ("ada.admin", "administrator", "worcestershire", None)
     ]
     assert PASSWORD not in (data / "d" / "access.sqlite3").read_bytes().decode("latin-1")
+    assert (data / "d" / "access.sqlite3").stat().st_mode & 0o777 == 0o600  # it holds password hashes
     assert run("users", "disable", "ada.admin", "--data", str(data / "d")).stdout == "Disabled ada.admin.\n"
     store = UserStore(data / "d" / "access.sqlite3")
     with pytest.raises(SignInRefused, match="disabled"):

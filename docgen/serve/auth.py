@@ -30,6 +30,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from docgen.exceptions import InputError
+from docgen.serve.access import open_private_db
 from docgen.register import now
 
 ROLES = ("admin-staff", "manager", "policy-owner", "administrator")
@@ -89,7 +90,7 @@ class UserStore:
     """Users in ``access.sqlite3``; the same file as :class:`docgen.serve.access.AccessStore`."""
 
     def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db = open_private_db(Path(path))
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
 
