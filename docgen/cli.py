@@ -324,11 +324,12 @@ def _register_commands() -> None:
     from docgen.cli_forms import feedback, forms
     from docgen.cli_notify import send
     from docgen.cli_pdf import check_letter, pack
-    from docgen.cli_serve import serve, tokens
+    from docgen.cli_serve import serve, tokens, users
     from docgen.cli_templates import authority, templates
 
     templates.add_command(list_templates)
-    for command in (batch, history, pack, check_letter, send, forms, feedback, templates, authority, serve, tokens):
+    for command in (batch, history, pack, check_letter, send, forms, feedback, templates, authority, serve, tokens,
+                    users):
         cli.add_command(command)
 
 

@@ -1,9 +1,11 @@
-"""``docgen serve`` and ``docgen tokens``: the HTTP API and who may call it."""
+"""``docgen serve``, ``docgen tokens`` and ``docgen users``: the HTTP API, the web workspace and
+who may use them."""
 
 from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import click
 
@@ -11,6 +13,7 @@ from docgen.cli_support import json_option, reports_errors, templates_option
 from docgen.exceptions import InputError
 from docgen.registry import Registry
 from docgen.serve.access import SCOPES, AccessStore
+from docgen.serve.auth import ROLES, UserStore
 from docgen.serve.data import DATA_ENV, DataFolder
 
 data_option = click.option(
@@ -111,3 +114,119 @@ def tokens_revoke(name, data_dir):
     finally:
         store.close()
     click.echo(f"Revoked {name}.")
+
+
+# -- users of the web workspace ---------------------------------------------------------------------
+def _password(password_file) -> str:
+    """From the file's first line, else asked for twice without echo (never an argument: it
+    would be in the shell's history and the process list)."""
+    if password_file:
+        try:
+            text = Path(password_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(f"The password file cannot be read ({e}).", source=str(password_file)) from e
+        return text.splitlines()[0] if text else ""
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _user_store(data_dir) -> UserStore:
+    return UserStore(DataFolder(data_dir).prepare().access)
+
+
+password_file_option = click.option(
+    "--password-file", type=click.Path(dir_okay=False), help="Read the password from this file's first line (else asked for)."
+)
+
+
+@click.group()
+def users() -> None:
+    """People who sign in to the web workspace: a role and an authority each."""
+
+
+@users.command("create")
+@click.option("--name", required=True, help="The sign-in name (what the register records as the actor).")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="What they may do.")
+@click.option("--authority", required=True, help="The authority whose cases and templates they reach.")
+@password_file_option
+@data_option
+@templates_option
+@reports_errors
+def users_create(name, role, authority, password_file, data_dir, templates_dir):
+    """Add a user; the password is asked for, or read from --password-file.
+
+    \b
+    Example (the first administrator):
+        docgen users create --name ada.admin --role administrator --authority worcestershire
+    """
+    known = Registry(templates_dir).authorities()
+    if authority not in known:
+        raise InputError(f"Unknown authority '{authority}'. Known: {', '.join(known)}.")
+    store = _user_store(data_dir)
+    try:
+        user = store.create(name, role, authority, _password(password_file))
+    finally:
+        store.close()
+    click.echo(f"Created {user.name} ({user.role}, {user.authority}).")
+
+
+@users.command("list")
+@data_option
+@json_option
+@reports_errors
+def users_list(data_dir, as_json):
+    """List users by name, role, authority and whether disabled (never a password).
+
+    \b
+    Example:
+        docgen users list --json
+    """
+    store = _user_store(data_dir)
+    try:
+        rows = [u.to_dict() for u in store.users()]
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        state = f"disabled {row['disabled']}" if row["disabled"] else "active"
+        click.echo(f"{row['name']:<24} {row['role']:<14} {row['authority']:<24} {state}")
+
+
+@users.command("disable")
+@click.argument("name")
+@data_option
+@reports_errors
+def users_disable(name, data_dir):
+    """Disable a user; their sessions end at once.
+
+    \b
+    Example:
+        docgen users disable ada.admin
+    """
+    store = _user_store(data_dir)
+    try:
+        store.disable(name)
+    finally:
+        store.close()
+    click.echo(f"Disabled {name}.")
+
+
+@users.command("reset-password")
+@click.argument("name")
+@password_file_option
+@data_option
+@reports_errors
+def users_reset_password(name, password_file, data_dir):
+    """Give a user a new password; unlocks the account and ends their sessions.
+
+    \b
+    Example:
+        docgen users reset-password ada.admin --password-file new.txt
+    """
+    store = _user_store(data_dir)
+    try:
+        store.reset_password(name, _password(password_file))
+    finally:
+        store.close()
+    click.echo(f"New password set for {name}.")

@@ -93,6 +93,18 @@ CREATE TABLE IF NOT EXISTS sends (
 );
 CREATE INDEX IF NOT EXISTS sends_by_file ON sends(output_sha256);
 CREATE INDEX IF NOT EXISTS sends_by_case ON sends(case_reference);
+CREATE TABLE IF NOT EXISTS decisions (
+    id INTEGER PRIMARY KEY,
+    output_sha256 TEXT NOT NULL,     -- the very file a manager signed off or returned
+    case_reference TEXT NOT NULL,
+    document TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    decision TEXT NOT NULL,          -- approved or returned
+    comment TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    decided_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_by_output ON decisions(output_sha256);
 """
 
 
@@ -169,6 +181,23 @@ class Access:
 
 
 ACCESS_COLUMNS = tuple(f.name for f in fields(Access))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A manager's sign-off of one issued file (by its SHA-256): approved, or returned with why."""
+
+    output_sha256: str
+    case_reference: str
+    document: str
+    recipient: str
+    decision: str
+    comment: str
+    actor: str
+    decided_at: str
+
+
+DECISION_COLUMNS = tuple(f.name for f in fields(Decision))
 
 
 def now() -> str:
@@ -417,6 +446,29 @@ class Register:
             (case_reference,),
         )
         return [Access(**dict(row)) for row in rows]
+
+    def record_decision(self, decision: Decision) -> None:
+        with self._write():
+            self._db.execute(
+                f"INSERT INTO decisions ({', '.join(DECISION_COLUMNS)}) VALUES ({', '.join('?' for _ in DECISION_COLUMNS)})",
+                tuple(getattr(decision, c) for c in DECISION_COLUMNS),
+            )
+
+    def decision(self, output_sha256: str) -> Decision | None:
+        """The latest sign-off decision on this file, if any."""
+        row = self._db.execute(
+            f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions WHERE output_sha256 = ? ORDER BY id DESC LIMIT 1",
+            (output_sha256,),
+        ).fetchone()
+        return Decision(**dict(row)) if row else None
+
+    def decisions(self, case_reference: str) -> list[Decision]:
+        """Every sign-off decision on a case's documents, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions WHERE case_reference = ? ORDER BY id",
+            (case_reference,),
+        )
+        return [Decision(**dict(row)) for row in rows]
 
     def run(self, run_id: str) -> dict | None:
         row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()

@@ -10,6 +10,9 @@ extras=""
 
 packages=(python3 python3-venv python3-pip libreoffice-writer-nogui fonts-liberation2
           fonts-crosextra-carlito poppler-utils python3-uno)
+command -v npm >/dev/null || packages+=(npm)  # a Node.js installed otherwise brings its own npm
+# The browser tests drive Debian's Chromium (never a browser Playwright downloads).
+[ "${1:-}" = "--test" ] && packages+=(chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
@@ -28,4 +31,11 @@ python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
+# The web workspace's look: GOV.UK Frontend from its npm package, kept outside git in .venv/
+# (docgen.serve.web.assets_folder; DOCGEN_WEB_ASSETS overrides). axe-core checks pages in tests.
+web=.venv/share/docgen-web
+mkdir -p "$web"
+web_packages=(govuk-frontend@6.6.0)
+[ "${1:-}" = "--test" ] && web_packages+=(axe-core@4.14.1)
+npm install --prefix "$web" --no-save --no-audit --no-fund --silent "${web_packages[@]}"
 echo "docgen is ready: .venv/bin/docgen --help"

@@ -80,6 +80,7 @@ NOT_RUN = {  # what no test machine can run, and why
     "docgen serve": "serves until stopped; tests/test_serve.py starts it and calls every endpoint",
     "docgen send": "posts through GOV.UK Notify; tests/test_notify_send.py runs it against a stand-in",
     "--send": "posts through GOV.UK Notify; tests/test_notify_send.py runs it against a stand-in",
+    "docgen users": "asks for a password at the terminal; tests/test_web_users.py runs it with --password-file",
 }
 # Exit codes other than 0 that the README documents for what the example does.
 EXPECTED_EXIT = {

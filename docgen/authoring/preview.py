@@ -142,17 +142,22 @@ def _convert(docx: bytes, out: Path) -> None:
 
 def first_page_png(pdf: Path, dpi: int = PNG_DPI) -> bytes:
     """Page 1 of a PDF as PNG bytes, drawn by poppler's pdftoppm."""
+    return page_png(pdf, 1, dpi)
+
+
+def page_png(pdf: Path, page: int, dpi: int = PNG_DPI) -> bytes:
+    """One page (from 1) of a PDF as PNG bytes, drawn by poppler's pdftoppm."""
     tool = shutil.which("pdftoppm")
     if tool is None:
         raise ConvertError(PDFTOPPM_HINT)
     with tempfile.TemporaryDirectory(prefix="docgen-png-") as work:
         prefix = Path(work) / "page"
         done = subprocess.run(
-            [tool, "-png", "-r", str(dpi), "-singlefile", "-f", "1", "-l", "1", str(pdf), str(prefix)],
+            [tool, "-png", "-r", str(dpi), "-singlefile", "-f", str(page), "-l", str(page), str(pdf), str(prefix)],
             capture_output=True, text=True, timeout=120, check=False,
         )
         png = prefix.with_suffix(".png")
         if done.returncode != 0 or not png.is_file():
-            raise ConvertError(f"pdftoppm could not draw the first page: {done.stderr.strip() or done.returncode}.",
+            raise ConvertError(f"pdftoppm could not draw page {page}: {done.stderr.strip() or done.returncode}.",
                                source=str(pdf))
         return png.read_bytes()

@@ -58,6 +58,8 @@ assessment_timescales = "single_assessment"
 # disability_review_months = 12
 # A Child in Need plan open this many months has a formal review chaired by a Team Manager (004: 12).
 # formal_review_months = 12
+# Documents a manager approves in the web workspace before they can be downloaded for posting.
+approval_required = []
 
 # Words only this authority's documents print: no other authority's documents may.
 own_terms = []

@@ -141,6 +141,8 @@ class ProfileSchema(_Strict):
         r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
         error="Expected the template's id as Notify shows it (a UUID)."))  # fmt: skip
 
+    approval_required = fields.List(fields.String(), load_default=list)  # document ids a manager signs off
+
     @validates_schema
     def _contacts_or_none(self, data, **kwargs):
         has_contacts = "phone" in data or "email" in data
@@ -196,6 +198,7 @@ class AuthorityProfile:
     withheld_wording: str = "withheld"
     plain_english: dict = field(default_factory=dict)
     notify_email_template: str | None = None
+    approval_required: list = field(default_factory=list)
 
     def review_window(self, plan_type: str) -> tuple[int, int] | None:
         weeks = self.review_weeks.get(plan_type)

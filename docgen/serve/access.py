@@ -57,11 +57,7 @@ class AccessStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        fresh = not self.path.exists()
-        if fresh:
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW, 0o600))
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = open_private_db(self.path)
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
 
@@ -117,9 +113,23 @@ class AccessStore:
             )
         return self.case_authority(case_reference) == authority
 
+    def cases_of(self, authority: str) -> list[str]:
+        rows = self._db.execute("SELECT case_reference FROM cases WHERE authority = ? ORDER BY case_reference", (authority,))
+        return [row[0] for row in rows]
+
     def case_authority(self, case_reference: str) -> str | None:
         row = self._db.execute("SELECT authority FROM cases WHERE case_reference = ?", (case_reference,)).fetchone()
         return row[0] if row else None
+
+
+def open_private_db(path: Path) -> sqlite3.Connection:
+    """``access.sqlite3``, made 0600 before SQLite first writes to it (it holds token and
+    password hashes)."""
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW, 0o600))
+    db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    return db
 
 
 class Limiter:

@@ -7,22 +7,29 @@ import os
 import threading
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, g, render_template, request
 from flask_smorest import Api
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from docgen.authoring.lock import lock_path
 from docgen.bundle.jsonschema import export_schema
 from docgen.bundle.load import MAX_BUNDLE_BYTES
 from docgen.exceptions import DocgenError
 from docgen.pipeline import Pipeline
 from docgen.registry import Registry
 from docgen.serve.access import AccessStore, Limiter
+from docgen.serve.auth import UserStore, init_auth
 from docgen.serve.data import DataFolder
 from docgen.serve.jobs import Jobs
 from docgen.serve.problems import HttpProblem, from_docgen, problem
 
 log = logging.getLogger("docgen.serve")
 OPEN_ENDPOINTS = {"api.health"}
+UPLOAD_ENDPOINTS = {"api.create_batch", "web.new_batch", "web.rerun"}  # many bundles; each still held to 5 MiB
+# The web workspace's pages: scripts, styles, fonts and images from this server only, none inline.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")  # fmt: skip
 MAX_BATCH_BYTES = 100 * 1024 * 1024
 
 
@@ -32,8 +39,10 @@ class Services:
     def __init__(self, data: DataFolder, templates: Path | None, converter_jobs: int) -> None:
         self.data = data.prepare()
         self.templates = templates
-        self.pipeline = Pipeline(Registry(templates))
+        self._pipeline = Pipeline(Registry(templates))
+        self._lock_seen = self._lock_stamp()
         self.access = AccessStore(data.access)
+        self.users = UserStore(data.access)
         self.limiter = Limiter(
             per_minute=int(os.environ.get("DOCGEN_API_RATE", "600")),
             at_once=int(os.environ.get("DOCGEN_API_CONCURRENCY", "16")),
@@ -42,6 +51,22 @@ class Services:
         self.converter_jobs = converter_jobs
         self._converters: dict[bool, object] = {}
         self._lock = threading.Lock()
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The pipeline, made again when the version lock changes: a template published in
+        any worker process reaches every other one at its next request."""
+        stamp = self._lock_stamp()
+        if stamp != self._lock_seen:
+            with self._lock:
+                self._pipeline, self._lock_seen = Pipeline(Registry(self.templates)), stamp
+        return self._pipeline
+
+    def _lock_stamp(self) -> int:
+        try:
+            return lock_path(self._pipeline.registry.root).stat().st_mtime_ns
+        except OSError:
+            return 0
 
     def converter(self, pdfa: bool):
         """The warm converter for plain or PDF/A output, started on first use and kept."""
@@ -70,11 +95,12 @@ class Services:
         for converter in self._converters.values():
             converter.close()
         self.jobs.close()
+        self.users.close()
         self.access.close()
 
 
 def create_app(data: DataFolder | None = None, *, templates: Path | None = None, converter_jobs: int = 1) -> Flask:
-    """The API application over the data folder ``data`` (made 0700 if missing)."""
+    """The API (/v1) and the web workspace over the data folder ``data`` (made 0700 if missing)."""
     app = Flask("docgen.serve")
     app.config.update(
         API_TITLE="docgen",
@@ -94,8 +120,12 @@ def create_app(data: DataFolder | None = None, *, templates: Path | None = None,
     _add_bundle_schema(api)
 
     from docgen.serve.views import blueprint
+    from docgen.serve.web import blueprint as web
 
     api.register_blueprint(blueprint)
+    app.register_blueprint(web)
+    init_auth(app, services_of(app).users, services_of(app).data.root / "web-secret")
+    CSRFProtect(app).exempt(blueprint)  # the API takes bearer tokens, never cookies
     _guard(app)
     _errors(app)
     return app
@@ -104,7 +134,11 @@ def create_app(data: DataFolder | None = None, *, templates: Path | None = None,
 def services() -> Services:
     from flask import current_app
 
-    return current_app.extensions["docgen"]
+    return services_of(current_app)
+
+
+def services_of(app: Flask) -> Services:
+    return app.extensions["docgen"]
 
 
 def _add_bundle_schema(api: Api) -> None:
@@ -129,14 +163,14 @@ def _rebase(node):
 
 
 def _guard(app: Flask) -> None:
-    """Every endpoint but health needs a live bearer token; each token has per-minute and
-    at-once limits."""
+    """Every API endpoint but health needs a live bearer token; each token has per-minute and
+    at-once limits. The web workspace's pages check their signed-in user (docgen.serve.auth)."""
 
     @app.before_request
     def authenticate():
-        if request.endpoint == "api.create_batch":  # many bundles; each is still held to 5 MiB
+        if request.endpoint in UPLOAD_ENDPOINTS:
             request.max_content_length = MAX_BATCH_BYTES
-        if request.endpoint in OPEN_ENDPOINTS:
+        if request.endpoint in OPEN_ENDPOINTS or request.blueprint == "web":
             return None
         header = request.headers.get("Authorization", "")
         scheme, _, value = header.partition(" ")
@@ -161,20 +195,30 @@ def _guard(app: Flask) -> None:
     def no_store(response):
         response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if request.blueprint == "web":
+            response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+            response.headers["X-Frame-Options"] = "DENY"
+            response.headers["Referrer-Policy"] = "same-origin"  # CSRF checks the Referer over TLS
         return response
 
 
 def _errors(app: Flask) -> None:
+    """Problem documents for the API; pages for the web workspace."""
+
     @app.errorhandler(HttpProblem)
     def http_problem(error: HttpProblem):
         return problem(error.status, error.kind, error.detail, headers=error.headers, **error.extra)
 
     @app.errorhandler(DocgenError)
     def docgen_error(error: DocgenError):
+        if request.blueprint == "web":
+            return render_template("error.html", status=400, message=error.message), 400
         return from_docgen(error)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if request.blueprint == "web":
+            return render_template("error.html", status=error.code), error.code
         messages = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
         if error.code == 422 and messages:  # query arguments flask-smorest refused
             rows = [{"path": f"{location}.{name}", "message": " ".join(map(str, text)), "severity": "error"}
@@ -188,6 +232,8 @@ def _errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         log.exception("unexpected error on %s %s", request.method, request.path)
+        if request.blueprint == "web":
+            return render_template("error.html", status=500), 500
         return problem(500, "server", "Something went wrong on the server; it has been logged.")
 
 

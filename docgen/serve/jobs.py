@@ -111,7 +111,9 @@ class Jobs:
         self._runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docgen-job")
         self._lock = threading.Lock()
 
-    def create(self, upload: Upload, *, authority: str, actor: str, fmt: str, doc_ids: list[str]) -> dict:
+    def create(self, upload: Upload, *, authority: str, actor: str, fmt: str, doc_ids: list[str],
+               notes: dict | None = None) -> dict:
+        """Queue a job; ``notes`` are kept in job.json as they are (the web workspace's checks)."""
         job_id = secrets.token_hex(8)
         folder = self.root / job_id
         (folder / "input").mkdir(mode=0o700, parents=True)
@@ -122,7 +124,7 @@ class Jobs:
             "format": fmt, "documents_asked": doc_ids, "created": now(), "finished": None,
             "bundles": len(upload.bundles), "bundles_done": 0, "documents": 0, "issued": 0,
             "skipped": 0, "failed_documents": 0, "failed_bundles": 0, "exit_code": None,
-            "run_id": None, "pid": os.getpid(),
+            "run_id": None, "pid": os.getpid(), **(notes or {}),
         }  # fmt: skip
         self._save(job)
         self._runner.submit(self._run, job)
@@ -141,6 +143,21 @@ class Jobs:
         if job["state"] in ("queued", "running") and not _alive(job["pid"]):
             job["state"] = "interrupted"  # the server process running it has gone
         return job
+
+    def for_authority(self, authority: str) -> list[dict]:
+        """The authority's jobs, newest first."""
+        found = []
+        for folder in self.root.iterdir() if self.root.is_dir() else ():
+            try:
+                found.append(self.get(folder.name, authority))
+            except HttpProblem:
+                continue
+        return sorted(found, key=lambda job: job["created"], reverse=True)
+
+    def inputs(self, job: dict) -> Upload:
+        """The bundles the job ran, as it was given them."""
+        folder = self.root / job["id"] / "input"
+        return Upload([(path.name, path.read_bytes()) for path in sorted(folder.glob("*.json"))])
 
     def out_dir(self, job: dict) -> Path:
         return self.root / job["id"] / "out"
@@ -203,6 +220,13 @@ class Jobs:
     def _save(self, job: dict) -> None:
         with self._lock:
             write_atomic(self.root / job["id"] / "job.json", json.dumps(job, indent=1).encode())
+
+
+def file_parts(stem: str) -> tuple[str, str, str]:
+    """(case, document, recipient) from a CASEREF_DOCUMENT[_RECIPIENT] file name."""
+    case, _, rest = stem.partition("_")
+    document, _, recipient = rest.partition("_")
+    return case, document, recipient
 
 
 def public(job: dict) -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -13,8 +12,6 @@ from pathlib import Path
 from flask import Response, g, request, send_file
 from flask_smorest import Blueprint
 
-from docgen.authoring.annotate import annotate
-from docgen.authoring.check import check_template
 from docgen.authoring.reference import reference
 from docgen.bundle.jsonschema import export_schema
 from docgen.bundle.load import parse
@@ -24,6 +21,8 @@ from docgen.output import write_documents, written
 from docgen.register import Access, Register, now
 from docgen.serve import jobs as batch_jobs
 from docgen.serve.app import services
+from docgen.serve.candidates import check_candidate
+from docgen.serve.jobs import file_parts
 from docgen.serve.problems import MEDIA_TYPE, HttpProblem
 from docgen.serve.schemas import (
     BatchQuery, CaseHistory, CheckQuery, CheckReply, FieldRow, Health, Job, RenderQuery,
@@ -104,13 +103,13 @@ def render(doc, format, pdfa):
     made = [r for r in results if r.ok]
     if not made:
         raise results[0].error
-    with tempfile.TemporaryDirectory(dir=_scratch()) as work:
+    with tempfile.TemporaryDirectory(dir=scratch()) as work:
         converter = services().converter(pdfa) if format != "docx" else None
         write_documents(results, Path(work), fmt=format, converter=converter)
         files = [path for r in results if r.ok for path in r.outputs.values()]
         if not files:
             raise next(r.error for r in results if not r.ok)
-        _record_access("render", [(r.case_reference, r.doc_id, r.recipient.slug if r.recipient else "")
+        record_access(g.token.name, "render", [(r.case_reference, r.doc_id, r.recipient.slug if r.recipient else "")
                                   for r in results if r.ok])  # fmt: skip
         failures = [row.to_dict() for row in written(results) if row.error is not None]
         response = _files_response(files, failures)
@@ -179,7 +178,7 @@ def batch_file(job_id, name):
     _require("batch")
     jobs = services().jobs
     path = jobs.file(jobs.get(job_id, g.token.authority), name)
-    _record_access("download", [_parts(path.stem)])
+    record_access(g.token.name, "download", [file_parts(path.stem)])
     return send_file(path, as_attachment=True, download_name=path.name)
 
 
@@ -192,8 +191,8 @@ def batch_zip(job_id):
     files = jobs.files(jobs.get(job_id, g.token.authority))
     if not files:
         raise HttpProblem(404, "not-found", "The batch has written no files yet.")
-    _record_access("download", [_parts(path.stem) for path in files])
-    return _zip_response(files, f"batch-{job_id}.zip")
+    record_access(g.token.name, "download", [file_parts(path.stem) for path in files])
+    return zip_response(files, f"batch-{job_id}.zip")
 
 
 # -- cases and templates ----------------------------------------------------------------------------
@@ -254,31 +253,9 @@ def template_check(doc):
     registry = services().pipeline.registry
     if doc not in registry.document_ids():
         raise HttpProblem(404, "not-found", "No such document.")
-    current = registry.resolve(doc, g.token.authority)
-    with tempfile.TemporaryDirectory(dir=_scratch()) as work:
-        root = Path(work) / "templates"
-        shutil.copytree(registry.root, root, ignore=shutil.ignore_patterns("*.docx"))
-        folder = root / g.token.authority
-        folder.mkdir(exist_ok=True)
-        uploaded = folder / f"{doc}.docx"
-        uploaded.write_bytes(request.get_data())
-        shutil.copyfile(current.path.with_suffix(".toml"), uploaded.with_suffix(".toml"))
-        for other in registry.template_files():  # the rest of the registry, for rendering samples
-            target = root / other.relative_to(registry.root)
-            if not target.exists():
-                shutil.copyfile(other, target)
-        problems = check_template(uploaded)
-        annotated = Path(work) / "annotated.docx"
-        try:
-            annotate(uploaded, problems, annotated)
-            annotated_docx = base64.b64encode(annotated.read_bytes()).decode()
-        except DocgenError:
-            annotated_docx = ""
-    rows = [{"severity": p.severity, "where": ", ".join(x for x in (p.location, p.text) if x) or "the whole template",
-             "message": p.message, "fix": p.fix} for p in problems]  # fmt: skip
-    errors = sum(1 for p in problems if p.severity == "error")
-    return {"ok": errors == 0, "errors": errors, "warnings": len(problems) - errors, "problems": rows,
-            "annotated_docx": annotated_docx}  # fmt: skip
+    checked = check_candidate(registry, doc, g.token.authority, request.get_data(), scratch())
+    return {"ok": checked.errors == 0, "errors": checked.errors, "warnings": len(checked.problems) - checked.errors,
+            "problems": checked.rows(), "annotated_docx": base64.b64encode(checked.annotated).decode()}  # fmt: skip
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -307,21 +284,15 @@ def _own_authority(data) -> None:
         raise HttpProblem(403, "other-authority", "The bundle is for another authority than this token's.")
 
 
-def _record_access(action: str, rows: list[tuple[str, str, str]]) -> None:
+def record_access(actor: str, action: str, rows: list[tuple[str, str, str]]) -> None:
+    """Note in the register who did what to which case's documents (the API and the web)."""
     when = now()
     with Register(services().data.register) as register:
-        register.record_access([Access(g.token.name, action, case, document, recipient, when)
+        register.record_access([Access(actor, action, case, document, recipient, when)
                                 for case, document, recipient in rows])  # fmt: skip
 
 
-def _parts(stem: str) -> tuple[str, str, str]:
-    """(case, document, recipient) from a CASEREF_DOCUMENT[_RECIPIENT] file name."""
-    case, _, rest = stem.partition("_")
-    document, _, recipient = rest.partition("_")
-    return case, document, recipient
-
-
-def _scratch() -> Path:
+def scratch() -> Path:
     folder = services().data.root / "tmp"
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder
@@ -334,12 +305,12 @@ def _files_response(files: list[Path], failures: list[dict]) -> Response:
         kind = "application/pdf" if files[0].suffix == ".pdf" else DOCX_TYPE
         response = send_file(io.BytesIO(data), mimetype=kind, as_attachment=True, download_name=files[0].name)
     else:
-        response = _zip_response(files, "documents.zip", failures)
+        response = zip_response(files, "documents.zip", failures)
     response.headers.update(headers)
     return response
 
 
-def _zip_response(files: list[Path], name: str, failures: list[dict] | None = None) -> Response:
+def zip_response(files: list[Path], name: str, failures: list[dict] | None = None) -> Response:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in files:

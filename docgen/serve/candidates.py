@@ -1,0 +1,159 @@
+"""A new version of a Word template, checked as ``docgen templates check`` checks one, before it
+replaces the current version: in a copy of the registry, so the samples fill it as they would
+fill the real one, and nothing served changes until a policy owner publishes it (written into
+the authority's folder of the templates, version raised, ``versions.lock.json`` updated)."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docgen.atomic import write_atomic
+from docgen.authoring.annotate import annotate
+from docgen.authoring.check import check_template
+from docgen.authoring.lock import update_lock
+from docgen.authoring.samples import document_text, has_required, issue_date, read_sample, sample_files
+from docgen.authoring.snapshot import unified_diff
+from docgen.exceptions import DocgenError, InputError
+from docgen.pipeline import Pipeline
+from docgen.register import now
+from docgen.registry import Registry
+
+
+@dataclass(frozen=True)
+class CandidateCheck:
+    problems: list  # docgen.authoring.problems.TemplateProblem, errors and warnings
+    annotated: bytes  # the template with a Word comment at each problem; b"" when it cannot be
+    previews: list = field(default_factory=list)  # per sample and recipient: the text difference
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "error")
+
+    def rows(self) -> list[dict]:
+        """Each problem as the API and the pages show it: where it is, what, and the fix."""
+        return [{"severity": p.severity, "where": ", ".join(x for x in (p.location, p.text) if x) or "the whole template",
+                 "message": p.message, "fix": p.fix} for p in self.problems]  # fmt: skip
+
+
+def check_candidate(registry: Registry, doc_id: str, authority: str, docx: bytes, scratch: Path) -> CandidateCheck:
+    """Check ``docx`` in place of ``authority``'s template for ``doc_id``."""
+    current = registry.resolve(doc_id, authority)
+    with tempfile.TemporaryDirectory(dir=scratch) as work:
+        root = Path(work) / "templates"
+        shutil.copytree(registry.root, root, ignore=shutil.ignore_patterns("*.docx"))
+        folder = root / authority
+        folder.mkdir(exist_ok=True)
+        uploaded = folder / f"{doc_id}.docx"
+        uploaded.write_bytes(docx)
+        shutil.copyfile(current.path.with_suffix(".toml"), uploaded.with_suffix(".toml"))
+        for other in registry.template_files():  # the rest of the registry, for rendering samples
+            target = root / other.relative_to(registry.root)
+            if not target.exists():
+                shutil.copyfile(other, target)
+        problems = check_template(uploaded)
+        previews = sample_differences(registry, Registry(root), doc_id, authority)
+        annotated = Path(work) / "annotated.docx"
+        try:
+            annotate(uploaded, problems, annotated)
+            annotated_docx = annotated.read_bytes()
+        except DocgenError:
+            annotated_docx = b""
+    return CandidateCheck(problems, annotated_docx, previews)
+
+
+def sample_differences(current: Registry, candidate: Registry, doc_id: str, authority: str) -> list[dict]:
+    """The document filled from each of the authority's fictional samples, for each recipient,
+    by the current template and by the candidate: the difference in their text (never case data)."""
+    found = []
+    for sample in sample_files(current.root):
+        bundle = read_sample(sample)
+        if bundle.authority != authority or not has_required(bundle, current.resolve(doc_id, authority).requires):
+            continue
+        texts = [_texts(registry, bundle, doc_id) for registry in (current, candidate)]
+        for name in sorted(set(texts[0]) | set(texts[1])):
+            before, after = texts[0].get(name, ""), texts[1].get(name, "")
+            found.append({"name": f"{bundle.reference}/{name}", "changed": before != after,
+                          "diff": _changes(before, after, name)})  # fmt: skip
+    return found
+
+
+def _changes(before: str, after: str, name: str) -> str:
+    """The unified diff without its two file-name lines (they would say "snapshot")."""
+    return "".join(unified_diff(before, after, name).splitlines(keepends=True)[2:]) if before != after else ""
+
+
+def _texts(registry: Registry, bundle, doc_id: str) -> dict[str, str]:
+    """``{doc_id[_recipient]: text}``; a document that cannot be filled reads as its error."""
+    made = {}
+    for result in Pipeline(registry, today=issue_date(bundle)).render(bundle, [doc_id]):
+        name = doc_id + (f"_{result.recipient.slug}" if result.recipient else "")
+        made[name] = document_text(result.docx) if result.ok else f"(could not be filled: {result.error.message})"
+    return made
+
+
+class Candidates:
+    """Checked candidates kept for their policy owner: ``candidates/<id>/`` with the upload,
+    its annotated copy and ``check.json`` (authority, document, who, when, the report)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def keep(self, *, authority: str, doc_id: str, actor: str, docx: bytes, checked: CandidateCheck) -> str:
+        candidate_id = secrets.token_hex(8)
+        folder = self.root / candidate_id
+        folder.mkdir(mode=0o700, parents=True)
+        write_atomic(folder / "candidate.docx", docx)
+        if checked.annotated:
+            write_atomic(folder / "annotated.docx", checked.annotated)
+        record = {"id": candidate_id, "authority": authority, "document": doc_id, "actor": actor, "checked": now(),
+                  "errors": checked.errors, "problems": checked.rows(), "previews": checked.previews}  # fmt: skip
+        write_atomic(folder / "check.json", json.dumps(record, indent=1).encode())
+        return candidate_id
+
+    def get(self, candidate_id: str, authority: str) -> dict | None:
+        """The check record, or None alike when unknown or another authority's."""
+        if len(candidate_id) != 16 or set(candidate_id) - set("0123456789abcdef"):
+            return None
+        try:
+            record = json.loads((self.root / candidate_id / "check.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return record if record.get("authority") == authority else None
+
+    def annotated(self, record: dict) -> Path | None:
+        path = self.root / record["id"] / "annotated.docx"
+        return path if path.is_file() else None
+
+    def publish(self, record: dict, registry: Registry, actor: str) -> str:
+        """Make a checked candidate without errors the authority's template, with its version
+        raised and locked; who published it when is kept in its record. The new version."""
+        if record["errors"]:
+            raise InputError("A template with errors cannot be published; correct them and check it again.")
+        if record.get("published"):
+            raise InputError("This version has been published already.")
+        current = registry.resolve(record["document"], record["authority"])
+        version = raise_version(current.version)
+        folder = registry.root / record["authority"]
+        target = folder / f"{record['document']}.docx"
+        meta = current.meta_path.read_text("utf-8")
+        bumped = re.sub(r'(?m)^version\s*=\s*"[^"]*"', f'version = "{version}"', meta, count=1)
+        write_atomic(target, (self.root / record["id"] / "candidate.docx").read_bytes())
+        write_atomic(target.with_suffix(".toml"), bumped.encode("utf-8"))
+        update_lock(registry.root)
+        record["published"] = {"version": version, "by": actor, "at": now()}
+        write_atomic(self.root / record["id"] / "check.json", json.dumps(record, indent=1).encode())
+        return version
+
+
+def raise_version(version: str) -> str:
+    """``1.1`` -> ``1.2``: the last number raised."""
+    head, _, last = version.rpartition(".")
+    if not last.isdigit():
+        raise InputError(f"The template's version {version!r} does not end in a number; raise it by hand.")
+    return f"{head}.{int(last) + 1}" if head else str(int(last) + 1)

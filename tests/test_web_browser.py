@@ -1,0 +1,325 @@
+"""The web workspace end to end: Debian's Chromium, driven by Playwright, against a real
+``docgen serve`` on the loopback. axe-core runs on every page; each page's screenshot is kept in
+test-artifacts/screenshots/ (CI keeps that folder)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from pypdf import PdfReader
+
+from serve_helpers import ROOT, Server
+from web_helpers import PASSWORD, make_user
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(ROOT / ".venv" / "share" / "docgen-web" / "node_modules" / "axe-core" / "axe.min.js")
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+SAMPLE = ROOT / "samples" / "valid" / "worcestershire-child-in-need.json"
+HOSTILE = "<script>alert('x')</script>"
+HOSTILE_SURNAME = '"><img src=x onerror=alert(1)>'
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("web") / "data"
+    make_user(data, "ben.staff", "admin-staff", "worcestershire")
+    make_user(data, "dee.staff", "admin-staff", "derbyshire")
+    make_user(data, "mo.manager", "manager", "worcestershire")
+    make_user(data, "pat.policy", "policy-owner", "worcestershire")
+    templates = data.parent / "templates"  # a copy: policy owners publish into it
+    shutil.copytree(ROOT / "templates", templates)
+    running = Server(data, workers=2, env={"DOCGEN_TEMPLATES": str(templates)})
+    running.templates = templates
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists() or not AXE.exists():
+        pytest.fail("Chromium or axe-core is missing: run scripts/setup.sh --test")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        launched.close()
+
+
+class Visitor:
+    """One person's browser: every page they reach is checked by axe and photographed."""
+
+    def __init__(self, browser, server, name: str) -> None:
+        self.context = browser.new_context(accept_downloads=True)
+        self.page = self.context.new_page()
+        self.server, self.name = server, name
+        self.csp_violations: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("console", lambda m: "Content Security Policy" in m.text and self.csp_violations.append(m.text))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+    def go(self, path: str, shot: str):
+        response = self.page.goto(self.server.url + path)
+        self.check(shot)
+        return response
+
+    def check(self, shot: str) -> None:
+        """No serious or critical axe violation; a full-page screenshot."""
+        self.page.evaluate(AXE.read_text())  # through the DevTools protocol: the page's CSP stays on
+        result = self.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]])
+               for v in result["violations"] if v["impact"] in ("serious", "critical")]  # fmt: skip
+        assert bad == [], f"{shot}: {bad}"
+        self.page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+
+    def sign_in(self, password: str = PASSWORD) -> None:
+        self.go("/sign-in", f"{self.name}-sign-in")
+        self.page.fill("#name", self.name)
+        self.page.fill("#password", password)
+        self.page.click("button:text('Sign in')")
+
+    def text(self) -> str:
+        return re.sub(r"\s+", " ", self.page.inner_text("main"))
+
+    def approve_all(self, shot: str) -> int:
+        """As a manager: approve every document waiting for sign-off; how many there were."""
+        approved = 0
+        while True:
+            self.go("/sign-off", f"{shot}-queue")
+            if "Nothing is waiting for sign-off." in self.text():
+                return approved
+            self.page.locator("a:text('Read and decide')").first.click()
+            self.check(f"{shot}-decide")
+            self.page.check("#decision-approved")
+            self.page.click("button:text('Record the decision')")
+            approved += 1
+
+    def wait_finished(self, shot: str) -> None:
+        self.page.wait_for_selector("text=/Finished|The batch failed/", timeout=150_000)
+        self.check(shot)
+
+
+def bundles(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A good bundle, a case broken (a bad date, a hostile document id), and its fix: a child
+    named ``<script>...``."""
+    good = json.loads(SAMPLE.read_text())
+    broken = json.loads(SAMPLE.read_text())
+    broken["case"]["reference"] = "WOR-CIN-0777"
+    broken["children"][0]["date_of_birth"] = "12/04/2017"
+    broken["documents_requested"] = [HOSTILE]
+    fixed = json.loads(SAMPLE.read_text())
+    fixed["case"]["reference"] = "WOR-CIN-0777"
+    fixed["children"][0]["first_name"], fixed["children"][0]["last_name"] = HOSTILE, HOSTILE_SURNAME
+    paths = []
+    for name, body in (("good.json", good), ("broken.json", broken), ("fixed.json", fixed)):
+        (tmp_path / name).write_text(json.dumps(body))
+        paths.append(tmp_path / name)
+    return tuple(paths)
+
+
+def test_admin_staff_batch_from_upload_to_download(server, browser, tmp_path):
+    good, broken, fixed = bundles(tmp_path)
+    ben = Visitor(browser, server, "ben.staff")
+    page = ben.page
+
+    ben.go("/batches/new", "01-signed-out-redirect")
+    assert page.url == server.url + "/sign-in" and page.title() == "Sign in - docgen"
+    ben.sign_in(password="not the password at all")
+    ben.check("02-sign-in-refused")
+    assert "The user name or password is not right." in ben.text() and page.title() == "Error: Sign in - docgen"
+    ben.sign_in()
+    ben.check("03-home")
+    assert page.url == server.url + "/" and "No batches yet." in ben.text()
+
+    ben.go("/batches/new", "04-upload")
+    page.set_input_files("#bundles", [str(good), str(broken)])
+    page.check("input[value='pdf']")
+    page.click("button:text('Check and start the batch')")
+    batch_url = page.url
+    assert re.fullmatch(re.escape(server.url) + r"/batches/[0-9a-f]{16}", batch_url)
+    ben.wait_finished("05-batch-with-errors")
+    text = ben.text()
+    assert "Finished: 3 documents issued; 1 of 2 bundles failed" in text
+    assert "Bundle 2, case WOR-CIN-0777" in text
+    assert "Children 1: date of birth children[0].date_of_birth error Expected a date like" in text
+    assert "Documents requested 1 documents_requested[0] error Expected a document id." in text
+    assert "alert(" not in page.content()  # pages name fields, never echo a bundle's values
+    assert ben.dialogs == [] and ben.csp_violations == []
+    assert page.title() == "Batch - docgen"  # no case data in titles
+
+    # outcome letters wait for a manager's sign-off (worcestershire's approval_required)
+    assert text.count("waiting for sign-off") == 3 and "Download all" not in text
+    assert page.request.get(batch_url + "/files/1").status == 403
+    page.locator("a:text('Preview')").first.click()
+    ben.check("06-preview")
+    assert "Poppy" in ben.text() and page.title() == "Preview - docgen"
+    assert page.locator("img[alt^='Page 1 of']").evaluate("i => i.decode().then(() => i.naturalWidth)") > 600
+    page.goto(batch_url)
+
+    mo = Visitor(browser, server, "mo.manager")
+    mo.sign_in()
+    mo.page.click("a:text('Sign-off')")
+    mo.check("06b-sign-off-queue")
+    assert mo.text().count("Read and decide") == 3 and "WOR-CIN-0001" in mo.text()
+    mo.page.locator("a:text('Read and decide')").first.click()
+    mo.check("07-sign-off-preview")
+    assert "Poppy" in mo.text() and mo.page.title() == "Sign off a document - docgen"
+    image = mo.page.locator("img[alt^='Page 1 of']")
+    assert image.evaluate("i => i.decode().then(() => i.naturalWidth)") > 600  # the page drawn by pdftoppm
+    mo.page.check("#decision-returned")
+    mo.page.click("button:text('Record the decision')")
+    mo.check("08-sign-off-needs-comment")
+    assert "Say why the document is returned." in mo.text()
+    mo.page.check("#decision-returned")
+    mo.page.fill("#comment", "The review date is missing.")
+    mo.page.click("button:text('Record the decision')")
+    assert mo.approve_all("09-approve") == 2
+
+    page.goto(batch_url)
+    text = ben.text()
+    assert "returned by a manager: The review date is missing." in text and text.count(".pdf approved") == 2
+    with page.expect_download() as download:
+        page.locator("a:text('WOR-CIN-0001_outcome-letter')").first.click()
+    assert download.value.suggested_filename.startswith("WOR-CIN-0001_outcome-letter")
+    pdf = PdfReader(download.value.path())
+    assert "Poppy" in "".join(p.extract_text() for p in pdf.pages)
+    with page.expect_download() as download:
+        page.click("a:text('Download all that are approved as a zip')")
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert len([n for n in archive.namelist() if n.startswith("WOR-CIN-0001_outcome-letter")]) == 2
+
+    page.set_input_files("#bundles", [str(fixed)])
+    page.click("button:text('Re-run what failed')")
+    assert page.url != batch_url
+    ben.wait_finished("11-rerun")
+    assert "Finished: 3 documents issued; 0 of 1 bundles failed" in ben.text()
+    assert mo.approve_all("12-approve-rerun") == 3
+    page.reload()
+    with page.expect_download() as download:
+        page.locator("a:text('WOR-CIN-0777_outcome-letter')").first.click()
+    letter = "".join(p.extract_text() for p in PdfReader(download.value.path()).pages)
+    assert HOSTILE in letter and "onerror=alert(1)>" in letter  # the name as text, in the letter too
+    assert ben.dialogs == []
+
+    ben.page.click("a:text('Cases')")
+    ben.check("13-cases")
+    assert "WOR-CIN-0001" in ben.text() and "WOR-CIN-0777" in ben.text()
+    ben.page.click("a:text('WOR-CIN-0777')")
+    case_url = page.url
+    assert "WOR-CIN" not in case_url and page.title() == "Case - docgen"
+    response = ben.go(case_url.removeprefix(server.url), "14-case")
+    assert response.headers["cache-control"] == "no-store"
+    assert "Standard Outcome/Closure Letter" in ben.text() and "user:ben.staff download" in ben.text()
+    assert "approved" in ben.text() and "user:mo.manager" in ben.text()
+
+    # another authority's staff reach neither the batch nor the case by its URL
+    dee = Visitor(browser, server, "dee.staff")
+    dee.sign_in()
+    for url, shot in ((batch_url, "15-other-authority-batch"), (case_url, "16-other-authority-case")):
+        response = dee.go(url.removeprefix(server.url), shot)
+        assert response.status == 404 and "Page not found" in dee.text()
+    assert "WOR-CIN" not in dee.page.content()
+
+    # a manager cannot start batches
+    response = mo.go("/batches/new", "17-manager-refused")
+    assert response.status == 403 and "You cannot see this page" in mo.text()
+
+    ben.page.click("button:text('Sign out')")
+    assert ben.page.url == server.url + "/sign-in"
+    ben.page.goto(batch_url)
+    assert ben.page.url == server.url + "/sign-in"
+    for visitor in (ben, dee, mo):
+        assert visitor.csp_violations == []
+        visitor.context.close()
+
+
+def test_docx_opens_with_the_names_of_the_case(server, browser, tmp_path):
+    good, _, _ = bundles(tmp_path)
+    ben = Visitor(browser, server, "ben.staff")
+    ben.sign_in()
+    ben.go("/batches/new", "18-upload-docx")
+    ben.page.set_input_files("#bundles", [str(good)])
+    ben.page.check("input[value='docx']")
+    ben.page.click("button:text('Check and start the batch')")
+    ben.wait_finished("19-batch-docx")
+    mo = Visitor(browser, server, "mo.manager")
+    mo.sign_in()
+    assert mo.approve_all("20-approve-docx") == 3
+    ben.page.reload()
+    with ben.page.expect_download() as download:
+        ben.page.locator("a:text('WOR-CIN-0001_outcome-letter')").first.click()
+    assert re.fullmatch(r"WOR-CIN-0001_outcome-letter(_[a-z0-9-]+)?\.docx", download.value.suggested_filename)
+    text = "\n".join(p.text for p in docx.Document(download.value.path()).paragraphs)
+    assert "Poppy" in text
+    ben.context.close()
+    mo.context.close()
+
+
+def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
+    from docgen.registry import Registry
+
+    current = Registry(server.templates).resolve("outcome-letter", "worcestershire")
+    broken = docx.Document(str(current.path))
+    broken.add_paragraph("Nickname: {{ child.nickname }}")
+    candidate = tmp_path / "outcome-letter.docx"
+    broken.save(str(candidate))
+    macro = tmp_path / "outcome-letter.docm"
+    macro.write_bytes(candidate.read_bytes())
+
+    pat = Visitor(browser, server, "pat.policy")
+    pat.sign_in()
+    pat.page.click("a:text('Templates')")
+    pat.check("21-templates")
+    assert f"Standard Outcome/Closure Letter outcome-letter {current.version}" in pat.text()
+    pat.page.click("a:text('Check a new version of Standard Outcome/Closure Letter')")
+    pat.check("22-template-upload")
+    pat.page.set_input_files("#template", str(macro))
+    pat.page.click("button:text('Check it')")
+    pat.check("23-template-refused")
+    assert "The file must be a Word document saved as .docx." in pat.text()
+    pat.page.set_input_files("#template", str(candidate))
+    pat.page.click("button:text('Check it')")
+    pat.check("24-template-report")
+    text = pat.text()
+    assert re.search(r"[1-9]\d* errors? and \d+ warnings?: correct the errors", text), text
+    assert "child.nickname" in text
+    with pat.page.expect_download() as download:
+        pat.page.click("a:text('Download the template with a comment at each problem')")
+    assert download.value.suggested_filename == "outcome-letter-annotated.docx"
+    with zipfile.ZipFile(download.value.path()) as annotated:
+        assert "child.nickname" in annotated.read("word/comments.xml").decode()
+
+    # a version with no errors is published: written into the authority's folder, version raised
+    sentence = docx.Document(str(current.path))
+    sentence.add_paragraph("We are glad to help.")
+    sentence.save(str(candidate))
+    pat.page.click("a:text('Check another version')")
+    pat.page.set_input_files("#template", str(candidate))
+    pat.page.click("button:text('Check it')")
+    assert "No errors;" in pat.text() or "No errors and no warnings." in pat.text()
+    assert "WOR-CIN-0001/outcome-letter_family-mum" in pat.text() and "+We are glad to help." in pat.text()
+    pat.page.click("button:text('Publish this version')")
+    pat.check("25-template-published")
+    assert "Published as version 1.2 by user:pat.policy" in pat.text()
+    lock = json.loads((server.templates / "versions.lock.json").read_text())
+    assert lock["worcestershire/outcome-letter.docx"]["version"] == "1.2"
+    published = docx.Document(str(server.templates / "worcestershire" / "outcome-letter.docx"))
+    assert [p.text for p in published.paragraphs][-1] == "We are glad to help."
+    for _ in range(3):  # whichever of the two worker processes answers (not guaranteed to be both)
+        pat.page.goto(server.url + "/templates")
+        assert "Standard Outcome/Closure Letter outcome-letter 1.2 worcestershire" in pat.text()
+
+    # policy owners never see case data
+    for path in ("/cases", "/batches/new", "/sign-off"):
+        assert pat.page.goto(server.url + path).status == 403
+    assert pat.csp_violations == []
+    pat.context.close()
