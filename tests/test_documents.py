@@ -426,7 +426,7 @@ def test_a_recipient_without_an_address_fails_only_their_letter_naming_the_field
     assert isinstance(failed.error, MissingField)
     assert str(failed.error) == (
         "[WOR-CIN-0001] templates/default/information-request.docx: The template uses the field 'address', "
-        "which this case bundle does not have, in table 1, row 2, cell 1, paragraph 2 "
+        "which this case bundle does not have, in table 1, row 3, cell 1, paragraph 2 "
         '("{% for line in recipient.address.lines %}{{ line }}{% endfo…").')
     assert worked.error is None and worked.recipient.person_id == "teacher"
 

@@ -270,7 +270,7 @@ def test_a_misspelt_field_blames_the_template_once_with_its_place_and_a_suggesti
     assert result.exit_code == 4
     assert result.stderr == (
         "Error: [WOR-CIN-0001] templates/worcestershire/outcome-letter.docx: The template has 1 error in its "
-        'wording, whatever bundle fills it: body paragraph 27 ("School nurse: {{ child.school_nurse }}"): '
+        'wording, whatever bundle fills it: body paragraph 28 ("School nurse: {{ child.school_nurse }}"): '
         "`child.school_nurse` is not a field this template can use: did you mean `child.school`? "
         "(for family-mum, agency-hv, agency-teacher)\n"
     )
@@ -292,7 +292,7 @@ def test_a_field_the_bundle_lacks_is_named_with_the_paragraph_using_it(tmp_path)
     assert result.exit_code == 4
     assert result.stderr == (
         "Error: [WOR-CIN-0001] templates/default/outcome-letter.docx: The template uses the field "
-        "'preferred_name', which this case bundle does not have, in body paragraph 27 "
+        "'preferred_name', which this case bundle does not have, in body paragraph 28 "
         '("Known as: {{ children[0].preferred_name }}"). (for family-mum, agency-hv, agency-teacher)\n'
     )
 

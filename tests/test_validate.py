@@ -202,7 +202,8 @@ def test_review_cadence_follows_the_authority(tmp_path, review_dates, warning):
         data["plan"]["started"] = "2026-11-02"
         data["plan"]["review_dates"] = review_dates
         data["assessment"].pop("leaflets_given")  # Worcestershire's leaflets
-        data["meetings"][0]["kind"] = "network"  # and its TACiN meeting
+        for meeting in data["meetings"]:  # and its TACiN meetings
+            meeting["kind"] = "network"
         for review in data["reviews"]:  # Derbyshire's reviews: its own decisions, overseen
             review["decision"] = "continue"
             review["management_oversight"] = {"by": data["case"]["manager"], "date": "2026-11-20"}
