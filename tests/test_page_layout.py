@@ -130,7 +130,7 @@ def test_no_document_ends_on_a_page_of_a_few_stray_lines(documents):
         last = body_lines(pages[-1])
         if len(last) < FULL_ENOUGH_LINES and not filled.starts_section(last[0]):
             stray.append(f"{sample.path.name}: last page starts mid-section with {last[0]!r} ({len(last)} lines)")
-    assert stray == []
+    assert stray == [], "\n".join(stray)
 
 
 def test_no_heading_or_table_header_ends_a_page(documents):
@@ -176,8 +176,11 @@ def test_the_footer_title_is_the_documents_heading(documents):
         if filled.title is None:  # letters have no title heading; their footer keeps the template's title
             continue
         for number, page in enumerate(pages, start=1):
-            (footer,) = footer_lines(page)
-            fields = [f.strip() for f in footer.split("|")]
+            found = footer_lines(page)
+            if len(found) != 1:
+                wrong.append(f"{sample.path.name} page {number}: footer on {len(found)} lines: {found}")
+                continue
+            fields = [f.strip() for f in found[0].split("|")]
             if fields[1] != filled.title:
                 wrong.append(f"{sample.path.name} page {number}: {fields[1]!r} under {filled.title!r}")
     assert wrong == []

@@ -249,7 +249,7 @@ def step_down_referral(folder: str = DEFAULT):
     else:
         para(doc, "The Team Manager decides whether our involvement ends.")
     heading(doc, "Who is told")
-    para(doc, "These people and agencies are formally told, and given this step-down plan:", after=2)
+    told = [para(doc, "These people and agencies are formally told, and given this step-down plan:", after=2)]
     for who in (
         "the people with parental responsibility",
         "the carer",
@@ -257,7 +257,9 @@ def step_down_referral(folder: str = DEFAULT):
         "the agencies and professionals involved in the assessment or plan",
         "new agencies named in this step-down plan",
     ):
-        bullet(doc, who)
+        told.append(bullet(doc, who))
+    for paragraph in told[:-1]:  # the list moves to the next page whole, not its last lines alone
+        paragraph.paragraph_format.keep_with_next = True
     heading(doc, "Signed")
     signature_lines(doc, "{{ step_down.decided_by.name if step_down.decided_by else '' }}")
     return doc

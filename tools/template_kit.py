@@ -90,6 +90,8 @@ def _style_fonts(doc: DocxDocument) -> None:
 
 # The footer's title until the document's level-1 heading replaces it (letters have none).
 FOOTER_TITLE = "{{ document.title }}"
+# 8 pt holds the longest title (South Gloucestershire's early help closure) on one footer line.
+FOOTER_PT = 8
 
 
 def _footer(doc: DocxDocument) -> None:
@@ -101,7 +103,7 @@ def _footer(doc: DocxDocument) -> None:
     paragraph.add_run(" of ")
     _field(paragraph, "NUMPAGES")
     for run in paragraph.runs:
-        run.font.size = Pt(SMALL_PT)
+        run.font.size = Pt(FOOTER_PT)
 
 
 def _field(paragraph, instruction: str) -> None:
@@ -110,7 +112,7 @@ def _field(paragraph, instruction: str) -> None:
     run = OxmlElement("w:r")
     props = OxmlElement("w:rPr")
     size = OxmlElement("w:sz")
-    size.set(qn("w:val"), str(SMALL_PT * 2))
+    size.set(qn("w:val"), str(FOOTER_PT * 2))
     props.append(size)
     run.append(props)
     text = OxmlElement("w:t")
