@@ -154,8 +154,10 @@ def users() -> None:
 def users_create(name, role, authority, password_file, data_dir, templates_dir):
     """Add a user; the password is asked for, or read from --password-file.
 
+    The first one is the authority's administrator.
+
     \b
-    Example (the first administrator):
+    Example:
         docgen users create --name ada.admin --role administrator --authority worcestershire
     """
     known = Registry(templates_dir).authorities()
