@@ -350,7 +350,7 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(serve
          # Starting a batch per example, and uploading Word files (no serializer), are tested above.
          "--exclude-path-regex", "^/v1/(batches|templates/check)$",
          "--no-color"],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True, text=True, timeout=900, cwd=tmp_path,  # its .schemathesis/ folder goes there
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-6000:]
 
