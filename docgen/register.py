@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+import stat
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -240,7 +241,17 @@ def _create_private(path: Path) -> None:
     private_folder(path.parent)
     for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         refuse_link(companion)
-    os.close(open_private(path))
+    refuse_link(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        os.close(open_private(path))  # no connection can hold it yet
+        return
+    # Never open and close a descriptor of a database another connection of this process may
+    # hold: closing it drops that connection's SQLite locks (POSIX locks are per process),
+    # which corrupts concurrent writes ("disk I/O error" under docgen serve's threads).
+    if stat.S_IMODE(mode) != 0o600:
+        os.chmod(path, 0o600)  # a register left by an older docgen may be 0644
 
 
 class Register:

@@ -154,3 +154,4 @@ def test_a_register_made_before_sends_gains_their_table_and_reads_the_same(tmp_p
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (3,)
     assert (send.status, send.notification_id, send.postage) == ("accepted", "n-1", "second")
+

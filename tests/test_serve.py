@@ -412,3 +412,23 @@ def test_health_says_when_a_libreoffice_worker_has_died_and_recovers(tmp_path):
         assert requests.get(running.url + "/v1/health", timeout=10).json()["libreoffice"] == "ready"
     finally:
         running.stop()
+
+
+def test_concurrent_renders_all_succeed_and_are_all_recorded(server):
+    """Each request opens the register from its own thread; opening it must not drop another
+    thread's SQLite locks (it did: 'disk I/O error' for almost half of 400 requests)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bundle = json.loads(WORCS.read_text())
+    bundle["documents_requested"] = ["feedback-sheet"]
+    body = json.dumps(bundle).encode()
+
+    def one(_):
+        return post_bundle(server, "/v1/render", body).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(one, range(160)))
+    assert codes == [200] * 160
+    history = call(server, "GET", "/v1/cases/WOR-CIN-0001/history").json()
+    renders = [a for a in history["accessed"] if a["action"] == "render" and a["document"] == "feedback-sheet"]
+    assert len(renders) >= 160
