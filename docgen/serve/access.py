@@ -83,17 +83,24 @@ class AccessStore:
                 raise InputError(f"A token named {name!r} exists already; revoke it or choose another name.") from None
         return token
 
+    def _rows(self, sql: str, values: tuple = ()) -> list[tuple]:
+        """A query's rows. The one connection is shared by the server's threads, and sqlite3 lets
+        only one of them use it at a time, reads included."""
+        with self._lock:
+            return self._db.execute(sql, values).fetchall()
+
     def verify(self, token: str) -> Token | None:
         """The live token this bearer value is, or None (unknown or revoked)."""
-        row = self._db.execute(
+        found = self._rows(
             "SELECT name, authority, scopes, created, revoked FROM tokens WHERE sha256 = ?", (_digest(token),)
-        ).fetchone()
+        )
+        row = found[0] if found else None
         if row is None or row[4] is not None:
             return None
         return Token(row[0], row[1], tuple(row[2].split()), row[3])
 
     def tokens(self) -> list[Token]:
-        rows = self._db.execute("SELECT name, authority, scopes, created, revoked FROM tokens ORDER BY name")
+        rows = self._rows("SELECT name, authority, scopes, created, revoked FROM tokens ORDER BY name")
         return [Token(r[0], r[1], tuple(r[2].split()), r[3], r[4]) for r in rows]
 
     def revoke(self, name: str) -> None:
@@ -114,12 +121,12 @@ class AccessStore:
         return self.case_authority(case_reference) == authority
 
     def cases_of(self, authority: str) -> list[str]:
-        rows = self._db.execute("SELECT case_reference FROM cases WHERE authority = ? ORDER BY case_reference", (authority,))
+        rows = self._rows("SELECT case_reference FROM cases WHERE authority = ? ORDER BY case_reference", (authority,))
         return [row[0] for row in rows]
 
     def case_authority(self, case_reference: str) -> str | None:
-        row = self._db.execute("SELECT authority FROM cases WHERE case_reference = ?", (case_reference,)).fetchone()
-        return row[0] if row else None
+        rows = self._rows("SELECT authority FROM cases WHERE case_reference = ?", (case_reference,))
+        return rows[0][0] if rows else None
 
 
 def open_private_db(path: Path) -> sqlite3.Connection:

@@ -113,14 +113,19 @@ class UserStore:
                 raise InputError(f"A user named {name!r} exists already.") from None
         return self.get(name)
 
+    def _rows(self, sql: str, values: tuple = ()) -> list[tuple]:
+        """A query's rows: the one connection is shared by the server's threads, one at a time."""
+        with self._lock:
+            return self._db.execute(sql, values).fetchall()
+
     def get(self, name: str) -> User | None:
-        row = self._db.execute(
+        rows = self._rows(
             "SELECT name, role, authority, generation, created, disabled FROM users WHERE name = ?", (name,)
-        ).fetchone()
-        return User(*row) if row else None
+        )
+        return User(*rows[0]) if rows else None
 
     def users(self) -> list[User]:
-        rows = self._db.execute("SELECT name, role, authority, generation, created, disabled FROM users ORDER BY name")
+        rows = self._rows("SELECT name, role, authority, generation, created, disabled FROM users ORDER BY name")
         return [User(*row) for row in rows]
 
     def disable(self, name: str) -> None:
@@ -135,9 +140,8 @@ class UserStore:
         """The user these credentials sign in, or :class:`SignInRefused`; counts failures and
         locks the account for 15 minutes after five in a row."""
         wrong = SignInRefused("The user name or password is not right.")
-        row = self._db.execute(
-            "SELECT password, failures, locked_until, disabled FROM users WHERE name = ?", (name,)
-        ).fetchone()
+        rows = self._rows("SELECT password, failures, locked_until, disabled FROM users WHERE name = ?", (name,))
+        row = rows[0] if rows else None
         if row is None:
             _hasher.hash(password)  # as slow as a real check, so timing does not tell who exists
             raise wrong
