@@ -89,12 +89,9 @@ def tokens_list(data_dir, as_json):
         rows = [t.to_dict() for t in store.tokens()]
     finally:
         store.close()
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for row in rows:
-        state = f"revoked {row['revoked']}" if row["revoked"] else "live"
-        click.echo(f"{row['name']:<24} {row['authority']:<24} {' '.join(row['scopes']):<40} {state}")
+    _print_rows(rows, as_json, lambda row: (
+        f"{row['name']:<24} {row['authority']:<24} {' '.join(row['scopes']):<40} "
+        + (f"revoked {row['revoked']}" if row["revoked"] else "live")))  # fmt: skip
 
 
 @tokens.command("revoke")
@@ -187,12 +184,9 @@ def users_list(data_dir, as_json):
         rows = [u.to_dict() for u in store.users()]
     finally:
         store.close()
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for row in rows:
-        state = f"disabled {row['disabled']}" if row["disabled"] else "active"
-        click.echo(f"{row['name']:<24} {row['role']:<14} {row['authority']:<24} {state}")
+    _print_rows(rows, as_json, lambda row: (
+        f"{row['name']:<24} {row['role']:<14} {row['authority']:<24} "
+        + (f"disabled {row['disabled']}" if row["disabled"] else "active")))  # fmt: skip
 
 
 @users.command("disable")
@@ -232,3 +226,12 @@ def users_reset_password(name, password_file, data_dir):
     finally:
         store.close()
     click.echo(f"New password set for {name}.")
+
+
+def _print_rows(rows: list[dict], as_json: bool, line) -> None:
+    """The rows as JSON, or one line each as ``line`` writes it."""
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(line(row))
