@@ -19,6 +19,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from docgen.convert.oneshot import kill_group
 from docgen.convert.profiles import Profile
 from docgen.exceptions import ConvertError
 
@@ -110,8 +111,6 @@ class UnoBridge:
 
     def stop(self) -> None:
         """End the bridge and its LibreOffice (the whole process group)."""
-        from docgen.convert.oneshot import kill_group
-
         try:
             self._proc.stdin.close()
         except OSError:

@@ -116,9 +116,13 @@ class Jobs:
         """Queue a job; ``notes`` are kept in job.json as they are (the web workspace's checks)."""
         job_id = secrets.token_hex(8)
         folder = self.root / job_id
-        (folder / "input").mkdir(mode=0o700, parents=True)
-        for name, data in upload.bundles:
-            write_atomic(folder / "input" / name, data)
+        try:
+            (folder / "input").mkdir(mode=0o700, parents=True)
+            for name, data in upload.bundles:
+                write_atomic(folder / "input" / name, data)
+        except BaseException:  # a full disk: no half-made job is left to be listed or run
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         job = {
             "id": job_id, "authority": authority, "actor": actor, "state": "queued",
             "format": fmt, "documents_asked": doc_ids, "created": now(), "finished": None,
@@ -242,7 +246,3 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-
-
-def remove(folder: Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)
