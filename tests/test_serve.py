@@ -16,6 +16,7 @@ import requests
 from pypdf import PdfReader
 
 from serve_helpers import DOCGEN, ROOT, Server, make_token
+from web_helpers import decide, make_user, sign_in
 
 SAMPLES = ROOT / "samples" / "valid"
 WORCS = SAMPLES / "worcestershire-child-in-need.json"
@@ -33,6 +34,7 @@ def server(tmp_path_factory):
         "revoked": make_token(data, "worcs-old", "worcestershire"),
     }
     subprocess.run([*DOCGEN, "tokens", "revoke", "worcs-old", "--data", str(data)], check=True, capture_output=True)
+    make_user(data, "mae.manager", "manager", "worcestershire")  # signs documents off in the web workspace
     running = Server(data, workers=2)
     running.tokens = tokens
     yield running
@@ -127,16 +129,29 @@ def test_render_one_document_for_one_recipient_is_the_docx_itself(server):
 
 
 def test_render_several_gives_a_zip_named_as_the_cli_names_files(server):
-    reply = post_bundle(server, "/v1/render", WORCS, doc=["outcome-letter"], format="pdf")
+    reply = post_bundle(server, "/v1/render", DERBY, token="derby", doc=["outcome-letter"], format="pdf")
     assert reply.status_code == 200, reply.text
     archive = zipfile.ZipFile(io.BytesIO(reply.content))
     assert sorted(archive.namelist()) == [
-        "WOR-CIN-0001_outcome-letter_agency-hv.pdf",
-        "WOR-CIN-0001_outcome-letter_agency-teacher.pdf",
-        "WOR-CIN-0001_outcome-letter_family-mum.pdf",
+        "DBY-CIN-0002_outcome-letter_agency-college.pdf",
+        "DBY-CIN-0002_outcome-letter_agency-youth.pdf",
+        "DBY-CIN-0002_outcome-letter_family-dad.pdf",
     ]
-    family = PdfReader(io.BytesIO(archive.read("WOR-CIN-0001_outcome-letter_family-mum.pdf")))
-    assert "Dear Ms Placeholder" in family.pages[0].extract_text()
+    family = PdfReader(io.BytesIO(archive.read("DBY-CIN-0002_outcome-letter_family-dad.pdf")))
+    assert "Dear Mr Notreal" in family.pages[0].extract_text()
+
+
+@pytest.mark.parametrize("params", [{"doc": ["feedback-sheet", "outcome-letter"]}, {}], ids=["asked", "requested"])
+def test_render_refuses_documents_a_manager_signs_off(server, params):
+    """Worcestershire signs off outcome letters: asked for by name, or by the bundle's
+    documents_requested, they come only from a batch, once approved; nothing is made."""
+    before = call(server, "GET", "/v1/cases/WOR-CIN-0001/history").json()["accessed"]
+    body = assert_problem(post_bundle(server, "/v1/render", WORCS, **params), 409, "sign-off-required")
+    assert body["documents"] == ["outcome-letter"]
+    assert body["detail"].startswith("outcome-letter must be signed off by a manager before posting")
+    assert "POST /v1/batches" in body["detail"]
+    after = call(server, "GET", "/v1/cases/WOR-CIN-0001/history").json()["accessed"]
+    assert [a for a in after if a["action"] == "render"] == [a for a in before if a["action"] == "render"]
 
 
 def test_an_invalid_bundle_is_422_with_every_problem_and_its_path(server):
@@ -180,7 +195,7 @@ def test_a_batch_runs_reports_and_serves_its_files(server):
     broken = json.loads(WORCS.read_text())
     broken["case"]["reference"] = "WOR-CIN-0999"
     del broken["children"][0]["date_of_birth"]
-    reply = call(server, "POST", "/v1/batches", json=[good, broken, other], params={"doc": "outcome-letter"})
+    reply = call(server, "POST", "/v1/batches", json=[good, broken, other], params={"doc": ["outcome-letter", "feedback-sheet"]})
     assert reply.status_code == 202, reply.text
     job_id = reply.json()["id"]
     assert reply.headers["Location"] == f"/v1/batches/{job_id}"
@@ -198,13 +213,32 @@ def test_a_batch_runs_reports_and_serves_its_files(server):
     names = sorted(Path(row["output_path"]).name for row in manifest)
     assert "WOR-CIN-0001_outcome-letter_family-mum.docx" in names
     assert "Placeholder" not in json.dumps(manifest)
+    # outcome letters wait for a manager (Worcestershire's approval_required); feedback sheets do not
+    assert {row["document"]: row["sign_off"] for row in manifest} == {"outcome-letter": "waiting", "feedback-sheet": "not-needed"}
+    mum = "WOR-CIN-0001_outcome-letter_family-mum.docx"
+    held = assert_problem(call(server, "GET", f"/v1/batches/{job_id}/files/{mum}"), 409, "awaiting-sign-off")
+    assert held["sign_off"] == "waiting" and "a manager approves it" in held["detail"]
+    sheets = [n for n in names if "_feedback-sheet" in n]
+    some = call(server, "GET", f"/v1/batches/{job_id}/zip")
+    assert sorted(zipfile.ZipFile(io.BytesIO(some.content)).namelist()) == sheets
+    assert some.headers["X-Docgen-Held"] == str(len(names) - len(sheets))
 
-    one = call(server, "GET", f"/v1/batches/{job_id}/files/WOR-CIN-0001_outcome-letter_family-mum.docx")
+    manager, _ = sign_in(server, "mae.manager")
+    letters = [n for n in names if "_outcome-letter" in n]
+    for name in letters:  # approve each but one, which is returned
+        decision = "returned" if name == letters[0] else "approved"
+        decide(server, manager, job_id, names.index(name) + 1, decision, "The review date is missing.")
+    one = call(server, "GET", f"/v1/batches/{job_id}/files/{mum}")
     assert one.status_code == 200
-    assert one.headers["Content-Disposition"] == "attachment; filename=WOR-CIN-0001_outcome-letter_family-mum.docx"
+    assert one.headers["Content-Disposition"] == f"attachment; filename={mum}"
     assert "Dear Ms Placeholder" in "\n".join(p.text for p in docx.Document(io.BytesIO(one.content)).paragraphs)
-    everything = zipfile.ZipFile(io.BytesIO(call(server, "GET", f"/v1/batches/{job_id}/zip").content))
-    assert sorted(everything.namelist()) == names
+    returned = assert_problem(call(server, "GET", f"/v1/batches/{job_id}/files/{letters[0]}"), 409, "awaiting-sign-off")
+    assert returned["sign_off"] == "returned"
+    manifest = call(server, "GET", f"/v1/batches/{job_id}/manifest").json()
+    assert [row["sign_off"] for row in manifest if Path(row["output_path"]).name == letters[0]] == ["returned"]
+    everything = call(server, "GET", f"/v1/batches/{job_id}/zip")
+    assert sorted(zipfile.ZipFile(io.BytesIO(everything.content)).namelist()) == [n for n in names if n != letters[0]]
+    assert everything.headers["X-Docgen-Held"] == "1"
 
     history = call(server, "GET", "/v1/cases/WOR-CIN-0001/history").json()
     assert {row["document"] for row in history["issued"]} >= {"outcome-letter"}
@@ -368,7 +402,7 @@ def test_the_readmes_python_example_works_against_the_server(server, tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0 and done.stdout == "", done.stderr
     letters = zipfile.ZipFile(tmp_path / "letters.zip")
-    assert "WOR-CIN-0001_outcome-letter_family-mum.docx" in letters.namelist()
+    assert "WOR-CIN-0001_information-request_agency-hv.docx" in letters.namelist()
 
 
 def test_health_says_when_a_libreoffice_worker_has_died_and_recovers(tmp_path):
@@ -378,7 +412,7 @@ def test_health_says_when_a_libreoffice_worker_has_died_and_recovers(tmp_path):
     import psutil
 
     data = tmp_path / "data"
-    token = make_token(data, "health", "worcestershire")
+    token = make_token(data, "health", "derbyshire")
     running = Server(data, workers=1)
     try:
         def offices():
@@ -402,7 +436,7 @@ def test_health_says_when_a_libreoffice_worker_has_died_and_recovers(tmp_path):
                 break
             time.sleep(0.2)
         assert (reply.status_code, reply.json()["libreoffice"]) == (503, "restarting")
-        bundle = WORCS.read_bytes()
+        bundle = DERBY.read_bytes()
         # Three letters: every worker converts one, the one whose LibreOffice died included.
         pdfs = requests.post(running.url + "/v1/render", params={"doc": "outcome-letter", "format": "pdf"},
                              data=bundle, timeout=120,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import time
 import zipfile
 
@@ -14,7 +13,7 @@ import pytest
 import requests
 
 from serve_helpers import ROOT, Server
-from web_helpers import PASSWORD, make_user
+from web_helpers import PASSWORD, csrf, make_user, sign_in
 
 SAMPLE = ROOT / "samples" / "valid" / "worcestershire-child-in-need.json"
 
@@ -29,19 +28,6 @@ def server(tmp_path_factory):
     running = Server(data, workers=1, env={"DOCGEN_TRUSTED_PROXY": "1", "DOCGEN_IDLE_MINUTES": "0.05"})
     yield running
     running.stop()
-
-
-def csrf(session, server, path):
-    page = session.get(server.url + path, timeout=30)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
-
-
-def sign_in(server, name="ann.staff", password=PASSWORD, session=None, **headers):
-    session = session or requests.Session()
-    token = csrf(session, server, "/sign-in")
-    reply = session.post(server.url + "/sign-in", data={"csrf_token": token, "name": name, "password": password},
-                         headers=headers, allow_redirects=False, timeout=30)  # fmt: skip
-    return session, reply
 
 
 def upload(session, server, files):

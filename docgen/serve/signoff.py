@@ -1,7 +1,8 @@
 """Managers' sign-off: documents an authority's profile lists in ``approval_required`` wait
 for a manager, who approves or returns each with a comment; only approved ones can be
-downloaded for posting. A decision is about the very file (its SHA-256) and is recorded in the
-register, so a document made again waits again.
+downloaded, packed for printing or sent through Notify, from the web workspace or the API
+(:func:`released`). A decision is about the very file (its SHA-256) and is recorded in the
+register, so a document made again waits again; a returned one stays held.
 """
 
 from __future__ import annotations
@@ -10,14 +11,12 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import docx
-from pypdf import PdfReader
-
 from docgen.exceptions import InputError
 from docgen.register import Decision, Register, now
 from docgen.serve.jobs import Jobs, file_parts
 
 APPROVED, RETURNED, WAITING = "approved", "returned", "waiting"
+NOT_NEEDED = "not-needed"  # the file's document needs no sign-off
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,17 @@ def sign_offs(jobs: Jobs, job: dict, required: list[str], register: Path) -> dic
     return found
 
 
+def released(files: list[Path], items: dict[int, SignOff]) -> list[Path]:
+    """The files that may go out for posting: those needing no sign-off, and those approved."""
+    held = {s.path for s in items.values() if s.state != APPROVED}
+    return [path for path in files if path not in held]
+
+
+def states(items: dict[int, SignOff]) -> dict[str, str]:
+    """Each file needing sign-off, by name: waiting, approved or returned."""
+    return {s.path.name: s.state for s in items.values()}
+
+
 def queue(jobs: Jobs, authority: str, required: list[str], register: Path) -> list[SignOff]:
     """Every file of the authority's batches still waiting for a manager, oldest batch first."""
     waiting = []
@@ -75,15 +85,3 @@ def decide(item: SignOff, decision: str, comment: str, actor: str, register: Pat
     with Register(register) as book:
         book.record_decision(made)
     return made
-
-
-def page_count(path: Path) -> int:
-    """Pages a preview can show as images: a PDF's; 0 for a Word file (its text is shown)."""
-    return len(PdfReader(path).pages) if path.suffix == ".pdf" else 0
-
-
-def document_text(path: Path) -> list[str]:
-    """The document's text, paragraph by paragraph (PDF: line by line), for a preview page."""
-    if path.suffix == ".pdf":
-        return [line for page in PdfReader(path).pages for line in (page.extract_text() or "").splitlines()]
-    return [p.text for p in docx.Document(str(path)).paragraphs]

@@ -24,6 +24,7 @@ from docgen.serve.app import services
 from docgen.serve.candidates import check_candidate
 from docgen.serve.jobs import file_parts
 from docgen.serve.problems import MEDIA_TYPE, HttpProblem
+from docgen.serve.signoff import NOT_NEEDED, released, sign_offs, states
 from docgen.serve.schemas import (
     BatchQuery, CaseHistory, CheckQuery, CheckReply, FieldRow, Health, Job, RenderQuery,
     TemplateRow, ValidationReply,
@@ -39,6 +40,7 @@ FILE = {"description": "One file, or a zip of several", "content": {
     "application/pdf": {"schema": {"type": "string", "format": "binary"}},
     "application/zip": {"schema": {"type": "string", "format": "binary"}}}}  # fmt: skip
 ERRORS = {code: PROBLEM for code in (400, 401, 403, 404, 413, 415, 422, 429)}
+HELD = {409: {**PROBLEM, "description": "Held for a manager's sign-off (RFC 9457)"}}
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -89,15 +91,17 @@ def validate_bundle():
 
 @blueprint.route("/render", methods=["POST"])
 @blueprint.arguments(RenderQuery, location="query", as_kwargs=True)
-@blueprint.doc(requestBody=BUNDLE_BODY, responses={**ERRORS, 200: FILE})
+@blueprint.doc(requestBody=BUNDLE_BODY, responses={**ERRORS, **HELD, 200: FILE})
 def render(doc, format, pdfa):
     """Fill documents from one bundle: one file when one results, else a zip, named as the CLI
-    names them. Default documents: the bundle's documents_requested."""
+    names them. Default documents: the bundle's documents_requested. A document the authority
+    signs off is refused (409 sign-off-required): it is made by a batch, and released there."""
     _require("render")
     raw = _bundle_body()
     _own_authority(raw.data)
     pipeline = services().pipeline
     bundle = validate(raw, pipeline.registry).raise_for_errors()
+    _refuse_sign_off_documents(pipeline.document_ids(bundle, list(doc) or None))
     services().access.claim_case(bundle.reference, g.token.authority)
     results = pipeline.render(bundle, list(doc) or None)
     made = [r for r in results if r.ok]
@@ -150,10 +154,16 @@ def batch_status(job_id):
 @blueprint.route("/batches/<job_id>/manifest")
 @blueprint.doc(responses={**ERRORS, 200: {"description": "The run's manifest.json", "content": {"application/json": {"schema": {"type": "array"}}}}})  # fmt: skip
 def batch_manifest(job_id):
-    """What the batch issued: case, document, recipient id, hashes, never a name."""
+    """What the batch issued: case, document, recipient id, hashes, never a name; and each
+    file's ``sign_off``: not-needed, waiting, approved or returned."""
     _require("batch")
     jobs = services().jobs
-    return _json_file(jobs.report(jobs.get(job_id, g.token.authority), "manifest.json"))
+    job = jobs.get(job_id, g.token.authority)
+    rows = json.loads(jobs.report(job, "manifest.json").read_text(encoding="utf-8"))
+    held = states(_sign_offs(job))
+    for row in rows:
+        row["sign_off"] = held.get(Path(row.get("output_path") or "").name, NOT_NEEDED)
+    return Response(json.dumps(rows, indent=1, ensure_ascii=False), mimetype="application/json")
 
 
 @blueprint.route("/batches/<job_id>/failures")
@@ -172,27 +182,43 @@ def batch_failures(job_id):
 
 
 @blueprint.route("/batches/<job_id>/files/<name>")
-@blueprint.doc(responses={**ERRORS, 200: FILE})
+@blueprint.doc(responses={**ERRORS, **HELD, 200: FILE})
 def batch_file(job_id, name):
-    """One file the batch wrote, as an attachment."""
+    """One file the batch wrote, as an attachment; 409 while it waits for a manager's sign-off
+    or after it was returned."""
     _require("batch")
     jobs = services().jobs
-    path = jobs.file(jobs.get(job_id, g.token.authority), name)
+    job = jobs.get(job_id, g.token.authority)
+    path = jobs.file(job, name)
+    held = _sign_offs(job)
+    state = states(held).get(path.name, NOT_NEEDED)
+    if path not in released([path], held):
+        raise HttpProblem(409, "awaiting-sign-off", f"{path.name} is {state} at sign-off: a manager approves it "
+                          "in the web workspace before it can be downloaded.", sign_off=state)  # fmt: skip
     record_access(g.token.name, "download", [file_parts(path.stem)])
     return send_file(path, as_attachment=True, download_name=path.name)
 
 
 @blueprint.route("/batches/<job_id>/zip")
-@blueprint.doc(responses={**ERRORS, 200: FILE})
+@blueprint.doc(responses={**ERRORS, **HELD, 200: FILE})
 def batch_zip(job_id):
-    """Every file the batch wrote, in one zip."""
+    """Every file the batch wrote that may go out, in one zip: files waiting for a manager's
+    sign-off, or returned, are left out and counted in ``X-Docgen-Held``."""
     _require("batch")
     jobs = services().jobs
-    files = jobs.files(jobs.get(job_id, g.token.authority))
-    if not files:
+    job = jobs.get(job_id, g.token.authority)
+    written = jobs.files(job)
+    if not written:
         raise HttpProblem(404, "not-found", "The batch has written no files yet.")
+    files = released(written, _sign_offs(job))
+    if not files:
+        raise HttpProblem(409, "awaiting-sign-off", "Every file of the batch waits for a manager's sign-off "
+                          "(or was returned); see the manifest's sign_off.")  # fmt: skip
     record_access(g.token.name, "download", [file_parts(path.stem) for path in files])
-    return zip_response(files, f"batch-{job_id}.zip")
+    response = zip_response(files, f"batch-{job_id}.zip")
+    if len(files) < len(written):
+        response.headers["X-Docgen-Held"] = str(len(written) - len(files))
+    return response
 
 
 # -- cases and templates ----------------------------------------------------------------------------
@@ -282,6 +308,22 @@ def _own_authority(data) -> None:
     named = data.get("authority") if isinstance(data, dict) else None
     if isinstance(named, str) and named != g.token.authority:
         raise HttpProblem(403, "other-authority", "The bundle is for another authority than this token's.")
+
+
+def _sign_offs(job: dict) -> dict:
+    required = services().pipeline.registry.profile(g.token.authority).approval_required
+    return sign_offs(services().jobs, job, required, services().data.register)
+
+
+def _refuse_sign_off_documents(doc_ids: list[str]) -> None:
+    """Documents the authority's managers sign off are never handed out straight from a render."""
+    required = services().pipeline.registry.profile(g.token.authority).approval_required
+    held = [doc_id for doc_id in doc_ids if doc_id in required]
+    if held:
+        raise HttpProblem(409, "sign-off-required", f"{', '.join(held)} must be signed off by a manager before "
+                          "posting, so /v1/render does not make it: start a batch (POST /v1/batches), and "
+                          "download it from the batch once a manager has approved it in the web workspace.",
+                          documents=held)  # fmt: skip
 
 
 def record_access(actor: str, action: str, rows: list[tuple[str, str, str]]) -> None:
