@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import MultipleFileField, PasswordField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, MultipleFileField, PasswordField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -45,3 +45,12 @@ class TemplateForm(FlaskForm):
 
 class PublishForm(FlaskForm):
     """Publishing is a POST with a CSRF token, like every change."""
+
+
+class SendForm(FlaskForm):
+    """Send the batch's approved letters through GOV.UK Notify; again only with a reason."""
+
+    postage = RadioField("Postage", choices=[("second", "Second class"), ("first", "First class"), ("economy", "Economy")],
+                         default="second")  # fmt: skip
+    resend = BooleanField("Send again letters GOV.UK Notify already has")
+    reason = StringField("Why they are sent again")

@@ -160,11 +160,18 @@ class Jobs:
 
     def inputs(self, job: dict) -> Upload:
         """The bundles the job ran, as it was given them."""
-        folder = self.root / job["id"] / "input"
+        folder = self.input_dir(job)
         return Upload([(path.name, path.read_bytes()) for path in sorted(folder.glob("*.json"))])
+
+    def input_dir(self, job: dict) -> Path:
+        return self.root / job["id"] / "input"
 
     def out_dir(self, job: dict) -> Path:
         return self.root / job["id"] / "out"
+
+    def previews_dir(self, job: dict) -> Path:
+        """Where the web workspace keeps the job's files drawn as pages (removed with the job)."""
+        return self.root / job["id"] / "previews"
 
     def report(self, job: dict, name: str) -> Path:
         """The run's manifest.json or failures.json."""

@@ -25,12 +25,14 @@ from flask_login import current_user
 from docgen.register import Register
 from docgen.serve.app import services
 from docgen.serve.auth import SignInRefused, UserStore, role_required, sign_in, sign_out
-from docgen.exceptions import InputError
+from docgen.exceptions import DocgenError, InputError, NotifyKeyRefused
 from docgen.serve.candidates import Candidates, check_candidate
-from docgen.serve.forms import DecisionForm, PublishForm, RerunForm, SignInForm, SignOutForm, TemplateForm, UploadForm
+from docgen.notify.email_route import batch_email_routes
+from docgen.serve import posting
+from docgen.serve.forms import DecisionForm, PublishForm, RerunForm, SendForm, SignInForm, SignOutForm, TemplateForm, UploadForm
 from docgen.serve.problems import HttpProblem
-from docgen.authoring.preview import page_png
-from docgen.serve.signoff import APPROVED, decide, document_text, page_count, queue, sign_offs
+from docgen.serve.previews import Previews, document_text
+from docgen.serve.signoff import APPROVED, decide, queue, released, sign_offs
 from docgen.serve.uploads import UploadRefused, bundles_from_files, check_bundles, check_docx, checks_from_dicts
 from docgen.serve.jobs import file_parts
 from docgen.serve.views import record_access, scratch, zip_response
@@ -112,13 +114,15 @@ def batch(job_id):
     return batch_page(job, checks, RerunForm())
 
 
-def batch_page(job: dict, checks: list, form: RerunForm, refused: str | None = None):
-    """The batch: its progress, each bundle's problems, and its files (those awaiting a
-    manager's sign-off without a link)."""
+def batch_page(job: dict, checks: list, form: RerunForm, refused: str | None = None, status: int = 200):
+    """The batch: its progress, each bundle's problems, its files (those awaiting a manager's
+    sign-off without a link), and the approved letters to print or send."""
     files = services().jobs.files(job)
-    return render_template("batch.html", job=job, checks=checks, failures=failures(job), files=files,
-                           held=sign_offs_of(job), refresh=job["state"] in RUNNING, form=form,
-                           titles=dict(document_choices()), refused=refused), 400 if refused else 200  # fmt: skip
+    held = sign_offs_of(job)
+    return render_template("batch.html", job=job, checks=checks, failures=failures(job), files=files, held=held,
+                           letters=posting.letters(released(files, held)), send_form=SendForm(),
+                           refresh=job["state"] in RUNNING, form=form, titles=dict(document_choices()),
+                           refused=refused), 400 if refused and status == 200 else status  # fmt: skip
 
 
 @blueprint.route("/batches/<job_id>/files/<int:number>")
@@ -140,30 +144,71 @@ def batch_file_preview(job_id, number):
     path = batch_file_path(job, number)
     case, document, recipient = file_parts(path.stem)
     return render_template("preview.html", job=job, number=number, path=path, case_reference=case, document=document,
-                           recipient=recipient, pages=page_count(path), text=document_text(path),
+                           recipient=recipient, pages=pages_of(job, path), text=document_text(path),
                            titles=dict(document_choices()))  # fmt: skip
 
 
 @blueprint.route("/batches/<job_id>/files/<int:number>/pages/<int:page>.png")
 @role_required(*STAFF, "manager")
 def page_image(job_id, number, page):
-    """One page of a PDF the batch made, drawn as an image for a preview."""
-    path = batch_file_path(own_job(job_id), number)
-    if not 1 <= page <= page_count(path):
+    """One page of a document the batch made (PDF or Word), drawn as an image for a preview."""
+    job = own_job(job_id)
+    path = batch_file_path(job, number)
+    if not 1 <= page <= pages_of(job, path):
         abort(404)
-    return send_file(io.BytesIO(page_png(path, page, dpi=80)), mimetype="image/png")
+    return send_file(io.BytesIO(previews(job).page(path, page)), mimetype="image/png")
 
 
 @blueprint.route("/batches/<job_id>/zip")
 @role_required(*STAFF)
 def batch_zip(job_id):
     job = own_job(job_id)
-    held = {s.path for s in sign_offs_of(job).values() if s.state != APPROVED}
-    files = [path for path in services().jobs.files(job) if path not in held]
+    files = released(services().jobs.files(job), sign_offs_of(job))
     if not files:
         abort(404)
     record_access(actor(), "download", [file_parts(path.stem) for path in files])
     return zip_response(files, f"batch-{job_id}.zip")
+
+
+@blueprint.route("/batches/<job_id>/print-pack")
+@role_required(*STAFF)
+def print_pack(job_id):
+    """The approved letters as one print-ready PDF, as ``docgen pack`` makes it."""
+    job = own_job(job_id)
+    letters = posting.letters(released(services().jobs.files(job), sign_offs_of(job)))
+    if not letters:
+        abort(404)
+    pdf = posting.print_pack(letters, scratch())
+    record_access(actor(), "download", [file_parts(path.stem) for path in letters])
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"batch-{job_id}-print-pack.pdf")  # fmt: skip
+
+
+@blueprint.route("/batches/<job_id>/send", methods=["POST"])
+@role_required(*STAFF)
+def send_letters(job_id):
+    """Send the approved letters through GOV.UK Notify, each once (again only with a reason)."""
+    job = own_job(job_id)
+    form = SendForm()
+    if not form.validate_on_submit():
+        abort(400)
+    reason = (form.reason.data or "").strip()
+    letters = posting.letters(released(services().jobs.files(job), sign_offs_of(job)))
+    try:
+        if form.resend.data and not reason:
+            raise InputError("Say why the letters are sent again; the reason is recorded.")
+        if not letters:
+            raise InputError("No letter of this batch is ready to send: none is approved yet.")
+        notify = posting.gateway(services().data.root)
+        routes = batch_email_routes(services().jobs.input_dir(job), services().pipeline.registry)
+        outcomes = posting.send(letters, services().data.register, notify, postage=form.postage.data,
+                                resend_reason=reason if form.resend.data else None, email_route=routes)  # fmt: skip
+    except NotifyKeyRefused as e:
+        return batch_page(job, [], RerunForm(), e.message, status=502)
+    except DocgenError as e:
+        return batch_page(job, [], RerunForm(), e.message)
+    record_access(actor(), "send", [file_parts(o.path.stem) for o in outcomes if o.outcome == "sent"])
+    return render_template("sends.html", job=job, outcomes=outcomes)
 
 
 @blueprint.route("/batches/<job_id>/rerun", methods=["POST"])
@@ -213,7 +258,7 @@ def sign_off(job_id, number):
             refused = e.message
         else:
             return redirect(url_for("web.sign_off_queue"))
-    return render_template("sign_off.html", item=item, text=document_text(item.path), pages=page_count(item.path),
+    return render_template("sign_off.html", item=item, text=document_text(item.path), pages=pages_of(item.job, item.path),
                            form=form, refused=refused, titles=dict(document_choices())), 400 if refused or form.errors else 200  # fmt: skip
 
 
@@ -295,8 +340,9 @@ def case(key):
     record_access(actor(), "history", [(reference, "", "")])
     with Register(services().data.register) as register:
         issued, accessed, decided = register.history(reference), register.accesses(reference), register.decisions(reference)
+        sends = register.sends_for_case(reference)
     return render_template("case.html", reference=reference, issued=issued, accessed=accessed, decided=decided,
-                           titles=dict(document_choices()))  # fmt: skip
+                           sends=sends, titles=dict(document_choices()))  # fmt: skip
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -342,6 +388,19 @@ def start(upload, fmt: str, doc_ids: list[str], **notes) -> dict:
 
 def approval_required() -> list[str]:
     return services().pipeline.registry.profile(current_user.authority).approval_required
+
+
+def previews(job: dict) -> Previews:
+    return Previews(services().jobs.previews_dir(job), lambda: services().converter(False), scratch())
+
+
+def pages_of(job: dict, path: Path) -> int:
+    """Pages a preview shows as images; 0 when they cannot be drawn (the text is still shown)."""
+    try:
+        return previews(job).page_count(path)
+    except DocgenError as e:
+        current_app.logger.warning("%s: no page images for a preview: %s", file_parts(path.stem)[0], e.message)
+        return 0
 
 
 def sign_offs_of(job: dict) -> dict:
