@@ -25,7 +25,7 @@ def server(tmp_path_factory):
         make_user(data, name, "admin-staff", "worcestershire")
     make_user(data, "max.manager", "manager", "worcestershire")
     make_user(data, "pip.policy", "policy-owner", "worcestershire")
-    running = Server(data, workers=1, env={"DOCGEN_TRUSTED_PROXY": "1", "DOCGEN_IDLE_MINUTES": "0.05"})
+    running = Server(data, workers=1, env={"DOCGEN_TRUSTED_PROXY": "1", "DOCGEN_IDLE_MINUTES": "0.05", "NOTIFY_API_KEY": ""})
     yield running
     running.stop()
 
@@ -132,6 +132,11 @@ def test_pages_headers_and_attachments(server):
     assert session.get(server.url + batch + "/files/99", timeout=30).status_code == 404
     style = requests.get(server.url + "/static/govuk/govuk-frontend.min.css", timeout=30)
     assert style.status_code == 200 and ".govuk-button" in style.text
+    # this server has no Notify API key: sending says how to set one up, and nothing is recorded
+    token = csrf(session, server, "/batches/new")  # one CSRF token for the session's forms
+    unset = session.post(server.url + batch + "/send", data={"csrf_token": token, "postage": "second"}, timeout=30)
+    assert unset.status_code == 400 and "GOV.UK Notify is not set up on this server" in unset.text
+    assert "notify-api-key" in unset.text
 
 
 def docx_with(part: str, body: bytes) -> bytes:

@@ -195,11 +195,11 @@ def send_letters(job_id):
     reason = (form.reason.data or "").strip()
     letters = posting.letters(released(services().jobs.files(job), sign_offs_of(job)))
     try:
+        notify = posting.gateway(services().data.root)
         if form.resend.data and not reason:
             raise InputError("Say why the letters are sent again; the reason is recorded.")
         if not letters:
-            raise InputError("No letter of this batch is ready to send: none is approved yet.")
-        notify = posting.gateway(services().data.root)
+            raise InputError("No letter of this batch can be posted yet: none is approved.")
         routes = batch_email_routes(services().jobs.input_dir(job), services().pipeline.registry)
         outcomes = posting.send(letters, services().data.register, notify, postage=form.postage.data,
                                 resend_reason=reason if form.resend.data else None, email_route=routes)  # fmt: skip
