@@ -14,6 +14,7 @@ import docx
 import pytest
 from pypdf import PdfReader
 
+from notify_stand_in import NotifyStandIn
 from serve_helpers import ROOT, Server
 from web_helpers import PASSWORD, make_user
 
@@ -30,7 +31,14 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def notify():
+    """GOV.UK Notify's stand-in on the loopback, reached by the server through the official client."""
+    with NotifyStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, notify):
     data = tmp_path_factory.mktemp("web") / "data"
     make_user(data, "ben.staff", "admin-staff", "worcestershire")
     make_user(data, "dee.staff", "admin-staff", "derbyshire")
@@ -38,7 +46,8 @@ def server(tmp_path_factory):
     make_user(data, "pat.policy", "policy-owner", "worcestershire")
     templates = data.parent / "templates"  # a copy: policy owners publish into it
     shutil.copytree(ROOT / "templates", templates)
-    running = Server(data, workers=2, env={"DOCGEN_TEMPLATES": str(templates)})
+    running = Server(data, workers=2, env={"DOCGEN_TEMPLATES": str(templates), "NOTIFY_API_KEY": notify.api_key,
+                                           "NOTIFY_BASE_URL": notify.url})  # fmt: skip
     running.templates = templates
     yield running
     running.stop()
@@ -126,7 +135,7 @@ def bundles(tmp_path: Path) -> tuple[Path, Path, Path]:
     return tuple(paths)
 
 
-def test_admin_staff_batch_from_upload_to_download(server, browser, tmp_path):
+def test_admin_staff_batch_from_upload_to_download(server, browser, notify, tmp_path):
     good, broken, fixed = bundles(tmp_path)
     ben = Visitor(browser, server, "ben.staff")
     page = ben.page
@@ -196,6 +205,30 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, tmp_path):
         page.click("a:text('Download all that are approved as a zip')")
     with zipfile.ZipFile(download.value.path()) as archive:
         assert len([n for n in archive.namelist() if n.startswith("WOR-CIN-0001_outcome-letter")]) == 2
+    returned = "WOR-CIN-0001_outcome-letter_agency-hv.pdf"  # the first in the queue: files are numbered by name
+    assert f"{returned}: returned" in text and page.request.get(batch_url + "/files/1").status == 403
+    ben.check("10-batch-approved")
+
+    # the print pack and GOV.UK Notify get the two approved letters, never the returned one
+    approved = ["WOR-CIN-0001_outcome-letter_family-mum", "WOR-CIN-0001_outcome-letter_agency-teacher"]
+    assert "2 letters can be posted" in text
+    with page.expect_download() as download:
+        page.click("a:text('Download the print pack')")
+    assert download.value.suggested_filename == f"batch-{batch_url.rsplit('/', 1)[1]}-print-pack.pdf"
+    pack = PdfReader(download.value.path())
+    assert [item.title for item in pack.outline] == approved  # the family's letter first
+    assert "Poppy" in "".join(p.extract_text() for p in pack.pages)
+    page.check("#postage-first")
+    page.click("button:text('Send the letters through GOV.UK Notify')")
+    ben.check("10b-letters-sent")
+    assert page.title() == "Letters sent - docgen" and "2 of 2 letters sent." in ben.text()
+    assert sorted(n["reference"] for n in notify.letters()) == sorted(approved)
+    assert {n["postage"] for n in notify.letters()} == {"first"}
+    page.goto(batch_url)
+    page.click("button:text('Send the letters through GOV.UK Notify')")
+    assert "0 of 2 letters sent, 2 skipped as Notify has them already." in ben.text()
+    assert len(notify.letters()) == 2  # each letter once
+    page.goto(batch_url)
 
     page.set_input_files("#bundles", [str(fixed)])
     page.click("button:text('Re-run what failed')")
@@ -220,6 +253,13 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, tmp_path):
     assert response.headers["cache-control"] == "no-store"
     assert "Standard Outcome/Closure Letter" in ben.text() and "user:ben.staff download" in ben.text()
     assert "approved" in ben.text() and "user:mo.manager" in ben.text()
+
+    ben.page.click("a:text('Cases')")
+    ben.page.click("a:text('WOR-CIN-0001')")
+    ben.check("14b-case-sent")
+    sent = ben.page.locator("table:has(th:text('Notify id')) tbody tr")
+    assert sent.count() == 2 and sent.first.inner_text().split("\t")[2] == "accepted"
+    assert "user:ben.staff send" in ben.text()
 
     # another authority's staff reach neither the batch nor the case by its URL
     dee = Visitor(browser, server, "dee.staff")
@@ -251,6 +291,13 @@ def test_docx_opens_with_the_names_of_the_case(server, browser, tmp_path):
     ben.page.check("input[value='docx']")
     ben.page.click("button:text('Check and start the batch')")
     ben.wait_finished("19-batch-docx")
+    assert "No letter can be posted yet" in ben.text()  # letters are posted as PDFs
+    ben.page.locator("a:text('Preview')").first.click()
+    ben.check("19b-preview-docx")
+    image = ben.page.locator("img[alt^='Page 1 of']")  # the Word file drawn through LibreOffice
+    assert image.evaluate("i => i.decode().then(() => i.naturalWidth)") > 600
+    assert "Poppy" in ben.text() and ben.page.title() == "Preview - docgen"
+    ben.page.goto(ben.page.url.rsplit("/files/", 1)[0])
     mo = Visitor(browser, server, "mo.manager")
     mo.sign_in()
     assert mo.approve_all("20-approve-docx") == 3

@@ -114,7 +114,7 @@ def batch(job_id):
     return batch_page(job, checks, RerunForm())
 
 
-def batch_page(job: dict, checks: list, form: RerunForm, refused: str | None = None, status: int = 200):
+def batch_page(job: dict, checks: list, form: RerunForm, refused: str | None = None, status: int | None = None):
     """The batch: its progress, each bundle's problems, its files (those awaiting a manager's
     sign-off without a link), and the approved letters to print or send."""
     files = services().jobs.files(job)
@@ -122,7 +122,7 @@ def batch_page(job: dict, checks: list, form: RerunForm, refused: str | None = N
     return render_template("batch.html", job=job, checks=checks, failures=failures(job), files=files, held=held,
                            letters=posting.letters(released(files, held)), send_form=SendForm(),
                            refresh=job["state"] in RUNNING, form=form, titles=dict(document_choices()),
-                           refused=refused), 400 if refused and status == 200 else status  # fmt: skip
+                           refused=refused), status or (400 if refused else 200)  # fmt: skip
 
 
 @blueprint.route("/batches/<job_id>/files/<int:number>")
