@@ -11,6 +11,7 @@ import pytest
 
 from docgen.pipeline import Pipeline
 from docgen.registry import Registry
+from notify_stand_in import NotifyStandIn
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -18,6 +19,14 @@ VALID_SAMPLES = sorted((SAMPLES / "valid").glob("*.json"))
 INVALID_SAMPLES = sorted((SAMPLES / "invalid").glob("*.json"))
 # Samples say which day they were issued on (case.issue_date); tests run as if on that day.
 TODAY = date(2026, 11, 20)
+
+
+@pytest.fixture(scope="module")
+def notify_service():
+    """GOV.UK Notify's stand-in on the loopback, for a module's ``docgen serve`` to reach through
+    the official client (NOTIFY_BASE_URL)."""
+    with NotifyStandIn() as stand_in:
+        yield stand_in
 
 
 @pytest.fixture(scope="session")

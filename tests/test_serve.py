@@ -217,7 +217,9 @@ def test_a_batch_runs_reports_and_serves_its_files(server):
     assert {row["document"]: row["sign_off"] for row in manifest} == {"outcome-letter": "waiting", "feedback-sheet": "not-needed"}
     mum = "WOR-CIN-0001_outcome-letter_family-mum.docx"
     held = assert_problem(call(server, "GET", f"/v1/batches/{job_id}/files/{mum}"), 409, "awaiting-sign-off")
-    assert held["sign_off"] == "waiting" and "a manager approves it" in held["detail"]
+    assert held["sign_off"] == "waiting"
+    assert held["detail"] == (f"{mum} waits for a manager's sign-off; it can be downloaded once a manager "
+                              "approves it in the web workspace.")
     sheets = [n for n in names if "_feedback-sheet" in n]
     some = call(server, "GET", f"/v1/batches/{job_id}/zip")
     assert sorted(zipfile.ZipFile(io.BytesIO(some.content)).namelist()) == sheets
@@ -233,7 +235,7 @@ def test_a_batch_runs_reports_and_serves_its_files(server):
     assert one.headers["Content-Disposition"] == f"attachment; filename={mum}"
     assert "Dear Ms Placeholder" in "\n".join(p.text for p in docx.Document(io.BytesIO(one.content)).paragraphs)
     returned = assert_problem(call(server, "GET", f"/v1/batches/{job_id}/files/{letters[0]}"), 409, "awaiting-sign-off")
-    assert returned["sign_off"] == "returned"
+    assert returned["sign_off"] == "returned" and returned["detail"].startswith(f"{letters[0]} was returned by a manager;")
     manifest = call(server, "GET", f"/v1/batches/{job_id}/manifest").json()
     assert [row["sign_off"] for row in manifest if Path(row["output_path"]).name == letters[0]] == ["returned"]
     everything = call(server, "GET", f"/v1/batches/{job_id}/zip")

@@ -14,7 +14,6 @@ import docx
 import pytest
 from pypdf import PdfReader
 
-from notify_stand_in import NotifyStandIn
 from serve_helpers import ROOT, Server
 from web_helpers import PASSWORD, make_user
 
@@ -31,14 +30,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 
 @pytest.fixture(scope="module")
-def notify():
-    """GOV.UK Notify's stand-in on the loopback, reached by the server through the official client."""
-    with NotifyStandIn() as stand_in:
-        yield stand_in
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, notify):
+def server(tmp_path_factory, notify_service):
     data = tmp_path_factory.mktemp("web") / "data"
     make_user(data, "ben.staff", "admin-staff", "worcestershire")
     make_user(data, "dee.staff", "admin-staff", "derbyshire")
@@ -46,8 +38,8 @@ def server(tmp_path_factory, notify):
     make_user(data, "pat.policy", "policy-owner", "worcestershire")
     templates = data.parent / "templates"  # a copy: policy owners publish into it
     shutil.copytree(ROOT / "templates", templates)
-    running = Server(data, workers=2, env={"DOCGEN_TEMPLATES": str(templates), "NOTIFY_API_KEY": notify.api_key,
-                                           "NOTIFY_BASE_URL": notify.url})  # fmt: skip
+    running = Server(data, workers=2, env={"DOCGEN_TEMPLATES": str(templates), "NOTIFY_API_KEY": notify_service.api_key,
+                                           "NOTIFY_BASE_URL": notify_service.url})  # fmt: skip
     running.templates = templates
     yield running
     running.stop()
@@ -135,7 +127,7 @@ def bundles(tmp_path: Path) -> tuple[Path, Path, Path]:
     return tuple(paths)
 
 
-def test_admin_staff_batch_from_upload_to_download(server, browser, notify, tmp_path):
+def test_admin_staff_batch_from_upload_to_download(server, browser, notify_service, tmp_path):
     good, broken, fixed = bundles(tmp_path)
     ben = Visitor(browser, server, "ben.staff")
     page = ben.page
@@ -222,12 +214,12 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, notify, tmp_
     page.click("button:text('Send the letters through GOV.UK Notify')")
     ben.check("10b-letters-sent")
     assert page.title() == "Letters sent - docgen" and "2 of 2 letters sent." in ben.text()
-    assert sorted(n["reference"] for n in notify.letters()) == sorted(approved)
-    assert {n["postage"] for n in notify.letters()} == {"first"}
+    assert sorted(n["reference"] for n in notify_service.letters()) == sorted(approved)
+    assert {n["postage"] for n in notify_service.letters()} == {"first"}
     page.goto(batch_url)
     page.click("button:text('Send the letters through GOV.UK Notify')")
     assert "0 of 2 letters sent, 2 skipped as Notify has them already." in ben.text()
-    assert len(notify.letters()) == 2  # each letter once
+    assert len(notify_service.letters()) == 2  # each letter once
     page.goto(batch_url)
 
     page.set_input_files("#bundles", [str(fixed)])

@@ -14,7 +14,6 @@ import time
 import pytest
 from pypdf import PdfReader
 
-from notify_stand_in import NotifyStandIn
 from serve_helpers import ROOT, Server
 from web_helpers import csrf, decide, make_user, sign_in
 
@@ -27,19 +26,13 @@ OUTCOMES = ["WOR-CIN-0001_outcome-letter_agency-hv", "WOR-CIN-0001_outcome-lette
 
 
 @pytest.fixture(scope="module")
-def notify():
-    with NotifyStandIn() as stand_in:
-        yield stand_in
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, notify):
+def server(tmp_path_factory, notify_service):
     data = tmp_path_factory.mktemp("web-posting") / "data"
     make_user(data, "ann.staff", "admin-staff", "worcestershire")
     make_user(data, "max.manager", "manager", "worcestershire")
-    (data / "notify-api-key").write_text(notify.api_key + "\n")
+    (data / "notify-api-key").write_text(notify_service.api_key + "\n")
     (data / "notify-api-key").chmod(0o600)
-    running = Server(data, workers=1, env={"NOTIFY_BASE_URL": notify.url, "NOTIFY_API_KEY": ""})
+    running = Server(data, workers=1, env={"NOTIFY_BASE_URL": notify_service.url, "NOTIFY_API_KEY": ""})
     yield running
     running.stop()
 
@@ -75,7 +68,7 @@ def sends(server) -> list[dict]:
         return [dict(row) for row in db.execute("SELECT * FROM sends ORDER BY id")]
 
 
-def test_only_approved_letters_are_packed_and_sent_each_once(server, notify):
+def test_only_approved_letters_are_packed_and_sent_each_once(server, notify_service):
     staff, _ = sign_in(server, "ann.staff")
     job_id = start_batch(server, staff, "pdf", ["outcome-letter", "information-request"])
     names = sorted(f"{stem}.pdf" for stem in REQUESTS + OUTCOMES)  # the batch page numbers files so
@@ -92,7 +85,7 @@ def test_only_approved_letters_are_packed_and_sent_each_once(server, notify):
     assert first.status_code == 200 and first.headers["Cache-Control"] == "no-store"
     assert rows(first.text) == [(f"{stem}.pdf", "sent") for stem in REQUESTS]
     assert "2 of 2 letters sent." in first.text
-    assert sorted(n["reference"] for n in notify.letters()) == REQUESTS
+    assert sorted(n["reference"] for n in notify_service.letters()) == REQUESTS
 
     # a manager approves two outcome letters and returns one; the returned one stays held
     manager, _ = sign_in(server, "max.manager")
@@ -111,7 +104,7 @@ def test_only_approved_letters_are_packed_and_sent_each_once(server, notify):
     second = send(server, staff, job_id)
     assert rows(second.text) == [(f"{stem}.pdf", "skipped" if stem in REQUESTS else "sent")
                                  for stem in each_agency_together]  # fmt: skip
-    assert sorted(n["reference"] for n in notify.letters()) == sorted(REQUESTS + OUTCOMES[:2])
+    assert sorted(n["reference"] for n in notify_service.letters()) == sorted(REQUESTS + OUTCOMES[:2])
     recorded = sends(server)
     assert sorted(r["reference"] for r in recorded) == sorted(REQUESTS + OUTCOMES[:2])  # once each
     assert {r["postage"] for r in recorded if r["reference"] in REQUESTS} == {"first"}
@@ -122,7 +115,7 @@ def test_only_approved_letters_are_packed_and_sent_each_once(server, notify):
     assert unexplained.status_code == 400 and "Say why the letters are sent again" in unexplained.text
     again = send(server, staff, job_id, resend="y", reason="returned: moved house")
     assert [outcome for _, outcome in rows(again.text)] == ["sent"] * 4
-    assert len(notify.letters()) == 8
+    assert len(notify_service.letters()) == 8
     assert [r["resend_reason"] for r in sends(server)[4:]] == ["returned: moved house"] * 4
 
     case = staff.get(f"{server.url}/cases", timeout=30).text

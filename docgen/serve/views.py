@@ -24,7 +24,7 @@ from docgen.serve.app import services
 from docgen.serve.candidates import check_candidate
 from docgen.serve.jobs import file_parts
 from docgen.serve.problems import MEDIA_TYPE, HttpProblem
-from docgen.serve.signoff import NOT_NEEDED, released, sign_offs, states
+from docgen.serve.signoff import NOT_NEEDED, RETURNED, released, sign_offs, states
 from docgen.serve.schemas import (
     BatchQuery, CaseHistory, CheckQuery, CheckReply, FieldRow, Health, Job, RenderQuery,
     TemplateRow, ValidationReply,
@@ -193,8 +193,9 @@ def batch_file(job_id, name):
     held = _sign_offs(job)
     state = states(held).get(path.name, NOT_NEEDED)
     if path not in released([path], held):
-        raise HttpProblem(409, "awaiting-sign-off", f"{path.name} is {state} at sign-off: a manager approves it "
-                          "in the web workspace before it can be downloaded.", sign_off=state)  # fmt: skip
+        why = "was returned by a manager" if state == RETURNED else "waits for a manager's sign-off"
+        raise HttpProblem(409, "awaiting-sign-off", f"{path.name} {why}; it can be downloaded once a manager "
+                          "approves it in the web workspace.", sign_off=state)  # fmt: skip
     record_access(g.token.name, "download", [file_parts(path.stem)])
     return send_file(path, as_attachment=True, download_name=path.name)
 

@@ -174,8 +174,7 @@ def batch_zip(job_id):
 @role_required(*STAFF)
 def print_pack(job_id):
     """The approved letters as one print-ready PDF, as ``docgen pack`` makes it."""
-    job = own_job(job_id)
-    letters = posting.letters(released(services().jobs.files(job), sign_offs_of(job)))
+    letters = postable(own_job(job_id))
     if not letters:
         abort(404)
     pdf = posting.print_pack(letters, scratch())
@@ -193,7 +192,7 @@ def send_letters(job_id):
     if not form.validate_on_submit():
         abort(400)
     reason = (form.reason.data or "").strip()
-    letters = posting.letters(released(services().jobs.files(job), sign_offs_of(job)))
+    letters = postable(job)
     try:
         notify = posting.gateway(services().data.root)
         if form.resend.data and not reason:
@@ -388,6 +387,11 @@ def start(upload, fmt: str, doc_ids: list[str], **notes) -> dict:
 
 def approval_required() -> list[str]:
     return services().pipeline.registry.profile(current_user.authority).approval_required
+
+
+def postable(job: dict) -> list[Path]:
+    """The batch's letters that may be posted: PDFs approved, or needing no sign-off."""
+    return posting.letters(released(services().jobs.files(job), sign_offs_of(job)))
 
 
 def previews(job: dict) -> Previews:
