@@ -6,10 +6,12 @@ once; previews draw Word files as pages too."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pypdf import PdfReader
@@ -37,9 +39,9 @@ def server(tmp_path_factory, notify_service):
     running.stop()
 
 
-def start_batch(server, session, fmt: str, documents: list[str]) -> str:
+def start_batch(server, session, fmt: str, documents: list[str], bundle: bytes = SAMPLE.read_bytes()) -> str:
     data = {"csrf_token": csrf(session, server, "/batches/new"), "format": fmt, "documents": documents}
-    reply = session.post(server.url + "/batches/new", data=data, files=[("bundles", ("a.json", SAMPLE.read_bytes()))],
+    reply = session.post(server.url + "/batches/new", data=data, files=[("bundles", ("a.json", bundle))],
                          allow_redirects=False, timeout=60)  # fmt: skip
     assert reply.status_code == 302, reply.text
     batch = reply.headers["Location"]
@@ -142,3 +144,23 @@ def test_a_docx_batch_previews_as_page_images_kept_with_the_job(server):
     assert all(p.stat().st_mode & 0o077 == 0 for p in [cached, *cached.iterdir()])
     # no letter to post from a Word-only batch
     assert "No letter can be posted yet" in staff.get(f"{server.url}/batches/{job_id}", timeout=30).text
+
+
+def test_two_sends_at_once_post_each_letter_once(server, notify_service):
+    """A double click, or two people sending the same batch: the second waits for the first
+    (whose first letter Notify answers with a 500, so it is retried after a pause) and then
+    finds both letters sent."""
+    bundle = json.loads(SAMPLE.read_text())
+    bundle["case"]["reference"] = "WOR-CIN-0555"  # letters Notify has never had
+    staff, _ = sign_in(server, "ann.staff")
+    job_id = start_batch(server, staff, "pdf", ["information-request"], json.dumps(bundle).encode())
+    stems = [stem.replace("WOR-CIN-0001", "WOR-CIN-0555") for stem in REQUESTS]
+    notify_service.faults[stems[0]] = [500]
+    other, _ = sign_in(server, "ann.staff")
+    with ThreadPoolExecutor(2) as pool:
+        pages = list(pool.map(lambda session: send(server, session, job_id).text, [staff, other]))
+    outcomes = sorted(sorted(outcome for _, outcome in rows(page)) for page in pages)
+    assert outcomes == [["sent", "sent"], ["skipped", "skipped"]]
+    assert sorted(n["reference"] for n in notify_service.letters() if "0555" in n["reference"]) == stems
+    recorded = [r for r in sends(server) if "0555" in r["reference"]]
+    assert sorted((r["reference"], r["status"]) for r in recorded) == [(stem, "accepted") for stem in stems]

@@ -10,8 +10,10 @@ never a form field, a page or a URL.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from docgen.exceptions import InputError
@@ -22,8 +24,10 @@ from docgen.pdfout import make_pack
 from docgen.pdfout.letters import is_letter
 from docgen.pdfout.pack import in_recipient_order
 from docgen.register import Register
+from docgen.serve.data import DataFolder
 
 KEY_FILE = "notify-api-key"
+LOCK_FILE = "notify.lock"
 
 
 def letters(paths: list[Path]) -> list[Path]:
@@ -38,9 +42,9 @@ def print_pack(paths: list[Path], scratch: Path) -> bytes:
         return pack.path.read_bytes()
 
 
-def gateway(data_root: Path) -> NotifyGateway:
+def gateway(data: DataFolder) -> NotifyGateway:
     """The server's Notify gateway; InputError saying how to set the key up when there is none."""
-    key_file = data_root / KEY_FILE
+    key_file = data.root / KEY_FILE
     if not key_file.exists() and not os.environ.get(API_KEY_ENV, "").strip():
         raise InputError(
             "GOV.UK Notify is not set up on this server: an administrator puts the service's API key "
@@ -49,9 +53,23 @@ def gateway(data_root: Path) -> NotifyGateway:
     return NotifyGateway(read_api_key(key_file if key_file.exists() else None))
 
 
-def send(paths: list[Path], register: Path, notify: NotifyGateway, *, postage: str | None,
+def send(paths: list[Path], data: DataFolder, notify: NotifyGateway, *, postage: str | None,
          resend_reason: str | None, email_route: EmailRoute) -> list[SendOutcome]:  # fmt: skip
-    """Send each letter as ``docgen batch --send`` does; what happened to each."""
+    """Send each letter as ``docgen batch --send`` does, into the data folder's register; what
+    happened to each."""
     options = SendOptions(postage=postage, resend_reason=resend_reason, email_route=email_route)
-    with Register(register) as book:
+    with one_sender(data.root / LOCK_FILE), Register(data.register) as book:
         return list(send_letters(paths, book, notify, options))
+
+
+@contextmanager
+def one_sender(path: Path):
+    """One send at a time across the server's processes. A second click, or a colleague sending
+    the same batch, waits, then finds the letters sent and skips them; without this it would
+    take a send still under way for one a killed run left, and post the letter again."""
+    handle = os.open(path, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock

@@ -194,13 +194,13 @@ def send_letters(job_id):
     reason = (form.reason.data or "").strip()
     letters = postable(job)
     try:
-        notify = posting.gateway(services().data.root)
+        notify = posting.gateway(services().data)
         if form.resend.data and not reason:
             raise InputError("Say why the letters are sent again; the reason is recorded.")
         if not letters:
             raise InputError("No letter of this batch can be posted yet: none is approved.")
         routes = batch_email_routes(services().jobs.input_dir(job), services().pipeline.registry)
-        outcomes = posting.send(letters, services().data.register, notify, postage=form.postage.data,
+        outcomes = posting.send(letters, services().data, notify, postage=form.postage.data,
                                 resend_reason=reason if form.resend.data else None, email_route=routes)  # fmt: skip
     except NotifyKeyRefused as e:
         return batch_page(job, [], RerunForm(), e.message, status=502)
