@@ -256,6 +256,14 @@ def test_a_batch_runs_reports_and_serves_its_files(server):
     assert "Through the HTTP API:" in cli and "worcs-test" in cli and "download" in cli
 
 
+def test_a_batch_whose_every_file_waits_for_sign_off_has_no_zip_yet(server):
+    reply = call(server, "POST", "/v1/batches", json=[json.loads(WORCS.read_text())], params={"doc": "outcome-letter"})
+    job_id = reply.json()["id"]
+    assert wait_for(server, job_id)["issued"] == 3
+    body = assert_problem(call(server, "GET", f"/v1/batches/{job_id}/zip"), 409, "awaiting-sign-off")
+    assert body["detail"] == "Every file of the batch waits for a manager's sign-off (or was returned); see the manifest's sign_off."
+
+
 def test_another_authority_cannot_see_a_job_or_case_and_cannot_tell_it_exists(server):
     reply = call(server, "POST", "/v1/batches", json=[json.loads(WORCS.read_text())], params={"doc": "feedback-sheet"})
     job_id = reply.json()["id"]

@@ -2,7 +2,9 @@
 
 ``--data DIR``, else ``$DOCGEN_DATA``, else ``./docgen-data``. Made 0700; everything in it is
 written 0600. Holds ``register.sqlite3`` (the same register ``docgen batch`` writes),
-``access.sqlite3`` (token hashes, which authority each case belongs to) and ``jobs/<id>/``.
+``access.sqlite3`` (token hashes, which authority each case belongs to), ``jobs/<id>/`` (a
+batch's input, output and preview pages) and, put there by an administrator, ``notify-api-key``
+for sending letters from the web workspace (:mod:`docgen.serve.posting`).
 """
 
 from __future__ import annotations
