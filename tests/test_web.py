@@ -180,3 +180,22 @@ def test_template_uploads_that_are_not_plain_docx_are_refused(server, name, body
                          allow_redirects=False, timeout=60)  # fmt: skip
     assert reply.status_code == 400 and message in reply.text
     assert not (server.data / "candidates").exists() or not any((server.data / "candidates").iterdir())
+
+
+def test_policy_owners_never_reach_case_data(server):
+    """Samples only: no batch, file, page image, case or sign-off of their own authority."""
+    staff, _ = sign_in(server)
+    batch = upload(staff, server, [("a.json", SAMPLE.read_bytes())]).headers["Location"]
+    deadline = time.monotonic() + 120
+    while "Finished" not in staff.get(server.url + batch, timeout=30).text and time.monotonic() < deadline:
+        time.sleep(1)
+    case = re.search(r'href="(/cases/[0-9a-f]{32})"', staff.get(server.url + "/cases", timeout=30).text).group(1)
+    assert staff.get(server.url + case, timeout=30).status_code == 200
+    owner, _ = sign_in(server, name="pip.policy")
+    for path in ("/", "/templates"):
+        page = owner.get(server.url + path, timeout=30)
+        assert page.status_code == 200 and "WOR-CIN-0001" not in page.text
+    for path in (batch, batch + "/files/1", batch + "/files/1/preview", batch + "/files/1/pages/1.png", batch + "/zip",
+                 "/batches/new", "/cases", case, "/sign-off", batch.replace("/batches/", "/sign-off/") + "/1"):  # fmt: skip
+        assert owner.get(server.url + path, allow_redirects=False, timeout=30).status_code == 403, path
+    assert staff.get(server.url + "/templates", allow_redirects=False, timeout=30).status_code == 403
