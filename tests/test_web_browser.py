@@ -4,9 +4,11 @@ test-artifacts/screenshots/ (CI keeps that folder)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import docx
 import pytest
 from pypdf import PdfReader
 
+from docgen.register import Register
 from serve_helpers import ROOT, Server
 from web_helpers import PASSWORD, make_user
 
@@ -38,6 +41,7 @@ def server(tmp_path_factory):
     make_user(data, "pat.policy", "policy-owner", "worcestershire")
     templates = data.parent / "templates"  # a copy: policy owners publish into it
     shutil.copytree(ROOT / "templates", templates)
+    shutil.copytree(ROOT / "tests" / "snapshots", data.parent / "snapshots")  # its snapshots, beside it
     running = Server(data, workers=2, env={"DOCGEN_TEMPLATES": str(templates)})
     running.templates = templates
     yield running
@@ -307,11 +311,48 @@ def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
     pat.page.click("button:text('Check it')")
     assert "No errors;" in pat.text() or "No errors and no warnings." in pat.text()
     assert "WOR-CIN-0001/outcome-letter_family-mum" in pat.text() and "+We are glad to help." in pat.text()
+    report = pat.page.url
+
+    # every sample and recipient as page images, the current version's beside the new one's
+    pat.page.click("a:text('See every page beside the current version')")
+    pages = pat.page.url
+    for _ in range(120):  # drawn in the background; the page refreshes itself meanwhile
+        if "All the pages are drawn." in pat.text():
+            break
+        assert "documents done. This page refreshes every few seconds." in pat.text()
+        pat.page.wait_for_timeout(2000)
+        pat.page.goto(pages)
+    pat.check("25-template-pages")
+    text = pat.text()
+    assert "All the pages are drawn." in text and "could not be converted" not in text, text
+    names = pat.page.locator("h2.govuk-heading-m").all_inner_texts()
+    assert "WOR-CIN-0001/outcome-letter_family-mum" in names
+    for side in ("current", "candidate"):
+        drawn = pat.page.locator(f"img[src*='/{side}/']")
+        assert drawn.count() >= len(names), side  # at least page 1 of every sample and recipient, each side
+        assert pat.page.evaluate(f"[...document.querySelectorAll(\"img[src*='/{side}/']\")].every(i => i.complete && i.naturalWidth > 600)")
+    assert f"on the left by version {current.version}, on the right by the new version" in text
+    assert "+We are glad to help." in text
+    image = pat.page.locator("img[src*='/candidate/']").first.get_attribute("src")
+    assert pat.context.request.get(server.url + image).headers["content-type"] == "image/png"
+    pat.page.goto(report)
+
     pat.page.click("button:text('Publish this version')")
-    pat.check("25-template-published")
+    pat.check("26-template-published")
     major, minor = current.version.split(".")
     raised = f"{major}.{int(minor) + 1}"  # the version the current template has, raised
     assert f"Published as version {raised} by user:pat.policy" in pat.text()
+    # its snapshots are the new text, and `docgen templates snapshot` finds nothing else changed
+    kept = server.templates.parent / "snapshots" / "worcestershire" / "WOR-CIN-0001" / "outcome-letter_family-mum.txt"
+    assert "We are glad to help." in kept.read_text()
+    clean = subprocess.run([str(ROOT / ".venv" / "bin" / "docgen"), "templates", "snapshot", "--templates", str(server.templates)],
+                           capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert clean.returncode == 0, clean.stderr
+    assert re.fullmatch(r"\d+ documents, 0 different\.\n", clean.stdout), clean.stdout
+    with Register(server.data / "register.sqlite3", read_only=True) as register:
+        (row,) = register.publications("worcestershire")
+    assert (row.document, row.version, row.previous_version, row.actor) == ("outcome-letter", raised, current.version, "user:pat.policy")
+    assert row.template_sha256 == hashlib.sha256(candidate.read_bytes()).hexdigest()
     lock = json.loads((server.templates / "versions.lock.json").read_text())
     assert lock["worcestershire/outcome-letter.docx"]["version"] == raised
     published = docx.Document(str(server.templates / "worcestershire" / "outcome-letter.docx"))
@@ -319,6 +360,8 @@ def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
     for _ in range(3):  # whichever of the two worker processes answers (not guaranteed to be both)
         pat.page.goto(server.url + "/templates")
         assert f"Standard Outcome/Closure Letter outcome-letter {raised} worcestershire" in pat.text()
+    assert f"Standard Outcome/Closure Letter {raised} {current.version} user:pat.policy {row.published_at}" in pat.text()
+    pat.check("27-templates-published")
 
     # policy owners never see case data
     for path in ("/cases", "/batches/new", "/sign-off"):

@@ -11,9 +11,11 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
+from docgen.register import Register
 from docgen.serve.app import services
 from docgen.serve.auth import role_required
-from docgen.serve.candidates import Candidates, check_candidate
+from docgen.serve import candidate_pages
+from docgen.serve.candidates import SIDES, Candidates, check_candidate
 from docgen.serve.forms import PublishForm, TemplateForm
 from docgen.serve.uploads import UploadRefused, check_docx
 from docgen.serve.views import scratch
@@ -24,7 +26,10 @@ from docgen.serve.web import actor, blueprint
 @role_required("policy-owner")
 def templates():
     resolved = services().pipeline.registry.resolve_all(current_user.authority)
-    return render_template("templates.html", templates=resolved)
+    with Register(services().data.register) as register:
+        published = register.publications(current_user.authority)
+    return render_template("templates.html", templates=resolved, published=published,
+                           titles={t.doc_id: t.title for t in resolved})  # fmt: skip
 
 
 @blueprint.route("/templates/<doc_id>/check", methods=["GET", "POST"])
@@ -47,6 +52,7 @@ def check_template_page(doc_id):
         else:
             checked = check_candidate(registry, doc_id, current_user.authority, data, scratch())
             kept = candidates().keep(authority=current_user.authority, doc_id=doc_id, actor=actor(), docx=data, checked=checked)
+            candidate_pages.start(candidates().root / kept, services().converter(False))
             return redirect(url_for("web.template_check_report", candidate_id=kept))
     return render_template("template_check.html", form=form, current=current, refused=refused), 400 if refused else 200
 
@@ -60,13 +66,38 @@ def template_check_report(candidate_id):
                            annotated=candidates().annotated(record) is not None)  # fmt: skip
 
 
+@blueprint.route("/templates/checks/<candidate_id>/pages")
+@role_required("policy-owner")
+def template_pages(candidate_id):
+    """Each sample's document as page images, the current version's beside the candidate's,
+    with the text difference; made in the background, so this page refreshes until they are."""
+    record = own_candidate(candidate_id)
+    folder = candidates().root / candidate_id
+    made = candidate_pages.start(folder, services().converter(False))
+    drawn = {(p["number"], side): candidate_pages.images(folder, p["number"], side)
+             for p in record["previews"] for side in SIDES}  # fmt: skip
+    current = services().pipeline.registry.resolve(record["document"], current_user.authority)
+    return render_template("template_pages.html", record=record, current=current, made=made, drawn=drawn,
+                           refresh=made["state"] != "done")  # fmt: skip
+
+
+@blueprint.route("/templates/checks/<candidate_id>/pages/<int:number>/<any(current, candidate):side>/<int:page>.png")
+@role_required("policy-owner")
+def template_page_image(candidate_id, number, side, page):
+    own_candidate(candidate_id)
+    path = candidate_pages.image_path(candidates().root / candidate_id, number, side, page)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="image/png")
+
+
 @blueprint.route("/templates/checks/<candidate_id>/publish", methods=["POST"])
 @role_required("policy-owner")
 def publish_template(candidate_id):
     record = own_candidate(candidate_id)
     if not PublishForm().validate_on_submit():
         abort(400)
-    candidates().publish(record, services().pipeline.registry, actor())
+    candidates().publish(record, services().pipeline.registry, actor(), services().data.register)
     return redirect(url_for("web.template_check_report", candidate_id=candidate_id))
 
 
