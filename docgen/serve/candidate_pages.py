@@ -20,6 +20,7 @@ import os
 import struct
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from pypdf import PdfReader
 
@@ -27,11 +28,14 @@ from docgen.atomic import write_atomic
 from docgen.authoring.preview import page_png
 from docgen.exceptions import DocgenError
 
+if TYPE_CHECKING:
+    from docgen.convert import Converter  # the server starts it; LibreOffice is needed only then
+
 log = logging.getLogger("docgen.serve")
 CLAIM = ".claimed"
 STATE = "state.json"
 MAX_PAGES = 20  # drawn per document; a template is not a report
-_runner: ThreadPoolExecutor | None = None
+_runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docgen-pages")  # its thread starts on first use
 
 
 def state(folder: Path) -> dict:
@@ -44,26 +48,26 @@ def state(folder: Path) -> dict:
     total = len(list(pages.glob("*.docx")))
     if found.get("state") == "done":
         return found
+    if not total:  # nothing could be filled, or a check kept before pages were drawn
+        return {"state": "done", "done": 0, "total": 0, "failed": {}}
     if found.get("state") == "making" and _claimed_by_a_live_process(pages):
         return found
     return {"state": "waiting", "done": 0, "total": total, "failed": {}}
 
 
-def start(folder: Path, converter) -> dict:
-    """Make the page images in the background unless they are made or being made; the state."""
-    global _runner
+def start(folder: Path, converter: Callable[[], Converter]) -> dict:
+    """Make the page images in the background unless they are made or being made; the state.
+    ``converter`` gives the server's shared converter (LibreOffice may be missing)."""
     now = state(folder)
-    if now["state"] != "waiting" or not now["total"] or not _claim(folder / "pages"):
+    if now["state"] != "waiting" or not _claim(folder / "pages"):
         return now
-    if _runner is None:
-        _runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docgen-pages")
     making = {"state": "making", "done": 0, "total": now["total"], "failed": {}}
     write_atomic(folder / "pages" / STATE, json.dumps(making).encode())
     _runner.submit(make, folder, converter)
     return making
 
 
-def make(folder: Path, converter) -> None:
+def make(folder: Path, converter: Callable[[], Converter]) -> None:
     """Convert each filled document and draw its pages, noting progress as it goes."""
     pages = folder / "pages"
     sources = sorted(pages.glob("*.docx"))
@@ -73,12 +77,15 @@ def make(folder: Path, converter) -> None:
             write_atomic(pages / STATE, json.dumps({"state": "making", "done": done, "total": len(sources),
                                                     "failed": failed}).encode())  # fmt: skip
             try:
-                pdf = converter.convert(docx, docx.with_suffix(".pdf"))
+                pdf = converter().convert(docx, docx.with_suffix(".pdf"))
                 for page in range(1, min(len(PdfReader(pdf).pages), MAX_PAGES) + 1):
                     write_atomic(pages / f"{docx.stem}-p{page}.png", page_png(pdf, page))
             except (DocgenError, OSError, ValueError) as e:  # pypdf's errors are ValueErrors
                 failed[docx.stem] = getattr(e, "message", None) or str(e)
                 log.warning("candidate %s: %s could not be drawn: %s", folder.name, docx.name, failed[docx.stem])
+            except Exception:  # a background thread's error would vanish unseen
+                failed[docx.stem] = "An unexpected error; it has been logged on the server."
+                log.exception("candidate %s: %s could not be drawn", folder.name, docx.name)
         write_atomic(pages / STATE, json.dumps({"state": "done", "done": len(sources), "total": len(sources),
                                                 "failed": failed}).encode())  # fmt: skip
     finally:

@@ -8,6 +8,8 @@ and guards are the same as the other pages'.
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import abort, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
@@ -20,6 +22,7 @@ from docgen.serve.forms import PublishForm, TemplateForm
 from docgen.serve.uploads import UploadRefused, check_docx
 from docgen.serve.views import scratch
 from docgen.serve.web import actor, blueprint
+
 
 # -- policy owners: templates (samples only, never case data) --------------------------------------
 @blueprint.route("/templates")
@@ -52,7 +55,7 @@ def check_template_page(doc_id):
         else:
             checked = check_candidate(registry, doc_id, current_user.authority, data, scratch())
             kept = candidates().keep(authority=current_user.authority, doc_id=doc_id, actor=actor(), docx=data, checked=checked)
-            candidate_pages.start(candidates().root / kept, services().converter(False))
+            candidate_pages.start(candidates().root / kept, converter())
             return redirect(url_for("web.template_check_report", candidate_id=kept))
     return render_template("template_check.html", form=form, current=current, refused=refused), 400 if refused else 200
 
@@ -73,7 +76,7 @@ def template_pages(candidate_id):
     with the text difference; made in the background, so this page refreshes until they are."""
     record = own_candidate(candidate_id)
     folder = candidates().root / candidate_id
-    made = candidate_pages.start(folder, services().converter(False))
+    made = candidate_pages.start(folder, converter())
     drawn = {(p["number"], side): candidate_pages.images(folder, p["number"], side)
              for p in record["previews"] for side in SIDES}  # fmt: skip
     current = services().pipeline.registry.resolve(record["document"], current_user.authority)
@@ -112,6 +115,12 @@ def template_annotated(candidate_id):
 
 
 # -- helpers --------------------------------------------------------------------------------------
+def converter():
+    """The server's shared plain-PDF converter, got when the page images are made: a server
+    without LibreOffice still checks templates, and says why the images are missing."""
+    return partial(services().converter, False)
+
+
 def candidates() -> Candidates:
     return Candidates(services().data.root / "candidates")
 
