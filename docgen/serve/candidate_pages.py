@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from docgen.convert import Converter  # the server starts it; LibreOffice is needed only then
 
 log = logging.getLogger("docgen.serve")
+SIDES = ("current", "candidate")  # the version checked against, and the new one
 CLAIM = ".claimed"
 STATE = "state.json"
 MAX_PAGES = 20  # drawn per document; a template is not a report
@@ -105,8 +106,13 @@ def images(folder: Path, number: int, side: str) -> list[tuple[int, int, int]]:
     return found
 
 
+def filled_path(folder: Path, number: int, side: str) -> Path:
+    """Where a candidate keeps the ``number``th sample's document filled by one side."""
+    return folder / "pages" / f"{number:02d}-{side}.docx"
+
+
 def image_path(folder: Path, number: int, side: str, page: int) -> Path:
-    return folder / "pages" / f"{number:02d}-{side}-p{page}.png"
+    return filled_path(folder, number, side).with_name(f"{number:02d}-{side}-p{page}.png")
 
 
 def _claim(pages: Path) -> bool:

@@ -1,7 +1,8 @@
 """A new version of a Word template, checked as ``docgen templates check`` checks one, before it
 replaces the current version: in a copy of the registry, so the samples fill it as they would
 fill the real one, and nothing served changes until a policy owner publishes it (written into
-the authority's folder of the templates, version raised, ``versions.lock.json`` updated)."""
+the authority's folder of the templates, version raised, ``versions.lock.json`` updated, that
+document's text snapshots recorded, and a row in the register's ``publications``)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,7 @@ from docgen.exceptions import DocgenError, InputError
 from docgen.pipeline import Pipeline
 from docgen.register import Publication, Register, now
 from docgen.registry import Registry
-
-SIDES = ("current", "candidate")
+from docgen.serve.candidate_pages import SIDES, filled_path
 
 
 @dataclass(frozen=True)
@@ -171,12 +171,6 @@ class Candidates:
         record["published"] = {"version": version, "by": actor, "at": published.published_at}
         write_atomic(self.root / record["id"] / "check.json", json.dumps(record, indent=1).encode())
         return version
-
-
-def filled_path(folder: Path, number: int, side: str) -> Path:
-    """Where a candidate keeps one filled document: ``pages/03-current.docx``; its PDF and page
-    images (:mod:`docgen.serve.candidate_pages`) go beside it."""
-    return folder / "pages" / f"{number:02d}-{side}.docx"
 
 
 def raise_version(version: str) -> str:

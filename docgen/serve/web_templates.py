@@ -14,10 +14,10 @@ from flask import abort, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
 from docgen.register import Register
+from docgen.serve import candidate_pages
 from docgen.serve.app import services
 from docgen.serve.auth import role_required
-from docgen.serve import candidate_pages
-from docgen.serve.candidates import SIDES, Candidates, check_candidate
+from docgen.serve.candidates import Candidates, check_candidate
 from docgen.serve.forms import PublishForm, TemplateForm
 from docgen.serve.uploads import UploadRefused, check_docx
 from docgen.serve.views import scratch
@@ -78,7 +78,7 @@ def template_pages(candidate_id):
     folder = candidates().root / candidate_id
     made = candidate_pages.start(folder, converter())
     drawn = {(p["number"], side): candidate_pages.images(folder, p["number"], side)
-             for p in record["previews"] for side in SIDES}  # fmt: skip
+             for p in record["previews"] for side in candidate_pages.SIDES}  # fmt: skip
     current = services().pipeline.registry.resolve(record["document"], current_user.authority)
     return render_template("template_pages.html", record=record, current=current, made=made, drawn=drawn,
                            refresh=made["state"] != "done")  # fmt: skip
