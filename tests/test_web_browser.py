@@ -16,7 +16,6 @@ import docx
 import pytest
 from pypdf import PdfReader
 
-from docgen.register import Register
 from serve_helpers import ROOT, Server
 from web_helpers import PASSWORD, make_user
 
@@ -40,8 +39,8 @@ def server(tmp_path_factory):
     make_user(data, "mo.manager", "manager", "worcestershire")
     make_user(data, "pat.policy", "policy-owner", "worcestershire")
     templates = data.parent / "templates"  # a copy: policy owners publish into it
-    shutil.copytree(ROOT / "templates", templates)
     shutil.copytree(ROOT / "tests" / "snapshots", data.parent / "snapshots")  # its snapshots, beside it
+    shutil.copytree(ROOT / "templates", templates)
     running = Server(data, workers=2, env={"DOCGEN_TEMPLATES": str(templates)})
     running.templates = templates
     yield running
@@ -269,6 +268,7 @@ def test_docx_opens_with_the_names_of_the_case(server, browser, tmp_path):
 
 
 def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
+    from docgen.register import Register
     from docgen.registry import Registry
 
     current = Registry(server.templates).resolve("outcome-letter", "worcestershire")
