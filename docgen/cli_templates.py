@@ -18,7 +18,7 @@ from docgen.authoring.check import check, fields_used
 from docgen.authoring.preview import preview as make_preview
 from docgen.authoring.reference import as_markdown, as_text, reference, write_pages
 from docgen.authoring.scaffold import new_authority
-from docgen.authoring.snapshot import SNAPSHOT_DIR, compare, render_snapshots, told_once, update
+from docgen.authoring.snapshot import compare, render_snapshots, snapshot_folder, told_once, update
 from docgen.cli_support import json_option, reports_errors, templates_option
 from docgen.exceptions import EXIT_INVALID
 from docgen.atomic import private_folder, write_atomic
@@ -160,8 +160,9 @@ def preview_command(doc_id, authority, sample, recipient, out, templates_dir):
 
 @templates.command("snapshot")
 @click.option("--update", "do_update", is_flag=True, help="Record the documents as they are now.")
-@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=SNAPSHOT_DIR,
-              show_default=True, help="Where the snapshots are kept.")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the snapshots are kept (default: tests/snapshots for the repository's templates, "
+                   "else snapshots/ beside the templates folder).")
 @templates_option
 @reports_errors
 def snapshot_command(do_update, folder, templates_dir):
@@ -176,7 +177,9 @@ def snapshot_command(do_update, folder, templates_dir):
         docgen templates snapshot
         docgen templates snapshot --update
     """
-    snapshots = render_snapshots(Registry(templates_dir))
+    registry = Registry(templates_dir)
+    folder = folder or snapshot_folder(registry.root)
+    snapshots = render_snapshots(registry)
     differences = update(snapshots, folder) if do_update else compare(snapshots, folder)
     if do_update:
         for difference in differences:

@@ -106,6 +106,16 @@ CREATE TABLE IF NOT EXISTS decisions (
     decided_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS decisions_by_output ON decisions(output_sha256);
+CREATE TABLE IF NOT EXISTS publications (
+    id INTEGER PRIMARY KEY,
+    authority TEXT NOT NULL,
+    document TEXT NOT NULL,
+    version TEXT NOT NULL,           -- the version published
+    previous_version TEXT NOT NULL,  -- the version it replaced (perhaps the shared default's)
+    template_sha256 TEXT NOT NULL,   -- the very .docx published
+    actor TEXT NOT NULL,
+    published_at TEXT NOT NULL
+);
 """
 
 
@@ -199,6 +209,22 @@ class Decision:
 
 
 DECISION_COLUMNS = tuple(f.name for f in fields(Decision))
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A new version of an authority's template, published by a policy owner from the web workspace."""
+
+    authority: str
+    document: str
+    version: str
+    previous_version: str
+    template_sha256: str
+    actor: str
+    published_at: str
+
+
+PUBLICATION_COLUMNS = tuple(f.name for f in fields(Publication))
 
 
 def now() -> str:
@@ -480,6 +506,23 @@ class Register:
             (case_reference,),
         )
         return [Decision(**dict(row)) for row in rows]
+
+    def record_publication(self, publication: Publication) -> None:
+        with self._write():
+            self._db.execute(
+                f"INSERT INTO publications ({', '.join(PUBLICATION_COLUMNS)}) VALUES ({', '.join('?' for _ in PUBLICATION_COLUMNS)})",
+                tuple(getattr(publication, c) for c in PUBLICATION_COLUMNS),
+            )
+
+    def publications(self, authority: str) -> list[Publication]:
+        """Every template the authority's policy owners published, newest first."""
+        if not self._has_table("publications"):  # a register made before the web workspace, read only
+            return []
+        rows = self._db.execute(
+            f"SELECT {', '.join(PUBLICATION_COLUMNS)} FROM publications WHERE authority = ? ORDER BY id DESC",
+            (authority,),
+        )
+        return [Publication(**dict(row)) for row in rows]
 
     def run(self, run_id: str) -> dict | None:
         row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()

@@ -6,7 +6,7 @@ import pytest
 from conftest import ROOT
 from templates_helpers import build, invoke, small_root
 
-from docgen.authoring.snapshot import SNAPSHOT_DIR, Snapshot, compare, render_snapshots
+from docgen.authoring.snapshot import SNAPSHOT_DIR, Snapshot, compare, render_snapshots, snapshot_folder, update_document
 from docgen.cli_templates import templates
 from docgen.registry import Registry
 
@@ -104,3 +104,37 @@ def test_new_and_gone_documents(root, tmp_path):
     updated = invoke(templates, ["snapshot", "--update", "--dir", folder, "--templates", root])
     assert "removed worcestershire/WOR-CIN-0001/retired-letter.txt" in updated.stdout
     assert not stale.exists()
+
+
+def test_another_template_set_keeps_its_snapshots_beside_it(root, tmp_path):
+    assert snapshot_folder(ROOT / "templates") == SNAPSHOT_DIR
+    made = invoke(templates, ["snapshot", "--update", "--templates", root])
+    assert made.exit_code == 0, made.output
+    assert (tmp_path / "snapshots" / "worcestershire/WOR-CIN-0001/note_family-mum.txt").is_file()
+    same = invoke(templates, ["snapshot", "--templates", root])
+    assert (same.exit_code, same.stdout) == (0, "3 documents, 0 different.\n")
+
+
+def test_one_document_updated_alone(root, tmp_path):
+    """What publishing a template from the web workspace records: that authority's document only."""
+    build(root / "default" / "card.docx", ["Card for {{ case.reference }}"])
+    folder = tmp_path / "snapshots"
+    assert invoke(templates, ["snapshot", "--update", "--dir", folder, "--templates", root]).exit_code == 0
+    other = folder / "worcestershire" / "WOR-CIN-0002" / "note_family-mum.txt"  # a sample's snapshot no longer made
+    other.parent.mkdir()
+    other.write_text("kept\n")
+    build(root / "default" / "note.docx", ["{{ recipient.salutation }}, about {{ case.reference }}"])
+    build(root / "default" / "card.docx", ["A new card for {{ case.reference }}"])
+
+    changed = update_document(Registry(root), "note", "worcestershire", folder)
+
+    assert sorted((d.name, d.kind) for d in changed) == [
+        ("worcestershire/WOR-CIN-0001/note_agency-hv.txt", "changed"),
+        ("worcestershire/WOR-CIN-0001/note_agency-teacher.txt", "changed"),
+        ("worcestershire/WOR-CIN-0001/note_family-mum.txt", "changed"),
+        ("worcestershire/WOR-CIN-0002/note_family-mum.txt", "gone"),
+    ]
+    assert (folder / "worcestershire/WOR-CIN-0001/note_family-mum.txt").read_text() == "Dear Ms Placeholder, about WOR-CIN-0001\n"
+    assert (folder / "worcestershire/WOR-CIN-0001/card_family-mum.txt").read_text() == "Card for WOR-CIN-0001\n"  # not this one
+    result = invoke(templates, ["snapshot", "--dir", folder, "--templates", root])
+    assert result.stderr.endswith("6 documents, 3 different.\n"), result.stderr  # the cards alone

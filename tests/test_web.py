@@ -9,6 +9,7 @@ import json
 import time
 import zipfile
 
+import docx
 import pytest
 import requests
 
@@ -171,3 +172,52 @@ def test_template_uploads_that_are_not_plain_docx_are_refused(server, name, body
                          allow_redirects=False, timeout=60)  # fmt: skip
     assert reply.status_code == 400 and message in reply.text
     assert not (server.data / "candidates").exists() or not any((server.data / "candidates").iterdir())
+
+
+def test_policy_owners_never_reach_case_data(server):
+    """Samples only: no batch, file, page image, case or sign-off of their own authority."""
+    staff, _ = sign_in(server)
+    batch = upload(staff, server, [("a.json", SAMPLE.read_bytes())]).headers["Location"]
+    deadline = time.monotonic() + 120
+    while "Finished" not in staff.get(server.url + batch, timeout=30).text and time.monotonic() < deadline:
+        time.sleep(1)
+    case = re.search(r'href="(/cases/[0-9a-f]{32})"', staff.get(server.url + "/cases", timeout=30).text).group(1)
+    assert staff.get(server.url + case, timeout=30).status_code == 200
+    owner, _ = sign_in(server, name="pip.policy")
+    for path in ("/", "/templates"):
+        page = owner.get(server.url + path, timeout=30)
+        assert page.status_code == 200 and "WOR-CIN-0001" not in page.text
+    for path in (batch, batch + "/files/1", batch + "/files/1/preview", batch + "/files/1/pages/1.png", batch + "/zip",
+                 "/batches/new", "/cases", case, "/sign-off", batch.replace("/batches/", "/sign-off/") + "/1"):  # fmt: skip
+        assert owner.get(server.url + path, allow_redirects=False, timeout=30).status_code == 403, path
+    assert staff.get(server.url + "/templates", allow_redirects=False, timeout=30).status_code == 403
+
+
+def test_a_checked_template_is_drawn_beside_the_current_version_without_javascript(server):
+    from docgen.registry import Registry
+
+    current = Registry(None).resolve("outcome-letter", "worcestershire")
+    letter = docx.Document(str(current.path))
+    letter.add_paragraph("We are glad to help.")
+    buffer = io.BytesIO()
+    letter.save(buffer)
+    owner, _ = sign_in(server, name="pip.policy")
+    path = "/templates/outcome-letter/check"
+    reply = owner.post(server.url + path, data={"csrf_token": csrf(owner, server, path)},
+                       files=[("template", ("outcome-letter.docx", buffer.getvalue()))], allow_redirects=False, timeout=120)  # fmt: skip
+    report = reply.headers["Location"]
+    assert "See every page beside the current version" in owner.get(server.url + report, timeout=30).text
+    deadline = time.monotonic() + 180
+    while "All the pages are drawn." not in (page := owner.get(server.url + report + "/pages", timeout=30)).text:
+        assert '<meta http-equiv="refresh"' in page.text and re.search(r"Drawing the pages: \d+ of 14 documents done", page.text)
+        assert time.monotonic() < deadline, page.text
+        time.sleep(1)
+    assert '<meta http-equiv="refresh"' not in page.text and "<script" not in page.text
+    images = re.findall(r'<img class="docgen-page" src="([^"]+)"', page.text)
+    assert len([i for i in images if "/current/" in i]) >= 7 and len([i for i in images if "/candidate/" in i]) >= 7
+    drawn = owner.get(server.url + images[0], timeout=30)
+    assert drawn.headers["Content-Type"] == "image/png" and drawn.content.startswith(b"\x89PNG")
+    assert owner.get(server.url + images[0].replace("/1.png", "/99.png"), timeout=30).status_code == 404
+    assert owner.get(server.url + "/templates/checks/0123456789abcdef/pages", timeout=30).status_code == 404
+    staff, _ = sign_in(server)
+    assert staff.get(server.url + images[0], allow_redirects=False, timeout=30).status_code == 403

@@ -4,9 +4,11 @@ test-artifacts/screenshots/ (CI keeps that folder)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -37,6 +39,7 @@ def server(tmp_path_factory, notify_service):
     make_user(data, "mo.manager", "manager", "worcestershire")
     make_user(data, "pat.policy", "policy-owner", "worcestershire")
     templates = data.parent / "templates"  # a copy: policy owners publish into it
+    shutil.copytree(ROOT / "tests" / "snapshots", data.parent / "snapshots")  # its snapshots, beside it
     shutil.copytree(ROOT / "templates", templates)
     running = Server(data, workers=2, env={"DOCGEN_TEMPLATES": str(templates), "NOTIFY_API_KEY": notify_service.api_key,
                                            "NOTIFY_BASE_URL": notify_service.url})  # fmt: skip
@@ -239,6 +242,7 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, notify_servi
     ben.check("13-cases")
     assert "WOR-CIN-0001" in ben.text() and "WOR-CIN-0777" in ben.text()
     ben.page.click("a:text('WOR-CIN-0777')")
+    page.wait_for_url(re.compile(r".*/cases/[0-9a-f]{32}$"))  # the click only starts the navigation
     case_url = page.url
     assert "WOR-CIN" not in case_url and page.title() == "Case - docgen"
     response = ben.go(case_url.removeprefix(server.url), "14-case")
@@ -248,6 +252,7 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, notify_servi
 
     ben.page.click("a:text('Cases')")
     ben.page.click("a:text('WOR-CIN-0001')")
+    page.wait_for_url(lambda url: re.search(r"/cases/[0-9a-f]{32}$", url) and url != case_url)
     ben.check("14b-case-sent")
     sent = ben.page.locator("table:has(th:text('Notify id')) tbody tr")
     assert sent.count() == 2 and sent.first.inner_text().split("\t")[2] == "accepted"
@@ -304,6 +309,7 @@ def test_docx_opens_with_the_names_of_the_case(server, browser, tmp_path):
 
 
 def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
+    from docgen.register import Register
     from docgen.registry import Registry
 
     current = Registry(server.templates).resolve("outcome-letter", "worcestershire")
@@ -346,11 +352,48 @@ def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
     pat.page.click("button:text('Check it')")
     assert "No errors;" in pat.text() or "No errors and no warnings." in pat.text()
     assert "WOR-CIN-0001/outcome-letter_family-mum" in pat.text() and "+We are glad to help." in pat.text()
+    report = pat.page.url
+
+    # every sample and recipient as page images, the current version's beside the new one's
+    pat.page.click("a:text('See every page beside the current version')")
+    pages = pat.page.url
+    for _ in range(120):  # drawn in the background; the page refreshes itself meanwhile
+        if "All the pages are drawn." in pat.text():
+            break
+        assert "documents done. This page refreshes every few seconds." in pat.text()
+        pat.page.wait_for_timeout(2000)
+        pat.page.goto(pages)
+    pat.check("25-template-pages")
+    text = pat.text()
+    assert "All the pages are drawn." in text and "could not be converted" not in text, text
+    names = pat.page.locator("h2.govuk-heading-m").all_inner_texts()
+    assert "WOR-CIN-0001/outcome-letter_family-mum" in names
+    for side in ("current", "candidate"):
+        drawn = pat.page.locator(f"img[src*='/{side}/']")
+        assert drawn.count() >= len(names), side  # at least page 1 of every sample and recipient, each side
+        assert pat.page.evaluate(f"[...document.querySelectorAll(\"img[src*='/{side}/']\")].every(i => i.complete && i.naturalWidth > 600)")
+    assert f"on the left by version {current.version}, on the right by the new version" in text
+    assert "+We are glad to help." in text
+    image = pat.page.locator("img[src*='/candidate/']").first.get_attribute("src")
+    assert pat.context.request.get(server.url + image).headers["content-type"] == "image/png"
+    pat.page.goto(report)
+
     pat.page.click("button:text('Publish this version')")
-    pat.check("25-template-published")
+    pat.check("26-template-published")
     major, minor = current.version.split(".")
     raised = f"{major}.{int(minor) + 1}"  # the version the current template has, raised
     assert f"Published as version {raised} by user:pat.policy" in pat.text()
+    # its snapshots are the new text, and `docgen templates snapshot` finds nothing else changed
+    kept = server.templates.parent / "snapshots" / "worcestershire" / "WOR-CIN-0001" / "outcome-letter_family-mum.txt"
+    assert "We are glad to help." in kept.read_text()
+    clean = subprocess.run([str(ROOT / ".venv" / "bin" / "docgen"), "templates", "snapshot", "--templates", str(server.templates)],
+                           capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert clean.returncode == 0, clean.stderr
+    assert re.fullmatch(r"\d+ documents, 0 different\.\n", clean.stdout), clean.stdout
+    with Register(server.data / "register.sqlite3", read_only=True) as register:
+        (row,) = register.publications("worcestershire")
+    assert (row.document, row.version, row.previous_version, row.actor) == ("outcome-letter", raised, current.version, "user:pat.policy")
+    assert row.template_sha256 == hashlib.sha256(candidate.read_bytes()).hexdigest()
     lock = json.loads((server.templates / "versions.lock.json").read_text())
     assert lock["worcestershire/outcome-letter.docx"]["version"] == raised
     published = docx.Document(str(server.templates / "worcestershire" / "outcome-letter.docx"))
@@ -358,6 +401,8 @@ def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
     for _ in range(3):  # whichever of the two worker processes answers (not guaranteed to be both)
         pat.page.goto(server.url + "/templates")
         assert f"Standard Outcome/Closure Letter outcome-letter {raised} worcestershire" in pat.text()
+    assert f"Standard Outcome/Closure Letter {raised} {current.version} user:pat.policy {row.published_at}" in pat.text()
+    pat.check("27-templates-published")
 
     # policy owners never see case data
     for path in ("/cases", "/batches/new", "/sign-off"):

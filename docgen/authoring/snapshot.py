@@ -2,7 +2,9 @@
 
 ``tests/snapshots/<authority>/<case-reference>/<doc-id>[_<recipient>].txt`` holds what each
 document says when filled from one sample: body, tables, headers and footers. (The sample's case
-reference keeps two samples of one authority apart.) A change to a template
+reference keeps two samples of one authority apart.) Another set of templates (``--templates``,
+a server's) keeps its snapshots in ``snapshots/`` beside its templates folder, as it keeps its
+samples in ``samples/`` there (:func:`snapshot_folder`). A change to a template
 that changes what a family reads shows up as a difference to look at; after a deliberate change,
 ``docgen templates snapshot --update`` records the new text. Samples fix their own issue date,
 so the text never depends on the day the tests run.
@@ -11,6 +13,7 @@ so the text never depends on the day the tests run.
 from __future__ import annotations
 
 import difflib
+import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,14 @@ from docgen.pipeline import Pipeline
 from docgen.registry import Registry
 
 SNAPSHOT_DIR = Path(__file__).resolve().parents[2] / "tests" / "snapshots"
+REPOSITORY_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def snapshot_folder(templates_root: Path) -> Path:
+    """Where the snapshots of the templates in ``templates_root`` are kept: the repository's
+    ``tests/snapshots`` for its own templates, else ``snapshots/`` beside the templates folder."""
+    root = Path(templates_root).resolve()
+    return SNAPSHOT_DIR if root == REPOSITORY_TEMPLATES else root.parent / "snapshots"
 
 
 @dataclass(frozen=True)
@@ -56,15 +67,17 @@ class Difference:
         return f"{heading}\n{self.detail}".rstrip()
 
 
-def render_snapshots(registry: Registry | None = None, samples: list[Path] | None = None) -> list[Snapshot]:
-    """Every registered document, filled from every sample that has what it requires."""
+def render_snapshots(registry: Registry | None = None, samples: list[Path] | None = None,
+                     doc_ids: list[str] | None = None) -> list[Snapshot]:
+    """Every registered document (or those of ``doc_ids``), filled from every sample that has
+    what it requires."""
     registry = registry or Registry()
     samples = sample_files(registry.root) if samples is None else samples
     found: dict[str, Snapshot] = {}
     for sample in samples:
         bundle = read_sample(sample)
         pipeline = Pipeline(registry, today=issue_date(bundle))
-        for doc_id in registry.document_ids():
+        for doc_id in registry.document_ids() if doc_ids is None else doc_ids:
             template = registry.resolve(doc_id, bundle.authority)
             if not has_required(bundle, template.requires):
                 continue
@@ -81,8 +94,9 @@ def render_snapshots(registry: Registry | None = None, samples: list[Path] | Non
     return list(found.values())
 
 
-def compare(snapshots: list[Snapshot], folder: Path = SNAPSHOT_DIR) -> list[Difference]:
-    """How the documents filled now differ from the snapshots kept in ``folder``."""
+def compare(snapshots: list[Snapshot], folder: Path = SNAPSHOT_DIR, within: tuple[str, ...] = ("*",)) -> list[Difference]:
+    """How the documents filled now differ from the snapshots kept in ``folder``; only the kept
+    snapshots whose names match one of the globs ``within`` count as gone when nothing made them."""
     differences = []
     made = set()
     for snapshot in snapshots:
@@ -99,7 +113,7 @@ def compare(snapshots: list[Snapshot], folder: Path = SNAPSHOT_DIR) -> list[Diff
                 differences.append(Difference(snapshot.name, "changed", unified_diff(kept, snapshot.text, snapshot.name)))
     for path in _kept(folder):
         name = path.relative_to(folder).as_posix()
-        if name not in made:
+        if name not in made and any(fnmatch.fnmatchcase(name, glob) for glob in within):
             differences.append(Difference(name, "gone", "Run `docgen templates snapshot --update` to remove it."))
     return differences
 
@@ -127,12 +141,13 @@ def unified_diff(kept: str, now: str, name: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def update(snapshots: list[Snapshot], folder: Path = SNAPSHOT_DIR) -> list[Difference]:
-    """Write every snapshot that changed and remove those with no document; returns what changed.
+def update(snapshots: list[Snapshot], folder: Path = SNAPSHOT_DIR, within: tuple[str, ...] = ("*",)) -> list[Difference]:
+    """Write every snapshot that changed and remove those with no document (among those
+    matching ``within``); returns what changed.
 
     Documents that failed to fill are reported, and their old snapshots are left as they were.
     """
-    differences = compare(snapshots, folder)
+    differences = compare(snapshots, folder, within)
     by_name = {s.name: s for s in snapshots}
     for difference in differences:
         path = folder / difference.name
@@ -142,6 +157,14 @@ def update(snapshots: list[Snapshot], folder: Path = SNAPSHOT_DIR) -> list[Diffe
         elif difference.kind == "gone":
             path.unlink()
     return differences
+
+
+def update_document(registry: Registry, doc_id: str, authority: str, folder: Path) -> list[Difference]:
+    """Record the snapshots of one authority's ``doc_id`` alone, as ``--update`` would: what a
+    published template changes, leaving every other document's snapshot as it was."""
+    samples = [s for s in sample_files(registry.root) if read_sample(s).authority == authority]
+    snapshots = render_snapshots(registry, samples, [doc_id])
+    return update(snapshots, folder, (f"{authority}/*/{doc_id}.txt", f"{authority}/*/{doc_id}_*.txt"))
 
 
 def _kept(folder: Path) -> list[Path]:

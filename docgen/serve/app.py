@@ -121,6 +121,7 @@ def create_app(data: DataFolder | None = None, *, templates: Path | None = None,
 
     from docgen.serve.views import blueprint
     from docgen.serve.web import blueprint as web
+    from docgen.serve import web_templates  # noqa: F401  (adds the policy owners' pages to the web blueprint)
 
     api.register_blueprint(blueprint)
     app.register_blueprint(web)

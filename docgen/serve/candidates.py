@@ -1,10 +1,12 @@
 """A new version of a Word template, checked as ``docgen templates check`` checks one, before it
 replaces the current version: in a copy of the registry, so the samples fill it as they would
 fill the real one, and nothing served changes until a policy owner publishes it (written into
-the authority's folder of the templates, version raised, ``versions.lock.json`` updated)."""
+the authority's folder of the templates, version raised, ``versions.lock.json`` updated, that
+document's text snapshots recorded, and a row in the register's ``publications``)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -18,11 +20,12 @@ from docgen.authoring.annotate import annotate
 from docgen.authoring.check import check_template
 from docgen.authoring.lock import update_lock
 from docgen.authoring.samples import document_text, has_required, issue_date, read_sample, sample_files
-from docgen.authoring.snapshot import unified_diff
+from docgen.authoring.snapshot import snapshot_folder, unified_diff, update_document
 from docgen.exceptions import DocgenError, InputError
 from docgen.pipeline import Pipeline
-from docgen.register import now
+from docgen.register import Publication, Register, now
 from docgen.registry import Registry
+from docgen.serve.candidate_pages import SIDES, filled_path
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class CandidateCheck:
     problems: list  # docgen.authoring.problems.TemplateProblem, errors and warnings
     annotated: bytes  # the template with a Word comment at each problem; b"" when it cannot be
     previews: list = field(default_factory=list)  # per sample and recipient: the text difference
+    filled: list = field(default_factory=list)  # beside each preview: (current's DOCX, candidate's), b"" if unfilled
+    current_version: str = ""  # the version the candidate was checked against
 
     @property
     def errors(self) -> int:
@@ -57,30 +62,32 @@ def check_candidate(registry: Registry, doc_id: str, authority: str, docx: bytes
             if not target.exists():
                 shutil.copyfile(other, target)
         problems = check_template(uploaded)
-        previews = sample_differences(registry, Registry(root), doc_id, authority)
+        previews, filled = sample_differences(registry, Registry(root), doc_id, authority)
         annotated = Path(work) / "annotated.docx"
         try:
             annotate(uploaded, problems, annotated)
             annotated_docx = annotated.read_bytes()
         except DocgenError:
             annotated_docx = b""
-    return CandidateCheck(problems, annotated_docx, previews)
+    return CandidateCheck(problems, annotated_docx, previews, filled, current.version)
 
 
-def sample_differences(current: Registry, candidate: Registry, doc_id: str, authority: str) -> list[dict]:
+def sample_differences(current: Registry, candidate: Registry, doc_id: str, authority: str) -> tuple[list, list]:
     """The document filled from each of the authority's fictional samples, for each recipient,
-    by the current template and by the candidate: the difference in their text (never case data)."""
-    found = []
+    by the current template and by the candidate: the difference in their text (never case
+    data), and beside each the two filled DOCX files (``b""`` for one that could not be filled)."""
+    found, filled = [], []
     for sample in sample_files(current.root):
         bundle = read_sample(sample)
         if bundle.authority != authority or not has_required(bundle, current.resolve(doc_id, authority).requires):
             continue
-        texts = [_texts(registry, bundle, doc_id) for registry in (current, candidate)]
-        for name in sorted(set(texts[0]) | set(texts[1])):
-            before, after = texts[0].get(name, ""), texts[1].get(name, "")
-            found.append({"name": f"{bundle.reference}/{name}", "changed": before != after,
+        made = [_filled(registry, bundle, doc_id) for registry in (current, candidate)]
+        for name in sorted(set(made[0]) | set(made[1])):
+            (before, old), (after, new) = (m.get(name, ("", b"")) for m in made)
+            found.append({"number": len(found) + 1, "name": f"{bundle.reference}/{name}", "changed": before != after,
                           "diff": _changes(before, after, name)})  # fmt: skip
-    return found
+            filled.append((old, new))
+    return found, filled
 
 
 def _changes(before: str, after: str, name: str) -> str:
@@ -88,18 +95,20 @@ def _changes(before: str, after: str, name: str) -> str:
     return "".join(unified_diff(before, after, name).splitlines(keepends=True)[2:]) if before != after else ""
 
 
-def _texts(registry: Registry, bundle, doc_id: str) -> dict[str, str]:
-    """``{doc_id[_recipient]: text}``; a document that cannot be filled reads as its error."""
+def _filled(registry: Registry, bundle, doc_id: str) -> dict[str, tuple[str, bytes]]:
+    """``{doc_id[_recipient]: (text, docx)}``; a document that cannot be filled reads as its
+    error, with no DOCX."""
     made = {}
     for result in Pipeline(registry, today=issue_date(bundle)).render(bundle, [doc_id]):
         name = doc_id + (f"_{result.recipient.slug}" if result.recipient else "")
-        made[name] = document_text(result.docx) if result.ok else f"(could not be filled: {result.error.message})"
+        made[name] = (document_text(result.docx), result.docx) if result.ok else (f"(could not be filled: {result.error.message})", b"")
     return made
 
 
 class Candidates:
     """Checked candidates kept for their policy owner: ``candidates/<id>/`` with the upload,
-    its annotated copy and ``check.json`` (authority, document, who, when, the report)."""
+    its annotated copy, ``check.json`` (authority, document, who, when, the report) and
+    ``pages/`` (each sample's documents filled by the current version and by the candidate)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -108,11 +117,17 @@ class Candidates:
         candidate_id = secrets.token_hex(8)
         folder = self.root / candidate_id
         folder.mkdir(mode=0o700, parents=True)
+        (folder / "pages").mkdir(mode=0o700)
         write_atomic(folder / "candidate.docx", docx)
         if checked.annotated:
             write_atomic(folder / "annotated.docx", checked.annotated)
+        for preview, pair in zip(checked.previews, checked.filled):
+            for side, docx in zip(SIDES, pair):
+                if docx:
+                    write_atomic(filled_path(folder, preview["number"], side), docx)
         record = {"id": candidate_id, "authority": authority, "document": doc_id, "actor": actor, "checked": now(),
-                  "errors": checked.errors, "problems": checked.rows(), "previews": checked.previews}  # fmt: skip
+                  "errors": checked.errors, "problems": checked.rows(), "previews": checked.previews,
+                  "current_version": checked.current_version}  # fmt: skip
         write_atomic(folder / "check.json", json.dumps(record, indent=1).encode())
         return candidate_id
 
@@ -130,9 +145,10 @@ class Candidates:
         path = self.root / record["id"] / "annotated.docx"
         return path if path.is_file() else None
 
-    def publish(self, record: dict, registry: Registry, actor: str) -> str:
+    def publish(self, record: dict, registry: Registry, actor: str, register: Path) -> str:
         """Make a checked candidate without errors the authority's template, with its version
-        raised and locked; who published it when is kept in its record. The new version."""
+        raised and locked, and its text snapshots recorded (:func:`snapshot_folder`); who
+        published which version when, from which, goes into its record and the register."""
         if record["errors"]:
             raise InputError("A template with errors cannot be published; correct them and check it again.")
         if record.get("published"):
@@ -143,10 +159,16 @@ class Candidates:
         target = folder / f"{record['document']}.docx"
         meta = current.meta_path.read_text("utf-8")
         bumped = re.sub(r'(?m)^version\s*=\s*"[^"]*"', f'version = "{version}"', meta, count=1)
-        write_atomic(target, (self.root / record["id"] / "candidate.docx").read_bytes())
+        docx = (self.root / record["id"] / "candidate.docx").read_bytes()
+        write_atomic(target, docx)
         write_atomic(target.with_suffix(".toml"), bumped.encode("utf-8"))
         update_lock(registry.root)
-        record["published"] = {"version": version, "by": actor, "at": now()}
+        update_document(Registry(registry.root), record["document"], record["authority"], snapshot_folder(registry.root))
+        published = Publication(record["authority"], record["document"], version, current.version,
+                                hashlib.sha256(docx).hexdigest(), actor, now())  # fmt: skip
+        with Register(register) as kept:
+            kept.record_publication(published)
+        record["published"] = {"version": version, "by": actor, "at": published.published_at}
         write_atomic(self.root / record["id"] / "check.json", json.dumps(record, indent=1).encode())
         return version
 

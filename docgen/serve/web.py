@@ -1,5 +1,5 @@
-"""The web workspace's pages: sign-in, batches for admin staff, managers' sign-off, policy
-owners' template checks, and case pages.
+"""The web workspace's pages: sign-in, batches for admin staff, managers' sign-off and case
+pages (policy owners' template pages are in :mod:`docgen.serve.web_templates`).
 
 Views are thin, as the API's are: each reads its form, calls the library (uploads, jobs, the
 register) and renders a page. Every page needs a signed-in user (:mod:`docgen.serve.auth`) and
@@ -26,14 +26,13 @@ from docgen.register import Register
 from docgen.serve.app import services
 from docgen.serve.auth import SignInRefused, UserStore, role_required, sign_in, sign_out
 from docgen.exceptions import DocgenError, InputError, NotifyKeyRefused
-from docgen.serve.candidates import Candidates, check_candidate
 from docgen.notify.email_route import batch_email_routes
 from docgen.serve import posting
-from docgen.serve.forms import DecisionForm, PublishForm, RerunForm, SendForm, SignInForm, SignOutForm, TemplateForm, UploadForm
+from docgen.serve.forms import DecisionForm, RerunForm, SendForm, SignInForm, SignOutForm, UploadForm
 from docgen.serve.problems import HttpProblem
 from docgen.serve.previews import Previews, document_text
 from docgen.serve.signoff import APPROVED, decide, queue, released, sign_offs
-from docgen.serve.uploads import UploadRefused, bundles_from_files, check_bundles, check_docx, checks_from_dicts
+from docgen.serve.uploads import UploadRefused, bundles_from_files, check_bundles, checks_from_dicts
 from docgen.serve.jobs import file_parts
 from docgen.serve.views import record_access, scratch, zip_response
 
@@ -261,67 +260,6 @@ def sign_off(job_id, number):
                            form=form, refused=refused, titles=dict(document_choices())), 400 if refused or form.errors else 200  # fmt: skip
 
 
-# -- policy owners: templates (samples only, never case data) --------------------------------------
-@blueprint.route("/templates")
-@role_required("policy-owner")
-def templates():
-    resolved = services().pipeline.registry.resolve_all(current_user.authority)
-    return render_template("templates.html", templates=resolved)
-
-
-@blueprint.route("/templates/<doc_id>/check", methods=["GET", "POST"])
-@role_required("policy-owner")
-def check_template_page(doc_id):
-    registry = services().pipeline.registry
-    if doc_id not in registry.document_ids():
-        abort(404)
-    current = registry.resolve(doc_id, current_user.authority)
-    form = TemplateForm()
-    refused = None
-    if form.validate_on_submit():
-        data = form.template.data.read()
-        try:
-            if not (form.template.data.filename or "").lower().endswith(".docx"):
-                raise UploadRefused("The file must be a Word document saved as .docx.")
-            check_docx(data)
-        except UploadRefused as e:
-            refused = e.message
-        else:
-            checked = check_candidate(registry, doc_id, current_user.authority, data, scratch())
-            kept = candidates().keep(authority=current_user.authority, doc_id=doc_id, actor=actor(), docx=data, checked=checked)
-            return redirect(url_for("web.template_check_report", candidate_id=kept))
-    return render_template("template_check.html", form=form, current=current, refused=refused), 400 if refused else 200
-
-
-@blueprint.route("/templates/checks/<candidate_id>")
-@role_required("policy-owner")
-def template_check_report(candidate_id):
-    record = own_candidate(candidate_id)
-    current = services().pipeline.registry.resolve(record["document"], current_user.authority)
-    return render_template("template_report.html", record=record, current=current, form=PublishForm(),
-                           annotated=candidates().annotated(record) is not None)  # fmt: skip
-
-
-@blueprint.route("/templates/checks/<candidate_id>/publish", methods=["POST"])
-@role_required("policy-owner")
-def publish_template(candidate_id):
-    record = own_candidate(candidate_id)
-    if not PublishForm().validate_on_submit():
-        abort(400)
-    candidates().publish(record, services().pipeline.registry, actor())
-    return redirect(url_for("web.template_check_report", candidate_id=candidate_id))
-
-
-@blueprint.route("/templates/checks/<candidate_id>/annotated")
-@role_required("policy-owner")
-def template_annotated(candidate_id):
-    record = own_candidate(candidate_id)
-    path = candidates().annotated(record)
-    if path is None:
-        abort(404)
-    return send_file(path, as_attachment=True, download_name=f"{record['document']}-annotated.docx")
-
-
 # -- cases ------------------------------------------------------------------------------------------
 @blueprint.route("/cases")
 @role_required(*STAFF, "manager")
@@ -352,17 +290,6 @@ def users() -> UserStore:
 def actor() -> str:
     """How the register names a person of the web workspace, apart from API tokens."""
     return f"user:{current_user.name}"
-
-
-def candidates() -> Candidates:
-    return Candidates(services().data.root / "candidates")
-
-
-def own_candidate(candidate_id: str) -> dict:
-    record = candidates().get(candidate_id, current_user.authority)
-    if record is None:
-        abort(404)
-    return record
 
 
 def batch_file_path(job: dict, number: int) -> Path:
