@@ -78,6 +78,7 @@ class Visitor:
 
     def check(self, shot: str) -> None:
         """No serious or critical axe violation; a full-page screenshot."""
+        self.page.wait_for_load_state()  # a click may have started a navigation: axe needs its document
         self.page.evaluate(AXE.read_text())  # through the DevTools protocol: the page's CSP stays on
         result = self.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
         bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]])
