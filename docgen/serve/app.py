@@ -17,6 +17,7 @@ from docgen.bundle.jsonschema import export_schema
 from docgen.bundle.load import MAX_BUNDLE_BYTES
 from docgen.exceptions import DocgenError
 from docgen.pipeline import Pipeline
+from docgen.register import Register
 from docgen.registry import Registry
 from docgen.serve.access import AccessStore, Limiter
 from docgen.serve.auth import UserStore, init_auth
@@ -51,6 +52,16 @@ class Services:
         self.converter_jobs = converter_jobs
         self._converters: dict[bool, object] = {}
         self._lock = threading.Lock()
+        self._registers = threading.local()
+
+    def register(self) -> Register:
+        """This thread's connection to the register, opened on its first use and kept: opening
+        one (and closing it, which checkpoints the WAL) cost more than the render it records.
+        Each row is still committed (WAL, synchronous=NORMAL) before the answer goes out."""
+        register = getattr(self._registers, "open", None)
+        if register is None:
+            register = self._registers.open = Register(self.data.register)
+        return register
 
     @property
     def pipeline(self) -> Pipeline:
