@@ -28,10 +28,12 @@ data_option = click.option(
               help="Server processes (default: one per core), each with its own warm LibreOffice.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
               help="Requests each process serves at once.")
+@click.option("--client-timeout", default=15.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="Seconds a client may fall silent while sending a request before it is answered 408.")
 @data_option
 @templates_option
 @reports_errors
-def serve(host, port, workers, threads, data_dir, templates_dir):
+def serve(host, port, workers, threads, client_timeout, data_dir, templates_dir):
     """Serve the HTTP API (/v1) for case-management systems.
 
     Every endpoint but /v1/health needs 'Authorization: Bearer TOKEN' (see docgen tokens).
@@ -42,7 +44,8 @@ def serve(host, port, workers, threads, data_dir, templates_dir):
     """
     from docgen.serve.server import serve as run_server
 
-    run_server(DataFolder(data_dir), host=host, port=port, workers=workers, threads=threads, templates=templates_dir)
+    run_server(DataFolder(data_dir), host=host, port=port, workers=workers, threads=threads,
+               client_timeout=client_timeout, templates=templates_dir)
 
 
 @click.group()

@@ -32,7 +32,8 @@ def make_token(data: Path, name: str, authority: str, *scopes: str) -> str:
 class Server:
     """``docgen serve`` on 127.0.0.1; ``url`` is its base; its log is kept for the tests."""
 
-    def __init__(self, data: Path, *, workers: int = 1, threads: int | None = None, env: dict | None = None) -> None:
+    def __init__(self, data: Path, *, workers: int = 1, threads: int | None = None, env: dict | None = None,
+                 options: tuple[str, ...] = ()) -> None:  # fmt: skip
         self.data = data
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -41,6 +42,7 @@ class Server:
         args = [*DOCGEN, "serve", "--port", str(self.port), "--workers", str(workers), "--data", str(data)]
         if threads is not None:
             args += ["--threads", str(threads)]
+        args += options
         self.proc = subprocess.Popen(
             args,
             stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True,

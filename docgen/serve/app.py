@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 from pathlib import Path
 
 from flask import Flask, g, render_template, request
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from docgen.authoring.lock import lock_path
 from docgen.bundle.jsonschema import export_schema
@@ -239,6 +240,17 @@ def _errors(app: Flask) -> None:
             limit = request.max_content_length or MAX_BUNDLE_BYTES
             return problem(413, "too-large", f"The body is over the {limit // (1024 * 1024)} MiB limit.")
         return problem(error.code or 500, "http", error.description or error.name)
+
+    @app.errorhandler(ClientDisconnected)
+    def client_gone(error: ClientDisconnected):
+        if not isinstance(error.__context__, BlockingIOError):
+            return http_error(error)
+        # A read of the body outlasted --client-timeout (docgen.serve.worker limits each one).
+        # Closing our side of the reading ends the connection once the answer is sent.
+        request.environ["gunicorn.socket"].shutdown(socket.SHUT_RD)
+        if request.blueprint == "web":
+            return render_template("error.html", status=408), 408
+        return problem(408, "timeout", "The request's body stopped arriving; send the request again.")
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -38,7 +38,7 @@ FILE = {"description": "One file, or a zip of several", "content": {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {"schema": {"type": "string", "format": "binary"}},
     "application/pdf": {"schema": {"type": "string", "format": "binary"}},
     "application/zip": {"schema": {"type": "string", "format": "binary"}}}}  # fmt: skip
-ERRORS = {code: PROBLEM for code in (400, 401, 403, 404, 413, 415, 422, 429)}
+ERRORS = {code: PROBLEM for code in (400, 401, 403, 404, 408, 413, 415, 422, 429)}
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
