@@ -26,8 +26,8 @@ data_option = click.option(
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=lambda: os.cpu_count() or 1, type=click.IntRange(1, 64),
               help="Server processes (default: one per core), each with its own warm LibreOffice.")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
-              help="Requests each process serves at once.")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 256),
+              help="Requests each process works on at once (a slow client takes none).")
 @click.option("--client-timeout", default=15.0, show_default=True, type=click.FloatRange(0.1, 3600),
               help="Seconds a client may fall silent while sending a request before it is answered 408.")
 @data_option

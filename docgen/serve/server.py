@@ -38,7 +38,7 @@ class _Server(BaseApplication):
 
 
 def serve(data: DataFolder, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 2,
-          threads: int = 8, client_timeout: float = 15, templates: Path | None = None) -> None:  # fmt: skip
+          threads: int = 2, client_timeout: float = 15, templates: Path | None = None) -> None:  # fmt: skip
     """Serve the API until stopped (SIGTERM or Ctrl-C)."""
     RequestBufferingWorker.client_timeout = client_timeout  # the workers are forked from here
     os.umask(0o077)  # the register, jobs and logs hold case data: the owner's alone
