@@ -1,7 +1,7 @@
 """Load on ``docgen serve``: concurrent clients asking for one letter, DOCX and then PDF.
 
     .venv/bin/python benchmarks/serve_load.py [--clients 16] [--seconds 60] [--workers 2]
-                                              [--threads 8] [--client-processes 4]
+                                              [--threads 2] [--client-processes 4] [--formats docx,pdf]
 
 Starts ``docgen serve`` on a loopback port with a fresh data folder and a token, then for each
 format runs ``--clients`` clients, each asking for one information request (one letter, from

@@ -204,10 +204,10 @@ def case_history(reference):
     _require("history")
     if services().access.case_authority(reference) != g.token.authority:
         raise HttpProblem(404, "not-found", "No such case.")
-    with Register(services().data.register) as register:
-        issued = [i.to_dict() for i in register.history(reference)]
-        register.record_access([Access(g.token.name, "history", reference, "", "", now())])
-        accessed = [a.to_dict() for a in register.accesses(reference)]
+    register = services().register()
+    issued = [i.to_dict() for i in register.history(reference)]
+    record_access(g.token.name, "history", [(reference, "", "")])
+    accessed = [a.to_dict() for a in register.accesses(reference)]
     return {"case_reference": reference, "issued": issued, "accessed": accessed}
 
 
