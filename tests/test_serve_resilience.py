@@ -82,6 +82,8 @@ def test_slow_clients_hold_no_thread_and_are_answered_408(server):
     for sock in slow:
         assert read_all(sock).startswith(b"HTTP/1.1 408 Request Timeout\r\n")
         sock.close()
+    with socket.create_connection(("127.0.0.1", server.port)) as silent:  # never sends a byte
+        assert read_all(silent) == b""  # closed, not answered
     assert renders_recorded(server) == before + 4  # the stalled requests left nothing behind
 
 

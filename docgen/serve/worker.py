@@ -10,8 +10,8 @@ without one:
 - the main loop (which already waits on every idle connection) reads the request's headers and
   its body (up to :data:`BUFFERED_BODY` bytes) without blocking, and only a whole request goes
   to a thread, which then never waits on the client;
-- a client that sends nothing for ``client_timeout`` seconds while its request is incomplete is
-  answered 408 and disconnected;
+- a client that falls silent for ``client_timeout`` seconds part-way through a request is
+  answered 408 and disconnected (one that never sent a byte is just disconnected);
 - a larger body (a zip of bundles for a batch), a chunked one, or one sent after
   ``Expect: 100-continue`` goes to a thread once the headers are in, and every read of it by
   that thread gives up after ``client_timeout`` seconds of silence (as nginx's
@@ -51,9 +51,10 @@ class RequestBufferingWorker(ThreadWorker):
             super().enqueue_req(conn)
             return
         conn.docgen_buffer = bytearray(conn.parser.unreader.take_buffered() if conn.parser else b"")
+        conn.docgen_needs = None  # bytes the request takes, once its headers are in
         conn.sock.setblocking(False)
         self.reading[conn] = time.monotonic() + self.client_timeout
-        if _complete(conn.docgen_buffer):  # a pipelined request already held
+        if self._complete(conn):  # a pipelined request already held
             self._hand_over(conn)
             return
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
@@ -70,9 +71,15 @@ class RequestBufferingWorker(ThreadWorker):
             return
         conn.docgen_buffer += data
         self.reading[conn] = time.monotonic() + self.client_timeout
-        if _complete(conn.docgen_buffer):
+        if self._complete(conn):
             self.poller.unregister(conn.sock)
             self._hand_over(conn)
+
+    @staticmethod
+    def _complete(conn) -> bool:
+        if conn.docgen_needs is None:  # the headers are read once, not again for each piece of body
+            conn.docgen_needs = _request_size(conn.docgen_buffer)
+        return conn.docgen_needs is not None and len(conn.docgen_buffer) >= conn.docgen_needs
 
     def _hand_over(self, conn) -> None:
         del self.reading[conn]
@@ -100,26 +107,27 @@ class RequestBufferingWorker(ThreadWorker):
         super().murder_pending()
         now = time.monotonic()
         for conn in [c for c, deadline in self.reading.items() if deadline <= now]:
-            self._drop(conn, TIMED_OUT)
+            self._drop(conn, TIMED_OUT if conn.docgen_buffer else b"")  # a silent one is just closed
 
 
-def _complete(buffer: bytearray) -> bool:
-    """Whether a thread can take the request: its headers are in and its body is, or the body
-    is one the thread reads itself (large, chunked, or awaiting 100 Continue)."""
+def _request_size(buffer: bytearray) -> int | None:
+    """How many bytes must be read before a thread takes the request: None while its headers
+    are incomplete; the headers alone when the thread reads the body itself (large, chunked,
+    or awaiting 100 Continue), or when gunicorn's parser will refuse the headers anyway."""
     end = buffer.find(b"\r\n\r\n")
     if end < 0:
-        return len(buffer) > MAX_HEAD
+        return 0 if len(buffer) > MAX_HEAD else None
     length = 0
     for line in bytes(buffer[:end]).split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
         name, value = name.strip().lower(), value.strip().lower()
         if name == b"content-length":
             if not value.isdigit():
-                return True  # gunicorn's parser answers it 400
+                return 0  # gunicorn's parser answers it 400
             length = int(value)
         elif (name == b"transfer-encoding" and value) or (name == b"expect" and value == b"100-continue"):
-            return True
-    return length > BUFFERED_BODY or len(buffer) >= end + 4 + length
+            return 0
+    return 0 if length > BUFFERED_BODY else end + 4 + length
 
 
 def _limit_reads(sock: socket.socket, seconds: float) -> None:
