@@ -26,10 +26,14 @@ data_option = click.option(
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=lambda: os.cpu_count() or 1, type=click.IntRange(1, 64),
               help="Server processes (default: one per core), each with its own warm LibreOffice.")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 256),
+              help="Requests each process works on at once (a slow client takes none).")
+@click.option("--client-timeout", default=15.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="Seconds a client may fall silent while sending a request before it is answered 408.")
 @data_option
 @templates_option
 @reports_errors
-def serve(host, port, workers, data_dir, templates_dir):
+def serve(host, port, workers, threads, client_timeout, data_dir, templates_dir):
     """Serve the HTTP API (/v1) for case-management systems.
 
     Every endpoint but /v1/health needs 'Authorization: Bearer TOKEN' (see docgen tokens).
@@ -40,7 +44,8 @@ def serve(host, port, workers, data_dir, templates_dir):
     """
     from docgen.serve.server import serve as run_server
 
-    run_server(DataFolder(data_dir), host=host, port=port, workers=workers, templates=templates_dir)
+    run_server(DataFolder(data_dir), host=host, port=port, workers=workers, threads=threads,
+               client_timeout=client_timeout, templates=templates_dir)
 
 
 @click.group()

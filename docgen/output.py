@@ -50,18 +50,25 @@ def write_documents(results, out_dir: Path, *, fmt: str = "docx", converter=None
     into place, so a PDF in the folder is always complete.
     """
     out_dir = prepare_folder(Path(out_dir))
-    pending = [r for r in results if r.ok]
-    taken: set[str] = set()
-    for result in pending:
-        if result.stem in taken:
-            result.error = OutputError(f"Two documents would both be named {result.stem}.", source=str(out_dir))
-        taken.add(result.stem)
-    pending = [r for r in pending if r.ok]
+    pending = one_per_name(results, str(out_dir))
     if fmt in ("docx", "both"):
         for result in pending:
             _write_one(result, "docx", out_dir, result.docx)
     if fmt in ("pdf", "both"):
         _write_pdfs([r for r in pending if r.ok], out_dir, converter, password, keep_docx=fmt == "both")
+
+
+def one_per_name(results, where: str) -> list:
+    """The results that rendered, each failed but the first where two would have one file name
+    (the same document asked for twice)."""
+    taken: set[str] = set()
+    for result in results:
+        if not result.ok:
+            continue
+        if result.stem in taken:
+            result.error = OutputError(f"Two documents would both be named {result.stem}.", source=where)
+        taken.add(result.stem)
+    return [r for r in results if r.ok]
 
 
 def write_with_converter(results, out_dir: Path, *, fmt: str = "docx", pdfa: bool = False, password=None) -> None:

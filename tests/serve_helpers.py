@@ -32,14 +32,19 @@ def make_token(data: Path, name: str, authority: str, *scopes: str) -> str:
 class Server:
     """``docgen serve`` on 127.0.0.1; ``url`` is its base; its log is kept for the tests."""
 
-    def __init__(self, data: Path, *, workers: int = 1, env: dict | None = None) -> None:
+    def __init__(self, data: Path, *, workers: int = 1, threads: int | None = None, env: dict | None = None,
+                 options: tuple[str, ...] = ()) -> None:  # fmt: skip
         self.data = data
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data.parent / f"serve-{self.port}.log"
         self._log_file = self.log.open("wb")
+        args = [*DOCGEN, "serve", "--port", str(self.port), "--workers", str(workers), "--data", str(data)]
+        if threads is not None:
+            args += ["--threads", str(threads)]
+        args += options
         self.proc = subprocess.Popen(
-            [*DOCGEN, "serve", "--port", str(self.port), "--workers", str(workers), "--data", str(data)],
+            args,
             stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, **(env or {})},
         )  # fmt: skip

@@ -121,6 +121,15 @@ def test_a_key_with_control_characters_is_shown_escaped():
     assert (problem.path, problem.message) == ("case.\\u001b]0;pwned\\u0007", "A key holds control characters.")
 
 
+def test_a_key_with_a_raw_c1_control_character_is_refused():
+    # JSON lets U+0080-U+009F through unescaped; parse skips its walk of the keys only when
+    # the text holds none of them and no escape.
+    with pytest.raises(BundleInvalid) as caught:
+        parse('{"case": {"team\x85": 1}}', "case.json")
+    problem = caught.value.problems[0]
+    assert (problem.path, problem.message) == ("case.team\\u0085", "A key holds control characters.")
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [

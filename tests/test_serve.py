@@ -158,6 +158,25 @@ def test_render_refuses_documents_a_manager_signs_off(server, params):
     assert renders() == before
 
 
+def test_a_document_asked_for_twice_is_made_once_and_the_repeat_reported(server):
+    reply = post_bundle(server, "/v1/render", WORCS, doc=["outcome-letter", "outcome-letter"], format="docx")
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["X-Docgen-Failed"] == "3"
+    archive = zipfile.ZipFile(io.BytesIO(reply.content))
+    assert sorted(archive.namelist()) == [
+        "WOR-CIN-0001_outcome-letter_agency-hv.docx",
+        "WOR-CIN-0001_outcome-letter_agency-teacher.docx",
+        "WOR-CIN-0001_outcome-letter_family-mum.docx",
+        "failures.json",
+    ]
+    family = docx.Document(io.BytesIO(archive.read("WOR-CIN-0001_outcome-letter_family-mum.docx")))
+    assert any("Dear Ms Placeholder" in p.text for p in family.paragraphs)
+    failures = json.loads(archive.read("failures.json"))
+    assert [f["error"]["message"] for f in failures] == [
+        f"Two documents would both be named WOR-CIN-0001_outcome-letter_{who}." for who in ("family-mum", "agency-hv", "agency-teacher")
+    ]
+
+
 def test_an_invalid_bundle_is_422_with_every_problem_and_its_path(server):
     reply = post_bundle(server, "/v1/render", ROOT / "samples" / "invalid" / "misspelt-keys.json")
     body = assert_problem(reply, 422, "invalid-bundle")

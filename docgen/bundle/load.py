@@ -90,9 +90,17 @@ def parse(text: str, source: str) -> RawBundle:
         raise _invalid(source, Problem("", "The file is empty; expected a JSON object."))
     if _too_deep(text):
         raise _invalid(source, Problem("", f"The JSON is nested too deeply (more than {MAX_DEPTH} levels)."))
+    repeated: list[_Object] = []
+
+    def keep_repeats(pairs: list[tuple[str, object]]) -> _Object:
+        obj = _keep_repeats(pairs)
+        if obj.repeated:
+            repeated.append(obj)
+        return obj
+
     try:
         data = json.loads(
-            text, object_pairs_hook=_keep_repeats, parse_constant=_no_constant, parse_int=_int
+            text, object_pairs_hook=keep_repeats, parse_constant=_no_constant, parse_int=_int
         )
     except json.JSONDecodeError as e:
         problem = Problem("", f"Malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}.")
@@ -101,6 +109,10 @@ def parse(text: str, source: str) -> RawBundle:
         raise _invalid(source, Problem("", str(e))) from e
     except RecursionError as e:
         raise _invalid(source, Problem("", "The JSON is nested too deeply.")) from e
+    # Walking every key for its path costs more than the parse: only when one is repeated, or
+    # one could hold a control character (raw ones past \x7f, or escaped).
+    if not repeated and "\\u" not in text and not _CONTROL.search(text):
+        return RawBundle(source=source, data=data)
     repeats = list(_key_problems(data, ""))
     if repeats:
         raise _invalid(source, *repeats)

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 from pathlib import Path
 
 from flask import Flask, g, render_template, request
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from docgen.authoring.lock import lock_path
 from docgen.bundle.jsonschema import export_schema
 from docgen.bundle.load import MAX_BUNDLE_BYTES
 from docgen.exceptions import DocgenError
 from docgen.pipeline import Pipeline
+from docgen.register import Register
 from docgen.registry import Registry
 from docgen.serve.access import AccessStore, Limiter
 from docgen.serve.auth import UserStore, init_auth
@@ -51,6 +53,16 @@ class Services:
         self.converter_jobs = converter_jobs
         self._converters: dict[bool, object] = {}
         self._lock = threading.Lock()
+        self._registers = threading.local()
+
+    def register(self) -> Register:
+        """This thread's connection to the register, opened on its first use and kept: opening
+        one (and closing it, which checkpoints the WAL) cost more than the render it records.
+        Each row is still committed (WAL, synchronous=NORMAL) before the answer goes out."""
+        register = getattr(self._registers, "open", None)
+        if register is None:
+            register = self._registers.open = Register(self.data.register)
+        return register
 
     @property
     def pipeline(self) -> Pipeline:
@@ -229,6 +241,17 @@ def _errors(app: Flask) -> None:
             limit = request.max_content_length or MAX_BUNDLE_BYTES
             return problem(413, "too-large", f"The body is over the {limit // (1024 * 1024)} MiB limit.")
         return problem(error.code or 500, "http", error.description or error.name)
+
+    @app.errorhandler(ClientDisconnected)
+    def client_gone(error: ClientDisconnected):
+        if not isinstance(error.__context__, BlockingIOError):
+            return http_error(error)
+        # A read of the body outlasted --client-timeout (docgen.serve.worker limits each one).
+        # Closing our side of the reading ends the connection once the answer is sent.
+        request.environ["gunicorn.socket"].shutdown(socket.SHUT_RD)
+        if request.blueprint == "web":
+            return render_template("error.html", status=408), 408
+        return problem(408, "timeout", "The request's body stopped arriving; send the request again.")
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -29,7 +29,7 @@ STATUS = {
 }
 TITLES = {
     400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found",
-    405: "Method not allowed", 413: "Too large", 415: "Unsupported media type",
+    405: "Method not allowed", 408: "Request timeout", 413: "Too large", 415: "Unsupported media type",
     422: "Unprocessable content", 429: "Too many requests", 500: "Server error",
     503: "Unavailable",
 }  # fmt: skip

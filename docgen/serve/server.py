@@ -1,8 +1,9 @@
 """Running the API under gunicorn: ``docgen serve``.
 
-gunicorn's threaded workers (``gthread``): each worker process keeps one pipeline (templates
-compiled once) and one warm LibreOffice converter shared by its threads, so a request never
-pays LibreOffice's start-up. Logs name the method, path, status and time, never a token (the
+gunicorn's threaded workers (``gthread``, reading each request whole before a thread takes it:
+:mod:`docgen.serve.worker`): each worker process keeps one pipeline (templates compiled once)
+and one warm LibreOffice converter shared by its threads, so a request never pays
+LibreOffice's start-up. Logs name the method, path, status and time, never a token (the
 Authorization header is not logged) or a body.
 """
 
@@ -15,6 +16,7 @@ from gunicorn.app.base import BaseApplication
 
 from docgen.serve.app import converter_jobs_for, create_app
 from docgen.serve.data import DataFolder
+from docgen.serve.worker import RequestBufferingWorker
 
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 
@@ -36,15 +38,16 @@ class _Server(BaseApplication):
 
 
 def serve(data: DataFolder, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 2,
-          threads: int = 8, templates: Path | None = None) -> None:  # fmt: skip
+          threads: int = 2, client_timeout: float = 15, templates: Path | None = None) -> None:  # fmt: skip
     """Serve the API until stopped (SIGTERM or Ctrl-C)."""
+    RequestBufferingWorker.client_timeout = client_timeout  # the workers are forked from here
     os.umask(0o077)  # the register, jobs and logs hold case data: the owner's alone
     data.prepare()
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
+        "worker_class": f"{RequestBufferingWorker.__module__}.{RequestBufferingWorker.__name__}",
         "timeout": 120,
         "graceful_timeout": 30,
         "accesslog": "-",

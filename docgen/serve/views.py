@@ -17,7 +17,7 @@ from docgen.bundle.jsonschema import export_schema
 from docgen.bundle.load import parse
 from docgen.convert import find_soffice
 from docgen.exceptions import BundleInvalid, DocgenError
-from docgen.output import write_documents, written
+from docgen.output import one_per_name, write_documents, written
 from docgen.register import Access, Register, now
 from docgen.serve import jobs as batch_jobs
 from docgen.serve.app import services
@@ -39,7 +39,7 @@ FILE = {"description": "One file, or a zip of several", "content": {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {"schema": {"type": "string", "format": "binary"}},
     "application/pdf": {"schema": {"type": "string", "format": "binary"}},
     "application/zip": {"schema": {"type": "string", "format": "binary"}}}}  # fmt: skip
-ERRORS = {code: PROBLEM for code in (400, 401, 403, 404, 413, 415, 422, 429)}
+ERRORS = {code: PROBLEM for code in (400, 401, 403, 404, 408, 413, 415, 422, 429)}
 HELD = {409: {**PROBLEM, "description": "Held for a manager's sign-off (RFC 9457)"}}
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -104,20 +104,20 @@ def render(doc, format, pdfa):
     _refuse_sign_off_documents(pipeline.document_ids(bundle, list(doc) or None))
     services().access.claim_case(bundle.reference, g.token.authority)
     results = pipeline.render(bundle, list(doc) or None)
-    made = [r for r in results if r.ok]
-    if not made:
+    if not any(r.ok for r in results):
         raise results[0].error
-    with tempfile.TemporaryDirectory(dir=scratch()) as work:
-        converter = services().converter(pdfa) if format != "docx" else None
-        write_documents(results, Path(work), fmt=format, converter=converter)
-        files = [path for r in results if r.ok for path in r.outputs.values()]
-        if not files:
-            raise next(r.error for r in results if not r.ok)
-        record_access(g.token.name, "render", [(r.case_reference, r.doc_id, r.recipient.slug if r.recipient else "")
-                                  for r in results if r.ok])  # fmt: skip
-        failures = [row.to_dict() for row in written(results) if row.error is not None]
-        response = _files_response(files, failures)
-    return response
+    if format == "docx":  # already in memory: nothing to write, nothing to read back
+        files = [(f"{r.stem}.docx", r.docx) for r in one_per_name(results, "<response>")]
+    else:  # LibreOffice converts files: written to a private scratch folder, read, removed
+        with tempfile.TemporaryDirectory(dir=scratch()) as work:
+            write_documents(results, Path(work), fmt=format, converter=services().converter(pdfa))
+            files = [(path.name, path.read_bytes()) for r in results if r.ok for path in r.outputs.values()]
+    if not files:
+        raise next(r.error for r in results if not r.ok)
+    record_access(g.token.name, "render", [(r.case_reference, r.doc_id, r.recipient.slug if r.recipient else "")
+                                           for r in results if r.ok])  # fmt: skip
+    failures = [row.to_dict() for row in written([r for r in results if not r.ok])]
+    return _files_response(files, failures)
 
 
 # -- batches ----------------------------------------------------------------------------------------
@@ -231,10 +231,10 @@ def case_history(reference):
     _require("history")
     if services().access.case_authority(reference) != g.token.authority:
         raise HttpProblem(404, "not-found", "No such case.")
-    with Register(services().data.register) as register:
-        issued = [i.to_dict() for i in register.history(reference)]
-        register.record_access([Access(g.token.name, "history", reference, "", "", now())])
-        accessed = [a.to_dict() for a in register.accesses(reference)]
+    register = services().register()
+    issued = [i.to_dict() for i in register.history(reference)]
+    record_access(g.token.name, "history", [(reference, "", "")])
+    accessed = [a.to_dict() for a in register.accesses(reference)]
     return {"case_reference": reference, "issued": issued, "accessed": accessed}
 
 
@@ -330,9 +330,8 @@ def _refuse_sign_off_documents(doc_ids: list[str]) -> None:
 def record_access(actor: str, action: str, rows: list[tuple[str, str, str]]) -> None:
     """Note in the register who did what to which case's documents (the API and the web)."""
     when = now()
-    with Register(services().data.register) as register:
-        register.record_access([Access(actor, action, case, document, recipient, when)
-                                for case, document, recipient in rows])  # fmt: skip
+    services().register().record_access([Access(actor, action, case, document, recipient, when)
+                                         for case, document, recipient in rows])  # fmt: skip
 
 
 def scratch() -> Path:
@@ -341,23 +340,28 @@ def scratch() -> Path:
     return folder
 
 
-def _files_response(files: list[Path], failures: list[dict]) -> Response:
-    headers = {"X-Docgen-Failed": str(len(failures))} if failures else {}
+def _files_response(files: list[tuple[str, bytes]], failures: list[dict]) -> Response:
+    """One file as itself, or several (with the failures, if any) as a zip."""
     if len(files) == 1 and not failures:
-        data = files[0].read_bytes()
-        kind = "application/pdf" if files[0].suffix == ".pdf" else DOCX_TYPE
-        response = send_file(io.BytesIO(data), mimetype=kind, as_attachment=True, download_name=files[0].name)
+        name, data = files[0]
+        kind = "application/pdf" if name.endswith(".pdf") else DOCX_TYPE
+        response = send_file(io.BytesIO(data), mimetype=kind, as_attachment=True, download_name=name)
     else:
         response = zip_response(files, "documents.zip", failures)
-    response.headers.update(headers)
+    if failures:
+        response.headers["X-Docgen-Failed"] = str(len(failures))
     return response
 
 
-def zip_response(files: list[Path], name: str, failures: list[dict] | None = None) -> Response:
+def zip_response(files: list[Path] | list[tuple[str, bytes]], name: str, failures: list[dict] | None = None) -> Response:
+    """A zip of files on disk, or of (name, content) pairs, with the failures if there are any."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in files:
-            archive.write(path, path.name)
+        for item in files:
+            if isinstance(item, Path):
+                archive.write(item, item.name)
+            else:
+                archive.writestr(*item)
         if failures:
             archive.writestr("failures.json", json.dumps(failures, indent=2, ensure_ascii=False))
     buffer.seek(0)

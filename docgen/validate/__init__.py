@@ -24,6 +24,10 @@ from docgen.validate.withholding import check_withholding
 
 __all__ = ["ValidationReport", "validate", "Problem", "ERROR", "WARNING"]
 
+# One schema for every bundle: it keeps no state between loads, and making one builds (and
+# copies) every nested schema again, a third of the time validation took.
+_SCHEMA = BundleSchema()
+
 
 @dataclass
 class ValidationReport:
@@ -61,7 +65,7 @@ class ValidationReport:
 def validate(raw: RawBundle, registry: Registry, today: date | None = None) -> ValidationReport:
     """Check a parsed bundle against the schema, its own references and the authority's policy."""
     report = ValidationReport(raw.source, case_reference=_case_reference(raw.data))
-    schema = BundleSchema()
+    schema = _SCHEMA
     if not isinstance(raw.data, dict):
         report.problems.append(Problem("", "Expected a JSON object at the top of the bundle."))
         return report
@@ -78,8 +82,9 @@ def validate(raw: RawBundle, registry: Registry, today: date | None = None) -> V
         profile = registry.profile(data["authority"])
     except TemplateNotFound as e:
         report.problems.append(Problem("authority", e.message))
+    known = registry.document_ids()
     for i, doc_id in enumerate(data.get("documents_requested", [])):
-        if doc_id not in registry.document_ids():
+        if doc_id not in known:
             report.problems.append(
                 Problem(f"documents_requested[{i}]", f"No document has the id '{doc_id}'.")
             )
