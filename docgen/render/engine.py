@@ -45,6 +45,7 @@ _TAG_INSIDE = re.compile(r"(?<=\{[{%])(.*?)(?=[}%]\})", re.DOTALL)
 _XML_ENTITY = re.compile(r"&(quot|apos|amp|lt|gt|#[0-9]+|#x[0-9a-fA-F]+);")
 _ENTITY_TEXT = {"quot": '"', "apos": "'", "amp": "&", "lt": "<", "gt": ">"}
 _LISTING_CHARS = re.compile("[\t\a\f\n]")
+_PARAGRAPH_START = re.compile(r"<w:p(?: [^>]*)?>")  # how docxtpl's resolve_listing finds a paragraph
 _DOCPR_ID = re.compile(r'(<wp:docPr\b[^>]*?\bid=")(\d+)(")')
 _CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
 _CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
@@ -256,11 +257,9 @@ class CompiledTemplate:
             failure = _failure(e, self.label, part.name, self.words, part.source, context)
             failure.near = _text_near(part.source, _template_line(e))  # the template's words, no values
             raise failure  # not "from e": _failure chains the cause only when no value was left out
-        xml = "".join(chunks)
-        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+        xml = "".join(chunks).replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")  # the lines compiling added
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-        if _LISTING_CHARS.search(xml):
-            xml = self._patcher.resolve_listing(xml)
+        xml = self._resolve_listing(xml)
         if "<wp:docPr" in xml:
             counter = iter(range(1001, 10**9))
             xml = _DOCPR_ID.sub(lambda m: f"{m.group(1)}{next(counter)}{m.group(3)}", xml)
@@ -268,13 +267,26 @@ class CompiledTemplate:
         _check_well_formed(document, self.label, part.name)
         return document.encode("utf-8")
 
+    def _resolve_listing(self, xml: str) -> str:
+        """docxtpl's ``resolve_listing`` (a tab, newline, bell or form feed in a run's text made a
+        tab, line break, new paragraph or page break), run only on the paragraphs that hold one: the
+        same result without its regular expressions reading every paragraph of every document."""
+        if "\n" not in xml and "\t" not in xml and "\a" not in xml and "\f" not in xml:
+            return xml
+        pieces, done = [], 0
+        for start, end in _listing_paragraphs(xml):
+            if _LISTING_CHARS.search(xml, start, end):
+                pieces += (xml[done:start], self._patcher.resolve_listing(xml[start:end]))
+                done = end
+        return "".join(pieces) + xml[done:] if pieces else xml
+
     def _assemble(self, rendered: dict[str, bytes], provenance: Provenance, logo_png: bytes) -> bytes:
         entries = []
         for name, entry in self.entries.items():
             if name in self._replaced:
                 entries.append(self._replaced[name])
             elif name in rendered:
-                entries.append(package.compressed(name, rendered[name], level=1))
+                entries.append(package.compressed_fast(name, rendered[name]))
             elif name in ("docProps/core.xml", "docProps/custom.xml"):
                 continue
             else:
@@ -282,8 +294,8 @@ class CompiledTemplate:
         entries.extend(entry for name, entry in self._replaced.items() if name not in self.entries)
         if self.uses_logo:  # a PNG is compressed already: stored, not deflated again
             entries.append(package.stored(logo.PART, logo_png))
-        entries.append(package.compressed("docProps/core.xml", _core_xml(provenance), level=1))
-        entries.append(package.compressed("docProps/custom.xml", _custom_xml(provenance), level=1))
+        entries.append(package.compressed_fast("docProps/core.xml", _core_xml(provenance)))
+        entries.append(package.compressed_fast("docProps/custom.xml", _custom_xml(provenance)))
         return package.write_zip(entries)
 
     def _render_with_docxtpl(self, context: dict, provenance: Provenance) -> bytes:
@@ -375,6 +387,18 @@ def _text_near(source: str, lineno: int | None) -> str:
     if not lineno or lineno > len(lines):
         return ""
     return re.sub(r"<[^>]+>", "", lines[lineno - 1])[:120]
+
+
+def _listing_paragraphs(xml: str):
+    """The spans docxtpl's ``<w:p(?: [^>]*)?>.*?</w:p>`` matches one after another: a paragraph's
+    start tag to the first ``</w:p>`` after it (the inner one, when paragraphs nest)."""
+    position = 0
+    while start := _PARAGRAPH_START.search(xml, position):
+        end = xml.find("</w:p>", start.end())
+        if end < 0:
+            return
+        position = end + len("</w:p>")
+        yield start.start(), position
 
 
 def _check_well_formed(xml: str, label: str, part: str) -> None:
