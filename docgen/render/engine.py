@@ -18,18 +18,17 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from xml.parsers import expat
 from xml.sax.saxutils import escape
 
 from docxtpl import DocxTemplate
-from jinja2 import Template, TemplateSyntaxError
+from jinja2 import Template, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.exceptions import TemplateError as JinjaError
 
 from docgen import __version__
 from docgen.exceptions import DocgenError, MissingField, TemplateError, TemplateSecurityError
 from docgen.redact import personal_data_allowed, redact, scrub_error, values_in
-from docgen.render import expressions, limits, logo, package
+from docgen.render import expressions, limits, logo, package, wellformed
 from docgen.render.environment import make_environment
 from docgen.render.sanitize import sanitize
 
@@ -120,6 +119,7 @@ class _Part:
     template: Template
     suffix: str
     source: str  # what Jinja compiled, one paragraph a line: errors say where and quote their expression from it
+    proven: bool  # every filling is well-formed XML while its values are text (docgen.render.wellformed)
 
 
 class CompiledTemplate:
@@ -170,9 +170,13 @@ class CompiledTemplate:
             self.uses_logo = True
         if _NEEDS_DOCXTPL.search(re.sub(r"<[^>]+>", "", source)):
             self.uses_docxtpl = True
-        patched = re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
+        patched = re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)  # a line each: errors can say where
         try:
-            template = self.env.from_string(patched)
+            tree = self.env.parse(patched)
+            for data in tree.find_all(nodes.TemplateData):  # the lines are not printed (docxtpl takes them out after)
+                data.data = data.data.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
+            proven = wellformed.provable(tree, prefix, suffix)
+            template = self.env.from_string(tree)
         except TemplateSyntaxError as e:
             error = TemplateError(
                 f"Jinja syntax error: {e.message} (near: {_text_near(patched, e.lineno)!r}).",
@@ -180,7 +184,7 @@ class CompiledTemplate:
             )
             error.near = _text_near(patched, e.lineno)
             raise error from e
-        self.parts.append(_Part(name, prefix, template, suffix, patched))
+        self.parts.append(_Part(name, prefix, template, suffix, patched, proven))
         self.words = " ".join(filter(None, (self.words, expressions.template_words(patched))))
 
     def _package_parts(self) -> dict[str, package.Entry]:
@@ -244,27 +248,30 @@ class CompiledTemplate:
         chunks: list[str] = []
         size = 0
         try:
-            for chunk in part.template.generate(context):
-                size += len(chunk)
-                if size > MAX_OUTPUT_CHARS:
-                    raise TemplateSecurityError(
-                        f"The document grew past {MAX_OUTPUT_CHARS:,} characters; "
-                        "a loop or expression in the template is too large.",
-                        source=self.label,
-                    )
-                chunks.append(chunk)
+            with wellformed.Watch() as watch:
+                for chunk in part.template.generate(context):
+                    size += len(chunk)
+                    if size > MAX_OUTPUT_CHARS:
+                        raise TemplateSecurityError(
+                            f"The document grew past {MAX_OUTPUT_CHARS:,} characters; "
+                            "a loop or expression in the template is too large.",
+                            source=self.label,
+                        )
+                    chunks.append(chunk)
         except _FAILURES as e:
             failure = _failure(e, self.label, part.name, self.words, part.source, context)
             failure.near = _text_near(part.source, _template_line(e))  # the template's words, no values
             raise failure  # not "from e": _failure chains the cause only when no value was left out
-        xml = "".join(chunks).replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")  # the lines compiling added
-        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        xml = "".join(chunks)
+        if "{" in xml or "}" in xml:  # docxtpl's literal tags
+            xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
         xml = self._resolve_listing(xml)
         if "<wp:docPr" in xml:
             counter = iter(range(1001, 10**9))
             xml = _DOCPR_ID.sub(lambda m: f"{m.group(1)}{next(counter)}{m.group(3)}", xml)
         document = f"{part.prefix}{xml}{part.suffix}"
-        _check_well_formed(document, self.label, part.name)
+        if watch.marked or not part.proven:
+            wellformed.check(document, self.label, part.name)
         return document.encode("utf-8")
 
     def _resolve_listing(self, xml: str) -> str:
@@ -399,27 +406,6 @@ def _listing_paragraphs(xml: str):
             return
         position = end + len("</w:p>")
         yield start.start(), position
-
-
-def _check_well_formed(xml: str, label: str, part: str) -> None:
-    """Refuse filled XML Word could not open. expat reads it without building a tree (a third of
-    lxml's time on every document); values are escaped, so only a template's own tags, opened in
-    one paragraph or cell and closed in another, can break it."""
-    parser = expat.ParserCreate()
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.StartDoctypeDeclHandler = _no_doctype
-    try:
-        parser.Parse(xml.encode("utf-8"), True)
-    except expat.ExpatError as e:
-        raise TemplateError(
-            "The filled template is not valid Word XML; a tag probably spans table cells or "
-            f"paragraphs in a way Word cannot hold ({e}).",
-            source=f"{label} ({part})",
-        ) from e
-
-
-def _no_doctype(*_args) -> None:
-    raise expat.ExpatError("a DOCTYPE in a filled part")
 
 
 def _core_xml(p: Provenance) -> bytes:

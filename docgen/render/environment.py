@@ -15,13 +15,14 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from jinja2 import StrictUndefined, Undefined
+from jinja2 import StrictUndefined, Undefined, nodes
 from jinja2.utils import missing
 from jinja2.exceptions import UndefinedError
 from markupsafe import Markup, escape
 
 from docgen.view.dates import add_working_days, display
 from docgen.view.context import join_names
+from docgen.render import wellformed
 from docgen.render.limits import MAX_VALUE_LENGTH, BoundedSandbox  # noqa: F401 (re-exported)
 
 
@@ -55,8 +56,21 @@ class FieldUndefined(StrictUndefined):
         return self._fail_with_undefined_error()
 
 
+class _ValuesAtRunTime(BoundedSandbox.code_generator_class):
+    """Jinja works out a constant value (``{{ "a" ~ "b" }}``) while compiling and prints it
+    without ``finalize``; here every value is printed at run time through :func:`escape_value`,
+    which is where :mod:`docgen.render.wellformed` sees it."""
+
+    def _output_child_to_const(self, node, frame, finalize):
+        if not isinstance(node, nodes.TemplateData):
+            raise nodes.Impossible()
+        return super()._output_child_to_const(node, frame, finalize)
+
+
 class DocgenSandbox(BoundedSandbox):
     """The sandbox docgen's templates render in (see the module doc)."""
+
+    code_generator_class = _ValuesAtRunTime
 
 
 def format_date(value, pattern: str | None = None) -> str:
@@ -77,9 +91,13 @@ _DOCXTPL_LITERAL = re.compile(r"(?<=[{}%])_(?=[{}%])")
 
 def escape_value(value) -> Markup:
     """A value as Word XML: escaped, with an underscore between braces written as ``&#95;`` so
-    that docxtpl's literal-tag step leaves it as given (``Ann }_} Smith`` stays so)."""
+    that docxtpl's literal-tag step leaves it as given (``Ann }_} Smith`` stays so). Every value
+    printed passes here, and :mod:`docgen.render.wellformed` is told what it printed as."""
     text = escape(value)
-    return Markup(_DOCXTPL_LITERAL.sub("&#95;", text)) if "_" in text else text
+    if "_" in text:
+        text = Markup(_DOCXTPL_LITERAL.sub("&#95;", text))
+    wellformed.value_printed(value, text)
+    return text
 
 
 def working_days(value, days: int):
