@@ -140,6 +140,8 @@ class CompiledTemplate:
         self.words = ""  # the text of every part's tags: what errors may repeat
         self.uses_docxtpl = False
         self.uses_logo = False
+        self._last_properties: tuple[Provenance | None, tuple] = (None, ())
+        self._last_logo: tuple[bytes | None, package.Entry | None] = (None, None)
         try:
             for name, entry in self.entries.items():
                 if _RENDERED_PART.match(name):
@@ -247,17 +249,23 @@ class CompiledTemplate:
     def _render_part(self, part: _Part, context: dict) -> bytes:
         chunks: list[str] = []
         size = 0
+        template = part.template
         try:
             with wellformed.Watch() as watch:
-                for chunk in part.template.generate(context):
-                    size += len(chunk)
-                    if size > MAX_OUTPUT_CHARS:
-                        raise TemplateSecurityError(
-                            f"The document grew past {MAX_OUTPUT_CHARS:,} characters; "
-                            "a loop or expression in the template is too large.",
-                            source=self.label,
-                        )
-                    chunks.append(chunk)
+                try:  # Template.generate, without its second generator around every chunk
+                    for chunk in template.root_render_func(template.new_context(context)):
+                        size += len(chunk)
+                        if size > MAX_OUTPUT_CHARS:
+                            raise TemplateSecurityError(
+                                f"The document grew past {MAX_OUTPUT_CHARS:,} characters; "
+                                "a loop or expression in the template is too large.",
+                                source=self.label,
+                            )
+                        chunks.append(chunk)
+                except DocgenError:
+                    raise
+                except Exception:
+                    self.env.handle_exception()  # raised again with the template's lines in its traceback
         except _FAILURES as e:
             failure = _failure(e, self.label, part.name, self.words, part.source, context)
             failure.near = _text_near(part.source, _template_line(e))  # the template's words, no values
@@ -300,10 +308,29 @@ class CompiledTemplate:
                 entries.append(entry)
         entries.extend(entry for name, entry in self._replaced.items() if name not in self.entries)
         if self.uses_logo:  # a PNG is compressed already: stored, not deflated again
-            entries.append(package.stored(logo.PART, logo_png))
-        entries.append(package.compressed_fast("docProps/core.xml", _core_xml(provenance)))
-        entries.append(package.compressed_fast("docProps/custom.xml", _custom_xml(provenance)))
+            entries.append(self._logo_entry(logo_png))
+        entries += self._properties(provenance)
         return package.write_zip(entries)
+
+    def _logo_entry(self, png: bytes) -> package.Entry:
+        """The logo's part, made once for the copies of one authority's documents."""
+        made_from, entry = self._last_logo
+        if made_from is not png:
+            entry = package.stored(logo.PART, png)
+            self._last_logo = (png, entry)
+        return entry
+
+    def _properties(self, provenance: Provenance) -> tuple[package.Entry, package.Entry]:
+        """docProps/core.xml and custom.xml, made once for a document's copies (they say the
+        same of each: what it is, which case, when; never who it is for)."""
+        made_for, entries = self._last_properties
+        if made_for != provenance:
+            entries = (
+                package.compressed_fast("docProps/core.xml", _core_xml(provenance)),
+                package.compressed_fast("docProps/custom.xml", _custom_xml(provenance)),
+            )
+            self._last_properties = (provenance, entries)  # one assignment: safe between threads
+        return entries
 
     def _render_with_docxtpl(self, context: dict, provenance: Provenance) -> bytes:
         template = _Patcher(io.BytesIO(self.blob))

@@ -56,21 +56,36 @@ class FieldUndefined(StrictUndefined):
         return self._fail_with_undefined_error()
 
 
-class _ValuesAtRunTime(BoundedSandbox.code_generator_class):
-    """Jinja works out a constant value (``{{ "a" ~ "b" }}``) while compiling and prints it
-    without ``finalize``; here every value is printed at run time through :func:`escape_value`,
-    which is where :mod:`docgen.render.wellformed` sees it."""
+class _ValuesThroughFinalize(BoundedSandbox.code_generator_class):
+    """Every value is printed at run time through :func:`escape_value` alone.
+
+    Jinja works out a constant value (``{{ "a" ~ "b" }}``) while compiling and prints it
+    without ``finalize``: here it is printed at run time, where :mod:`docgen.render.wellformed`
+    sees it. And Jinja escapes what ``finalize`` returns; escape_value has escaped it already,
+    so that second call (half the cost of printing a value) is left out."""
 
     def _output_child_to_const(self, node, frame, finalize):
         if not isinstance(node, nodes.TemplateData):
             raise nodes.Impossible()
         return super()._output_child_to_const(node, frame, finalize)
 
+    def _output_child_pre(self, node, frame, finalize) -> None:
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
+            super()._output_child_pre(node, frame, finalize)  # {% autoescape %} blocks: Jinja's own way
+        else:
+            self.write(finalize.src)
+
+    def _output_child_post(self, node, frame, finalize) -> None:
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
+            super()._output_child_post(node, frame, finalize)
+        else:
+            self.write(")")
+
 
 class DocgenSandbox(BoundedSandbox):
     """The sandbox docgen's templates render in (see the module doc)."""
 
-    code_generator_class = _ValuesAtRunTime
+    code_generator_class = _ValuesThroughFinalize
 
 
 def format_date(value, pattern: str | None = None) -> str:
@@ -96,7 +111,8 @@ def escape_value(value) -> Markup:
     text = escape(value)
     if "_" in text:
         text = Markup(_DOCXTPL_LITERAL.sub("&#95;", text))
-    wellformed.value_printed(value, text)
+    if not text.isprintable() or hasattr(value, "__html__"):  # most values are neither
+        wellformed.value_printed(value, text)
     return text
 
 
