@@ -82,10 +82,24 @@ class _ValuesThroughFinalize(BoundedSandbox.code_generator_class):
             self.write(")")
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 class DocgenSandbox(BoundedSandbox):
     """The sandbox docgen's templates render in (see the module doc)."""
 
     code_generator_class = _ValuesThroughFinalize
+
+    def getattr(self, obj, attribute):
+        """``person.name`` on a plain dict: its item, as Jinja's own lookup gives it, without
+        first failing to find a Python attribute of that name (an exception for every field a
+        template prints). A name dict has as an attribute (``items``) takes Jinja's way."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
 
 
 def format_date(value, pattern: str | None = None) -> str:
