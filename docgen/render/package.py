@@ -142,10 +142,11 @@ def compressed(name: str, content: bytes, level: int = 6) -> Entry:
 
 
 def compressed_fast(name: str, content: bytes) -> Entry:
-    """A part made for one document, deflated by ISA-L at its level 1: as small as zlib's
-    level 1 and several times faster on a letter's few kilobytes (zlib's own setup of its
-    tables, on every call, costs more than compressing the letter)."""
-    data = isal_zlib.compress(content, 1, -15)
+    """A part made for one document, deflated by ISA-L at its fastest level (0). zlib's
+    level 1 took a tenth of a letter's rendering, most of it setting up its tables on every
+    call; ISA-L's level 0 takes about a fifth of that, and a letter comes out 4% larger (the
+    outcome letter: 20.7 KB against 19.9)."""
+    data = isal_zlib.compress(content, 0, -15)
     return Entry(name, zipfile.ZIP_DEFLATED, zlib.crc32(content), len(content), data)
 
 

@@ -100,12 +100,13 @@ def _shared_context(data: dict, profile: AuthorityProfile, today: date | None):
     """What every document read by one audience sees, from the displayed bundle ``data`` with
     what is withheld from that audience replaced: (context, data, people)."""
     issue_date = display(data["case"].get("issue_date") or today or date.today())
-    people = _people(data, profile.agencies())
+    agencies = profile.agencies()
+    people = _people(data, agencies)
     case = _case(data, people)
     children = [p for p in people.values() if p["group"] == "child"]
     wording = profile.wording(data["case"]["plan_type"])
     context = {
-        "authority": _authority(profile, wording),
+        "authority": _authority(profile, wording, agencies),
         "case": case,
         "children": children,
         "child": children[0],
@@ -158,7 +159,7 @@ def _displayed(value):
     return value
 
 
-def _authority(profile: AuthorityProfile, terms: dict) -> dict:
+def _authority(profile: AuthorityProfile, terms: dict, agencies: dict[str, str]) -> dict:
     """The profile as templates see it, with ``terms`` worded for the case's plan type."""
     return {
         "slug": profile.slug,
@@ -173,7 +174,7 @@ def _authority(profile: AuthorityProfile, terms: dict) -> dict:
         "sign_off": profile.sign_off,
         "terms": {k: terms[k] for k in TERM_WORDS},
         "plan_names": profile.plan_names(),
-        "agencies": profile.agencies(),
+        "agencies": agencies,
         "leaflets": _code_labels(profile.leaflets),
         "decisions": _code_labels(terms["decisions"]),
         "submit_plans_to": terms.get("submit_plans_to"),
