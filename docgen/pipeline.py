@@ -207,18 +207,19 @@ class Pipeline:
                 )
                 results.append(Rendered(bundle.reference, template, None, author=profile.name, error=error))
                 continue
+            provenance = self.provenance(bundle, template, profile)  # one document, however many copies
             with time_budget():  # one limit for the document, not one per recipient's copy
                 for recipient in recipients_for(template, bundle):
-                    results.append(self._render_one(view, template, recipient))
+                    results.append(self._render_one(view, template, recipient, provenance))
         return results
 
-    def _render_one(self, view: CaseView, template: TemplateInfo, recipient) -> Rendered:
+    def _render_one(self, view: CaseView, template: TemplateInfo, recipient, provenance: Provenance) -> Rendered:
         bundle, profile = view.bundle, view.profile
         result = Rendered(bundle.reference, template, recipient, author=profile.name)
         try:
             compiled = self.compiled(template)
             context = view.context(template, recipient)
-            result.docx = compiled.render(context, self.provenance(bundle, template, profile))
+            result.docx = compiled.render(context, provenance)
             log.debug("[%s] rendered %s", bundle.reference, result.stem)
         except DocgenError as e:
             e.case_ref = bundle.reference

@@ -494,3 +494,27 @@ def test_withholding_any_value_of_a_sample_either_works_or_is_refused(pipeline, 
             assert all(r.ok or "needs" in r.error.message for r in results), (path, who, [r.error for r in results if not r.ok])
             rendered += 1
     assert rendered > 100 and refused > 100
+
+
+def test_withholding_copies_only_what_it_changes_and_leaves_the_bundle_as_it_was():
+    """Markers go into copies of the dicts and lists on a withheld path; the bundle (and the
+    view's displayed copy, shared by every reader) keeps its values."""
+    from docgen.view.withhold import Withheld, WithheldRecord, withhold
+
+    data = {
+        "case": {"reference": "C-1"},
+        "family_members": [
+            {"id": "mum", "first_name": "Ann", "address": "1 Road"},
+            {"id": "dad", "first_name": "Bo", "address": "2 Lane"},
+        ],
+        "notes": ["kept"],
+    }
+    before = copy.deepcopy(data)
+    entries = [{"path": "family_members[0].address"}, {"path": "family_members[1]"}]
+    result = withhold(data, entries, "withheld")
+    assert data == before
+    assert isinstance(result["family_members"][0]["address"], Withheld)
+    assert result["family_members"][0]["first_name"] == "Ann"
+    assert isinstance(result["family_members"][1], WithheldRecord)
+    assert result["family_members"][1].record_id == "dad"
+    assert result["case"] is data["case"] and result["notes"] is data["notes"]  # not on a path: shared

@@ -208,7 +208,7 @@ def test_a_tag_spanning_a_paragraph_and_a_cell_is_refused_not_written_as_broken_
 
 
 def test_a_doctype_in_a_filled_part_is_refused(tmp_path):
-    from docgen.render.engine import _check_well_formed
+    from docgen.render.wellformed import check as _check_well_formed
 
     with pytest.raises(TemplateError, match="not valid Word XML"):
         _check_well_formed('<!DOCTYPE w [<!ENTITY a "b">]><w>&a;</w>', "t.docx", "word/document.xml")

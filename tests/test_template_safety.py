@@ -454,3 +454,20 @@ def test_the_sanitised_template_opens_in_python_docx_with_its_styles(tmp_path):
     document = docx.Document(io.BytesIO(output))
     assert "SecretStyle" in [s.name for s in document.styles]
     assert document.settings.element.find(f"{{{W}}}trackRevisions") is None
+
+
+def test_a_field_of_a_plain_dict_reads_as_jinja_reads_it():
+    """The sandbox reads ``d.name`` of a plain dict straight from its items; a name dict has as
+    an attribute is Jinja's as before (the method, not the item), a missing one is named, and
+    the unsafe ones stay refused."""
+    from jinja2.exceptions import SecurityError, UndefinedError
+
+    from docgen.render.environment import make_environment
+
+    env = make_environment()
+    data = {"name": "Ann", "items": "not this"}
+    assert env.from_string("{{ d.name }} {{ d.items()|length }}").render(d=data) == "Ann 2"
+    with pytest.raises(UndefinedError, match="^nope$"):
+        env.from_string("{{ d.nope }}").render(d=data)
+    with pytest.raises(SecurityError):
+        env.from_string("{{ d.__class__ }}").render(d=data)

@@ -18,18 +18,17 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from xml.parsers import expat
 from xml.sax.saxutils import escape
 
 from docxtpl import DocxTemplate
-from jinja2 import Template, TemplateSyntaxError
+from jinja2 import Template, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.exceptions import TemplateError as JinjaError
 
 from docgen import __version__
 from docgen.exceptions import DocgenError, MissingField, TemplateError, TemplateSecurityError
 from docgen.redact import personal_data_allowed, redact, scrub_error, values_in
-from docgen.render import expressions, limits, logo, package
+from docgen.render import expressions, limits, logo, package, wellformed
 from docgen.render.environment import make_environment
 from docgen.render.sanitize import sanitize
 
@@ -45,6 +44,7 @@ _TAG_INSIDE = re.compile(r"(?<=\{[{%])(.*?)(?=[}%]\})", re.DOTALL)
 _XML_ENTITY = re.compile(r"&(quot|apos|amp|lt|gt|#[0-9]+|#x[0-9a-fA-F]+);")
 _ENTITY_TEXT = {"quot": '"', "apos": "'", "amp": "&", "lt": "<", "gt": ">"}
 _LISTING_CHARS = re.compile("[\t\a\f\n]")
+_PARAGRAPH_START = re.compile(r"<w:p(?: [^>]*)?>")  # how docxtpl's resolve_listing finds a paragraph
 _DOCPR_ID = re.compile(r'(<wp:docPr\b[^>]*?\bid=")(\d+)(")')
 _CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
 _CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
@@ -119,6 +119,7 @@ class _Part:
     template: Template
     suffix: str
     source: str  # what Jinja compiled, one paragraph a line: errors say where and quote their expression from it
+    proven: bool  # every filling is well-formed XML while its values are text (docgen.render.wellformed)
 
 
 class CompiledTemplate:
@@ -139,6 +140,8 @@ class CompiledTemplate:
         self.words = ""  # the text of every part's tags: what errors may repeat
         self.uses_docxtpl = False
         self.uses_logo = False
+        self._last_properties: tuple[Provenance | None, tuple] = (None, ())
+        self._last_logo: tuple[bytes | None, package.Entry | None] = (None, None)
         try:
             for name, entry in self.entries.items():
                 if _RENDERED_PART.match(name):
@@ -169,9 +172,13 @@ class CompiledTemplate:
             self.uses_logo = True
         if _NEEDS_DOCXTPL.search(re.sub(r"<[^>]+>", "", source)):
             self.uses_docxtpl = True
-        patched = re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
+        patched = re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)  # a line each: errors can say where
         try:
-            template = self.env.from_string(patched)
+            tree = self.env.parse(patched)
+            for data in tree.find_all(nodes.TemplateData):  # the lines are not printed (docxtpl takes them out after)
+                data.data = data.data.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
+            proven = wellformed.provable(tree, prefix, suffix)
+            template = self.env.from_string(tree)
         except TemplateSyntaxError as e:
             error = TemplateError(
                 f"Jinja syntax error: {e.message} (near: {_text_near(patched, e.lineno)!r}).",
@@ -179,7 +186,7 @@ class CompiledTemplate:
             )
             error.near = _text_near(patched, e.lineno)
             raise error from e
-        self.parts.append(_Part(name, prefix, template, suffix, patched))
+        self.parts.append(_Part(name, prefix, template, suffix, patched, proven))
         self.words = " ".join(filter(None, (self.words, expressions.template_words(patched))))
 
     def _package_parts(self) -> dict[str, package.Entry]:
@@ -242,31 +249,51 @@ class CompiledTemplate:
     def _render_part(self, part: _Part, context: dict) -> bytes:
         chunks: list[str] = []
         size = 0
+        template = part.template
         try:
-            for chunk in part.template.generate(context):
-                size += len(chunk)
-                if size > MAX_OUTPUT_CHARS:
-                    raise TemplateSecurityError(
-                        f"The document grew past {MAX_OUTPUT_CHARS:,} characters; "
-                        "a loop or expression in the template is too large.",
-                        source=self.label,
-                    )
-                chunks.append(chunk)
+            with wellformed.Watch() as watch:
+                try:  # Template.generate, without its second generator around every chunk
+                    for chunk in template.root_render_func(template.new_context(context)):
+                        size += len(chunk)
+                        if size > MAX_OUTPUT_CHARS:
+                            raise TemplateSecurityError(
+                                f"The document grew past {MAX_OUTPUT_CHARS:,} characters; "
+                                "a loop or expression in the template is too large.",
+                                source=self.label,
+                            )
+                        chunks.append(chunk)
+                except DocgenError:
+                    raise
+                except Exception:
+                    self.env.handle_exception()  # raised again with the template's lines in its traceback
         except _FAILURES as e:
             failure = _failure(e, self.label, part.name, self.words, part.source, context)
             failure.near = _text_near(part.source, _template_line(e))  # the template's words, no values
             raise failure  # not "from e": _failure chains the cause only when no value was left out
         xml = "".join(chunks)
-        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
-        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-        if _LISTING_CHARS.search(xml):
-            xml = self._patcher.resolve_listing(xml)
+        if "{" in xml or "}" in xml:  # docxtpl's literal tags
+            xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        xml = self._resolve_listing(xml)
         if "<wp:docPr" in xml:
             counter = iter(range(1001, 10**9))
             xml = _DOCPR_ID.sub(lambda m: f"{m.group(1)}{next(counter)}{m.group(3)}", xml)
         document = f"{part.prefix}{xml}{part.suffix}"
-        _check_well_formed(document, self.label, part.name)
+        if watch.marked or not part.proven:
+            wellformed.check(document, self.label, part.name)
         return document.encode("utf-8")
+
+    def _resolve_listing(self, xml: str) -> str:
+        """docxtpl's ``resolve_listing`` (a tab, newline, bell or form feed in a run's text made a
+        tab, line break, new paragraph or page break), run only on the paragraphs that hold one: the
+        same result without its regular expressions reading every paragraph of every document."""
+        if "\n" not in xml and "\t" not in xml and "\a" not in xml and "\f" not in xml:
+            return xml
+        pieces, done = [], 0
+        for start, end in _listing_paragraphs(xml):
+            if _LISTING_CHARS.search(xml, start, end):
+                pieces += (xml[done:start], self._patcher.resolve_listing(xml[start:end]))
+                done = end
+        return "".join(pieces) + xml[done:] if pieces else xml
 
     def _assemble(self, rendered: dict[str, bytes], provenance: Provenance, logo_png: bytes) -> bytes:
         entries = []
@@ -274,17 +301,36 @@ class CompiledTemplate:
             if name in self._replaced:
                 entries.append(self._replaced[name])
             elif name in rendered:
-                entries.append(package.compressed(name, rendered[name], level=1))
+                entries.append(package.compressed_fast(name, rendered[name]))
             elif name in ("docProps/core.xml", "docProps/custom.xml"):
                 continue
             else:
                 entries.append(entry)
         entries.extend(entry for name, entry in self._replaced.items() if name not in self.entries)
         if self.uses_logo:  # a PNG is compressed already: stored, not deflated again
-            entries.append(package.stored(logo.PART, logo_png))
-        entries.append(package.compressed("docProps/core.xml", _core_xml(provenance), level=1))
-        entries.append(package.compressed("docProps/custom.xml", _custom_xml(provenance), level=1))
+            entries.append(self._logo_entry(logo_png))
+        entries += self._properties(provenance)
         return package.write_zip(entries)
+
+    def _logo_entry(self, png: bytes) -> package.Entry:
+        """The logo's part, made once for the copies of one authority's documents."""
+        made_from, entry = self._last_logo
+        if made_from is not png:
+            entry = package.stored(logo.PART, png)
+            self._last_logo = (png, entry)
+        return entry
+
+    def _properties(self, provenance: Provenance) -> tuple[package.Entry, package.Entry]:
+        """docProps/core.xml and custom.xml, made once for a document's copies (they say the
+        same of each: what it is, which case, when; never who it is for)."""
+        made_for, entries = self._last_properties
+        if made_for != provenance:
+            entries = (
+                package.compressed_fast("docProps/core.xml", _core_xml(provenance)),
+                package.compressed_fast("docProps/custom.xml", _custom_xml(provenance)),
+            )
+            self._last_properties = (provenance, entries)  # one assignment: safe between threads
+        return entries
 
     def _render_with_docxtpl(self, context: dict, provenance: Provenance) -> bytes:
         template = _Patcher(io.BytesIO(self.blob))
@@ -377,25 +423,16 @@ def _text_near(source: str, lineno: int | None) -> str:
     return re.sub(r"<[^>]+>", "", lines[lineno - 1])[:120]
 
 
-def _check_well_formed(xml: str, label: str, part: str) -> None:
-    """Refuse filled XML Word could not open. expat reads it without building a tree (a third of
-    lxml's time on every document); values are escaped, so only a template's own tags, opened in
-    one paragraph or cell and closed in another, can break it."""
-    parser = expat.ParserCreate()
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.StartDoctypeDeclHandler = _no_doctype
-    try:
-        parser.Parse(xml.encode("utf-8"), True)
-    except expat.ExpatError as e:
-        raise TemplateError(
-            "The filled template is not valid Word XML; a tag probably spans table cells or "
-            f"paragraphs in a way Word cannot hold ({e}).",
-            source=f"{label} ({part})",
-        ) from e
-
-
-def _no_doctype(*_args) -> None:
-    raise expat.ExpatError("a DOCTYPE in a filled part")
+def _listing_paragraphs(xml: str):
+    """The spans docxtpl's ``<w:p(?: [^>]*)?>.*?</w:p>`` matches one after another: a paragraph's
+    start tag to the first ``</w:p>`` after it (the inner one, when paragraphs nest)."""
+    position = 0
+    while start := _PARAGRAPH_START.search(xml, position):
+        end = xml.find("</w:p>", start.end())
+        if end < 0:
+            return
+        position = end + len("</w:p>")
+        yield start.start(), position
 
 
 def _core_xml(p: Provenance) -> bytes:

@@ -15,13 +15,14 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from jinja2 import StrictUndefined, Undefined
+from jinja2 import StrictUndefined, Undefined, nodes
 from jinja2.utils import missing
 from jinja2.exceptions import UndefinedError
 from markupsafe import Markup, escape
 
 from docgen.view.dates import add_working_days, display
 from docgen.view.context import join_names
+from docgen.render import wellformed
 from docgen.render.limits import MAX_VALUE_LENGTH, BoundedSandbox  # noqa: F401 (re-exported)
 
 
@@ -55,8 +56,50 @@ class FieldUndefined(StrictUndefined):
         return self._fail_with_undefined_error()
 
 
+class _ValuesThroughFinalize(BoundedSandbox.code_generator_class):
+    """Every value is printed at run time through :func:`escape_value` alone.
+
+    Jinja works out a constant value (``{{ "a" ~ "b" }}``) while compiling and prints it
+    without ``finalize``: here it is printed at run time, where :mod:`docgen.render.wellformed`
+    sees it. And Jinja escapes what ``finalize`` returns; escape_value has escaped it already,
+    so that second call (half the cost of printing a value) is left out."""
+
+    def _output_child_to_const(self, node, frame, finalize):
+        if not isinstance(node, nodes.TemplateData):
+            raise nodes.Impossible()
+        return super()._output_child_to_const(node, frame, finalize)
+
+    def _output_child_pre(self, node, frame, finalize) -> None:
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
+            super()._output_child_pre(node, frame, finalize)  # {% autoescape %} blocks: Jinja's own way
+        else:
+            self.write(finalize.src)
+
+    def _output_child_post(self, node, frame, finalize) -> None:
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
+            super()._output_child_post(node, frame, finalize)
+        else:
+            self.write(")")
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 class DocgenSandbox(BoundedSandbox):
     """The sandbox docgen's templates render in (see the module doc)."""
+
+    code_generator_class = _ValuesThroughFinalize
+
+    def getattr(self, obj, attribute):
+        """``person.name`` on a plain dict: its item, as Jinja's own lookup gives it, without
+        first failing to find a Python attribute of that name (an exception for every field a
+        template prints). A name dict has as an attribute (``items``) takes Jinja's way."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
 
 
 def format_date(value, pattern: str | None = None) -> str:
@@ -77,9 +120,14 @@ _DOCXTPL_LITERAL = re.compile(r"(?<=[{}%])_(?=[{}%])")
 
 def escape_value(value) -> Markup:
     """A value as Word XML: escaped, with an underscore between braces written as ``&#95;`` so
-    that docxtpl's literal-tag step leaves it as given (``Ann }_} Smith`` stays so)."""
+    that docxtpl's literal-tag step leaves it as given (``Ann }_} Smith`` stays so). Every value
+    printed passes here, and :mod:`docgen.render.wellformed` is told what it printed as."""
     text = escape(value)
-    return Markup(_DOCXTPL_LITERAL.sub("&#95;", text)) if "_" in text else text
+    if "_" in text:
+        text = Markup(_DOCXTPL_LITERAL.sub("&#95;", text))
+    if not text.isprintable() or hasattr(value, "__html__"):  # most values are neither
+        wellformed.value_printed(value, text)
+    return text
 
 
 def working_days(value, days: int):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import heapq
 import itertools
+import math
 import re
 import string
 import threading
@@ -63,13 +64,18 @@ class _Ticket:
 
 
 class _Watchdog:
-    """One daemon thread that stops renders past their deadline, in whatever thread they run."""
+    """One daemon thread that stops renders past their deadline, in whatever thread they run.
+
+    A render that starts or ends does not wake the thread: it sleeps until the earliest
+    deadline it knows of, and is woken only by a render due before that. Renders end in the
+    order they start, mostly, so ended ones are taken off the front of the queue as they end."""
 
     def __init__(self) -> None:
         self._lock = threading.Condition()
         self._queue: list[tuple[float, int, _Ticket]] = []
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
+        self._wakes_at = math.inf  # when the thread will next look at the queue by itself
 
     def start(self, seconds: float) -> _Ticket:
         ticket = _Ticket(threading.get_ident(), time.monotonic() + seconds)
@@ -78,7 +84,8 @@ class _Watchdog:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="docgen-render-watchdog", daemon=True)
                 self._thread.start()
-            self._lock.notify()
+            elif ticket.due < self._wakes_at:
+                self._lock.notify()
         return ticket
 
     def stop(self, ticket: _Ticket) -> None:
@@ -89,21 +96,27 @@ class _Watchdog:
                     ticket.done = True
                     if ticket.fired:
                         _raise_in(ticket.thread_id, None)  # withdraw one not yet delivered
+                    self._drop_ended()
                 return
             except Overtime:
                 continue  # delivered while stopping; it is spent, so finish stopping
 
+    def _drop_ended(self) -> None:
+        while self._queue and self._queue[0][2].done:
+            heapq.heappop(self._queue)
+
     def _run(self) -> None:
         while True:
             with self._lock:
-                while self._queue and self._queue[0][2].done:
-                    heapq.heappop(self._queue)
+                self._drop_ended()
                 if not self._queue:
+                    self._wakes_at = math.inf
                     self._lock.wait()
                     continue
                 due, _, ticket = self._queue[0]
                 wait = due - time.monotonic()
                 if wait > 0:
+                    self._wakes_at = due
                     self._lock.wait(wait)
                     continue
                 heapq.heappop(self._queue)

@@ -16,7 +16,9 @@ import io
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from isal import isal_zlib
 
 _LOCAL = struct.Struct("<4s5H3L2H")
 _CENTRAL = struct.Struct("<4s6H3L5H2L")
@@ -35,6 +37,24 @@ class Entry:
     crc: int
     size: int
     data: bytes  # compressed as ``method`` says
+    _records: list = field(default_factory=list, init=False, repr=False, compare=False)
+
+    def zip_records(self) -> tuple[bytes, bytes]:
+        """Its local header with name and data, and its central directory record up to the
+        offset (which :func:`write_zip` adds). Kept once made: a template's parts are written
+        again in every filled copy."""
+        if not self._records:
+            name = self.name.encode("utf-8")
+            local = _LOCAL.pack(
+                b"PK\x03\x04", 20, 0x800, self.method, _DOS_TIME, _DOS_DATE,
+                self.crc, len(self.data), self.size, len(name), 0,
+            )  # fmt: skip
+            central = _CENTRAL.pack(
+                b"PK\x01\x02", 20, 20, 0x800, self.method, _DOS_TIME, _DOS_DATE,
+                self.crc, len(self.data), self.size, len(name), 0, 0, 0, 0, 0, 0,
+            )  # fmt: skip
+            self._records[:] = (local + name + self.data, central[:-4], name)
+        return self._records
 
 
 class PackageError(ValueError):
@@ -115,8 +135,18 @@ def verify(entries: dict[str, Entry]) -> None:
 
 
 def compressed(name: str, content: bytes, level: int = 6) -> Entry:
+    """A part deflated by zlib, for parts made once per template."""
     packer = zlib.compressobj(level, zlib.DEFLATED, -15)
     data = packer.compress(content) + packer.flush()
+    return Entry(name, zipfile.ZIP_DEFLATED, zlib.crc32(content), len(content), data)
+
+
+def compressed_fast(name: str, content: bytes) -> Entry:
+    """A part made for one document, deflated by ISA-L at its fastest level (0). zlib's
+    level 1 took a tenth of a letter's rendering, most of it setting up its tables on every
+    call; ISA-L's level 0 takes about a fifth of that, and a letter comes out 4% larger (the
+    outcome letter: 20.7 KB against 19.9)."""
+    data = isal_zlib.compress(content, 0, -15)
     return Entry(name, zipfile.ZIP_DEFLATED, zlib.crc32(content), len(content), data)
 
 
@@ -134,23 +164,14 @@ def text_of(entry: Entry) -> str:
 
 def write_zip(entries: list[Entry]) -> bytes:
     """The zip holding ``entries`` in order, ``[Content_Types].xml`` expected first."""
-    body = bytearray()
-    directory = bytearray()
+    body: list[bytes] = []
+    directory: list[bytes] = []
+    offset = 0
     for entry in entries:
-        name = entry.name.encode("utf-8")
-        offset = len(body)
-        body += _LOCAL.pack(
-            b"PK\x03\x04", 20, 0x800, entry.method, _DOS_TIME, _DOS_DATE,
-            entry.crc, len(entry.data), entry.size, len(name), 0,
-        )
-        body += name
-        body += entry.data
-        directory += _CENTRAL.pack(
-            b"PK\x01\x02", 20, 20, 0x800, entry.method, _DOS_TIME, _DOS_DATE,
-            entry.crc, len(entry.data), entry.size, len(name), 0, 0, 0, 0, 0, offset,
-        )
-        directory += name
-    end = _END.pack(
-        b"PK\x05\x06", 0, 0, len(entries), len(entries), len(directory), len(body), 0
-    )
-    return bytes(body + directory + end)
+        local, central, name = entry.zip_records()
+        body.append(local)
+        directory += (central, offset.to_bytes(4, "little"), name)
+        offset += len(local)
+    central_directory = b"".join(directory)
+    end = _END.pack(b"PK\x05\x06", 0, 0, len(entries), len(entries), len(central_directory), offset, 0)
+    return b"".join(body) + central_directory + end

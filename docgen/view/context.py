@@ -18,7 +18,7 @@ from docgen.registry.profiles import AuthorityProfile
 from docgen.view.dates import add_working_days, display
 from docgen.view.records import records_context
 from docgen.view.withhold import (
-    Audience, Withheld, WithheldPerson, WithheldRecord, apply_withholding, entries_for,
+    Audience, Withheld, WithheldPerson, WithheldRecord, entries_for, withhold,
 )  # fmt: skip
 
 REPLY_WORKING_DAYS = 5
@@ -48,6 +48,7 @@ class CaseView:
         self.profile = profile
         self.today = today
         self._by_withheld: dict[tuple[str, ...], tuple[dict, dict, dict]] = {}
+        self._displayed: dict | None = None  # the bundle with its dates displayed: one copy for every reader
 
     def context(self, template: TemplateInfo, recipient: Recipient | None) -> dict:
         """The names a template renders with, for one recipient (or none) of one document."""
@@ -72,9 +73,13 @@ class CaseView:
     def _for(self, audience: Audience) -> tuple[dict, dict, dict]:
         # Readers from whom the same values are withheld see the same case (with nothing
         # withheld, every reader does), so it is worked out once for each such set.
-        key = tuple(sorted(entry["path"] for entry in entries_for(self.bundle.data, audience)))
+        entries = entries_for(self.bundle.data, audience)
+        key = tuple(sorted(entry["path"] for entry in entries))
         if key not in self._by_withheld:
-            self._by_withheld[key] = _shared_context(self.bundle, self.profile, audience, self.today)
+            if self._displayed is None:
+                self._displayed = _displayed(self.bundle.data)
+            data = withhold(self._displayed, entries, self.profile.withheld_wording)
+            self._by_withheld[key] = _shared_context(data, self.profile, self.today)
         return self._by_withheld[key]
 
 
@@ -91,16 +96,17 @@ def build_context(
     return CaseView(bundle, profile, today=today).context(template, recipient)
 
 
-def _shared_context(bundle: Bundle, profile: AuthorityProfile, audience: Audience, today: date | None):
-    """What every document read by ``audience`` sees: (context, displayed data, people)."""
-    data = _displayed(apply_withholding(bundle.data, audience, profile.withheld_wording))
+def _shared_context(data: dict, profile: AuthorityProfile, today: date | None):
+    """What every document read by one audience sees, from the displayed bundle ``data`` with
+    what is withheld from that audience replaced: (context, data, people)."""
     issue_date = display(data["case"].get("issue_date") or today or date.today())
-    people = _people(data, profile.agencies())
+    agencies = profile.agencies()
+    people = _people(data, agencies)
     case = _case(data, people)
     children = [p for p in people.values() if p["group"] == "child"]
     wording = profile.wording(data["case"]["plan_type"])
     context = {
-        "authority": _authority(profile, wording),
+        "authority": _authority(profile, wording, agencies),
         "case": case,
         "children": children,
         "child": children[0],
@@ -139,18 +145,21 @@ def join_names(names: list[str]) -> str:
     return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+_AS_THEY_ARE = frozenset({str, int, float, bool, type(None)})  # most of a bundle: nothing to wrap
+
+
 def _displayed(value):
-    """The bundle with every date wrapped to print in GOV.UK style."""
+    """A copy of the bundle with every date wrapped to print in GOV.UK style."""
     if isinstance(value, dict):
-        return {k: _displayed(v) for k, v in value.items() if k != "withheld"}
+        return {k: v if type(v) in _AS_THEY_ARE else _displayed(v) for k, v in value.items() if k != "withheld"}
     if isinstance(value, list):
-        return [_displayed(v) for v in value]
+        return [v if type(v) in _AS_THEY_ARE else _displayed(v) for v in value]
     if isinstance(value, date):
         return display(value)
     return value
 
 
-def _authority(profile: AuthorityProfile, terms: dict) -> dict:
+def _authority(profile: AuthorityProfile, terms: dict, agencies: dict[str, str]) -> dict:
     """The profile as templates see it, with ``terms`` worded for the case's plan type."""
     return {
         "slug": profile.slug,
@@ -165,7 +174,7 @@ def _authority(profile: AuthorityProfile, terms: dict) -> dict:
         "sign_off": profile.sign_off,
         "terms": {k: terms[k] for k in TERM_WORDS},
         "plan_names": profile.plan_names(),
-        "agencies": profile.agencies(),
+        "agencies": agencies,
         "leaflets": _code_labels(profile.leaflets),
         "decisions": _code_labels(terms["decisions"]),
         "submit_plans_to": terms.get("submit_plans_to"),

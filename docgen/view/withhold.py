@@ -157,16 +157,27 @@ def entries_for(data: dict, audience: Audience) -> list[dict]:
 
 def apply_withholding(data: dict, audience: Audience, label: str) -> dict:
     """A copy of ``data`` with every value withheld from ``audience`` replaced by a marker."""
-    chosen = entries_for(data, audience)
+    return withhold(data, entries_for(data, audience), label)
+
+
+def withhold(data: dict, chosen: list[dict], label: str) -> dict:
+    """``data`` with the value at each of the ``chosen`` entries' paths replaced by a marker.
+    Only the dicts and lists on those paths are copied; the rest is shared with ``data``, which
+    is left as it was (templates render in an immutable sandbox and cannot change either)."""
     if not chosen:
         return data
-    result = copy.deepcopy(data)
+    result = copy.copy(data)
+    copies = {id(result)}
     # Deepest first, so withholding a part and then its whole never reaches into a marker.
     for entry in sorted(chosen, key=lambda e: len(steps(e["path"])), reverse=True):
         *parents, last = steps(entry["path"])
         target = result
         for step in parents:
-            target = target[step]
+            child = target[step]
+            if id(child) not in copies:
+                child = target[step] = copy.copy(child)
+                copies.add(id(child))
+            target = child
         value = target[last]
         is_person = len(parents) == 1 and parents[0] in PEOPLE_LISTS and isinstance(value, dict)
         target[last] = WithheldRecord(label, value["id"]) if is_person else Withheld(label)
