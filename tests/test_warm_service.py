@@ -225,3 +225,24 @@ def _signal(pid: int, sig: int) -> None:
         os.kill(pid, sig)
     except OSError:
         pass
+
+
+def test_a_command_that_went_away_gets_nothing_written_back(cache, tmp_path):
+    from docgen.convert.warm import connect
+    from test_convert import make_docx
+
+    gone, kept = tmp_path / ".docgen-pdf-gone", tmp_path / ".docgen-pdf-kept"
+    sources = [make_docx(gone / f"letter{n}.docx", f"Gannet {n}") for n in range(4)]
+    conn = connect(idle=60)
+    request = {"convert": [[str(s), str(gone / f"{s.stem}.pdf")] for s in sources], "pdfa": False}
+    conn.sendall((json.dumps(request) + "\n").encode())
+    conn.close()  # as on Ctrl-C: the command stops listening and removes its work folder
+    shutil.rmtree(gone)
+    later = make_docx(kept / "later.docx", "Puffin")
+    with connect(idle=60) as again:
+        again.sendall((json.dumps({"convert": [[str(later), str(kept / "later.pdf")]]}) + "\n").encode())
+        answer = json.loads(again.makefile().readline())
+    time.sleep(5)  # any document of the first request still in LibreOffice's hands has finished
+
+    assert answer["ok"] and "Puffin" in pdf_text(kept / "later.pdf")
+    assert not gone.exists()  # the service made no folder, and put no PDF, where the command was

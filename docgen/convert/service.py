@@ -24,18 +24,21 @@ import json
 import logging
 import os
 import select
+import shutil
 import signal
 import socket
 import struct
 import sys
+import tempfile
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from docgen.convert.converter import Converter
 from docgen.convert.profiles import cache_root
-from docgen.exceptions import DocgenError
+from docgen.exceptions import DocgenError, OutputError
 
 log = logging.getLogger("docgen.convert.service")
 
@@ -169,15 +172,38 @@ class Service:
         def one(index: int) -> None:
             # One document a call: each is answered as soon as it is done, and the documents of
             # commands running at once take turns for the workers.
-            (result,) = self.converter.convert_many([jobs[index]], pdfa=pdfa)
+            source, target = jobs[index]
+            staged = self.converter.workdir / f"{uuid.uuid4().hex}.pdf"
+            (result,) = self.converter.convert_many([(source, staged)], pdfa=pdfa)
             answer = {"index": index, "ok": result.ok, "error": result.error,
                       "kind": result.error_kind, "attempts": result.attempts}  # fmt: skip
+            if result.ok:
+                try:
+                    deliver(staged, target)
+                except OSError as e:
+                    message = f"Could not write the PDF of {source.name}: {target}: {e.strerror}."
+                    answer.update(ok=False, error=message, kind=OutputError.kind)
+            staged.unlink(missing_ok=True)
             with write:
                 stream.write(json.dumps(answer) + "\n")
                 stream.flush()
 
         with ThreadPoolExecutor(max_workers=self.converter.jobs) as pool:
             list(pool.map(one, range(len(jobs))))
+
+
+def deliver(staged: Path, target: Path) -> None:
+    """Copy ``staged`` beside ``target`` and rename it into place. Unlike a command's own
+    converter, the service never makes a folder: a command that went away (Ctrl-C) has removed
+    its work folder, and nothing of it may come back."""
+    fd, part = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, staged.open("rb") as src:
+            shutil.copyfileobj(src, out)
+        os.replace(part, target)
+    except BaseException:
+        Path(part).unlink(missing_ok=True)
+        raise
 
 
 def main(argv: list[str] | None = None) -> int:
