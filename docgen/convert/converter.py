@@ -364,7 +364,7 @@ class Converter:
             if not self._worn(slot, bridge):
                 return bridge
             self.recycled += 1
-            bridge.stop()
+            self._stop_bridge(slot)  # out of the map first: health does not see a dead worker
         elif bridge is not None:  # died while idle: start its successor before this document, not after
             log.debug("LibreOffice of worker %d died while idle; starting it again", slot)
             bridge.stop()
