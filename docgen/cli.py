@@ -156,6 +156,10 @@ def render(bundle, doc_ids, all_docs, out, fmt, pdfa, password, password_file, r
             raise click.UsageError("Give --doc ID (one or more) or --all, not both.")
         if out == "-" and as_json:
             raise click.UsageError("--json lists files written to a folder; with --out - the files are the output.")
+        if fmt != "docx":
+            from docgen.convert.warm import prepare
+
+            prepare()  # the warm converter service, if none runs, starts while the bundle is rendered
         pipeline = Pipeline(Registry(templates_dir))
         checked = pipeline.check(bundle)
         report.case_reference = checked.case_reference

@@ -220,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         service.serve()
     finally:
         service.close()
+        log.info("converter service stopped")
     return 0
 
 

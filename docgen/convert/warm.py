@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -46,6 +47,21 @@ def open_converter(pdfa: bool = False):
         yield client
     finally:
         client.close()
+
+
+def prepare() -> None:
+    """Find or start the service now, in the background, for a command that will convert PDFs
+    after rendering: a service it has to start then starts LibreOffice meanwhile."""
+    idle = idle_seconds()
+    if idle:
+        threading.Thread(target=_prepare, args=(idle,), name="docgen-converter-service", daemon=True).start()
+
+
+def _prepare(idle: float) -> None:
+    try:
+        connect(idle).close()
+    except OSError:
+        log.debug("the converter service could not be started ahead", exc_info=True)  # met again when converting
 
 
 class WarmClient:
