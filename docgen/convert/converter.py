@@ -419,7 +419,7 @@ def _setting(value: int | None, env: str, default: int) -> int:
 
 def _place(item: _Item, produced: Path, done: set[int], failed_writes: dict[int, str]) -> None:
     try:
-        _move_atomically(produced, item.target)
+        move_atomically(produced, item.target)
         done.add(item.index)
     except OSError as e:
         failed_writes[item.index] = f"{item.target}: {e.strerror}"
@@ -492,9 +492,11 @@ def _looks_complete(pdf: Path) -> bool:
     return head == b"%PDF-" and b"%%EOF" in tail
 
 
-def _move_atomically(produced: Path, target: Path) -> None:
-    """Copy ``produced`` to a temporary file beside ``target``, then rename it into place."""
-    private_folder(target.parent)
+def move_atomically(produced: Path, target: Path, *, make_folder: bool = True) -> None:
+    """Copy ``produced`` to a temporary file beside ``target``, then rename it into place.
+    With ``make_folder`` false a missing folder is an error (FileNotFoundError), not made."""
+    if make_folder:
+        private_folder(target.parent)
     refuse_link(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:

@@ -24,19 +24,17 @@ import json
 import logging
 import os
 import select
-import shutil
 import signal
 import socket
 import struct
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from docgen.convert.converter import Converter
+from docgen.convert.converter import Converter, move_atomically
 from docgen.convert.profiles import cache_root
 from docgen.exceptions import DocgenError, OutputError
 
@@ -179,9 +177,12 @@ class Service:
                       "kind": result.error_kind, "attempts": result.attempts}  # fmt: skip
             if result.ok:
                 try:
-                    deliver(staged, target)
-                except OSError as e:
-                    message = f"Could not write the PDF of {source.name}: {target}: {e.strerror}."
+                    # Never a folder made: a command that went away (Ctrl-C) has removed its
+                    # work folder, and nothing of it may come back.
+                    move_atomically(staged, target, make_folder=False)
+                except (OSError, OutputError) as e:
+                    reason = e.message if isinstance(e, OutputError) else e.strerror
+                    message = f"Could not write the PDF of {source.name}: {target}: {reason}."
                     answer.update(ok=False, error=message, kind=OutputError.kind)
             staged.unlink(missing_ok=True)
             with write:
@@ -190,20 +191,6 @@ class Service:
 
         with ThreadPoolExecutor(max_workers=self.converter.jobs) as pool:
             list(pool.map(one, range(len(jobs))))
-
-
-def deliver(staged: Path, target: Path) -> None:
-    """Copy ``staged`` beside ``target`` and rename it into place. Unlike a command's own
-    converter, the service never makes a folder: a command that went away (Ctrl-C) has removed
-    its work folder, and nothing of it may come back."""
-    fd, part = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, staged.open("rb") as src:
-            shutil.copyfileobj(src, out)
-        os.replace(part, target)
-    except BaseException:
-        Path(part).unlink(missing_ok=True)
-        raise
 
 
 def main(argv: list[str] | None = None) -> int:
