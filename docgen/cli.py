@@ -10,6 +10,7 @@ input is corrupt or encrypted; 8 GOV.UK Notify refused the API key.
 from __future__ import annotations
 
 import functools
+import importlib
 import io
 import json
 import sys
@@ -30,7 +31,34 @@ from docgen.registry import Registry
 SCHEMA_PATH = Path("schemas") / "case-bundle.schema.json"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyCommands(click.Group):
+    """The root group. The commands defined in other modules are imported when one of them is
+    run or listed, not on every start: `docgen render` would otherwise spend most of its start
+    importing the server, batch, forms and Notify code it never uses."""
+
+    LAZY = {
+        "batch": "docgen.cli_batch:batch", "history": "docgen.cli_batch:history",
+        "pack": "docgen.cli_pdf:pack", "check-letter": "docgen.cli_pdf:check_letter",
+        "send": "docgen.cli_notify:send", "forms": "docgen.cli_forms:forms",
+        "feedback": "docgen.cli_forms:feedback", "templates": "docgen.cli_templates:templates",
+        "authority": "docgen.cli_templates:authority", "serve": "docgen.cli_serve:serve",
+        "tokens": "docgen.cli_serve:tokens", "users": "docgen.cli_serve:users",
+    }  # fmt: skip
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY and name not in self.commands:
+            module, attribute = self.LAZY[name].split(":")
+            command = getattr(importlib.import_module(module), attribute)
+            if name == "templates":
+                command.add_command(list_templates)
+            self.add_command(command, name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="docgen")
 def cli() -> None:
     """Fill English children's services documents from validated JSON case bundles."""
@@ -128,6 +156,10 @@ def render(bundle, doc_ids, all_docs, out, fmt, pdfa, password, password_file, r
             raise click.UsageError("Give --doc ID (one or more) or --all, not both.")
         if out == "-" and as_json:
             raise click.UsageError("--json lists files written to a folder; with --out - the files are the output.")
+        if fmt != "docx":
+            from docgen.convert.warm import prepare
+
+            prepare()  # the warm converter service, if none runs, starts while the bundle is rendered
         pipeline = Pipeline(Registry(templates_dir))
         checked = pipeline.check(bundle)
         report.case_reference = checked.case_reference
@@ -317,20 +349,3 @@ def list_templates(authority, as_json, templates_dir):
         click.echo(f"{slug} ({registry.profile(slug).name})")
         for row in (r for r in rows if r["authority"] == slug):
             click.echo(f"  {row['id']:<26} v{row['version']:<6} {row['origin']:<22} {row['title']}")
-
-
-def _register_commands() -> None:
-    from docgen.cli_batch import batch, history
-    from docgen.cli_forms import feedback, forms
-    from docgen.cli_notify import send
-    from docgen.cli_pdf import check_letter, pack
-    from docgen.cli_serve import serve, tokens, users
-    from docgen.cli_templates import authority, templates
-
-    templates.add_command(list_templates)
-    for command in (batch, history, pack, check_letter, send, forms, feedback, templates, authority, serve, tokens,
-                    users):
-        cli.add_command(command)
-
-
-_register_commands()

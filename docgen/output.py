@@ -72,13 +72,15 @@ def one_per_name(results, where: str) -> list:
 
 
 def write_with_converter(results, out_dir: Path, *, fmt: str = "docx", pdfa: bool = False, password=None) -> None:
-    """:func:`write_documents`, starting (and stopping) LibreOffice when PDFs are asked for."""
+    """:func:`write_documents`, converting PDFs through the warm converter service (started when
+    none runs; see :mod:`docgen.convert.service`), or a LibreOffice of its own with
+    $DOCGEN_PDF_IDLE=0."""
     if fmt == "docx":
         write_documents(results, out_dir)
         return
-    from docgen.convert import Converter  # only PDF output needs LibreOffice
+    from docgen.convert.warm import open_converter  # only PDF output needs LibreOffice
 
-    with Converter(pdfa=pdfa) as converter:
+    with open_converter(pdfa=pdfa) as converter:
         write_documents(results, out_dir, fmt=fmt, converter=converter, password=password)
 
 

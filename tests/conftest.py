@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 VALID_SAMPLES = sorted((SAMPLES / "valid").glob("*.json"))
 INVALID_SAMPLES = sorted((SAMPLES / "invalid").glob("*.json"))
+# PDF commands convert in-process, as with no warm converter service: a service would outlive
+# the test that started it. tests/test_warm_service.py turns it on, in a cache folder of its own.
+os.environ["DOCGEN_PDF_IDLE"] = "0"
+
 # Samples say which day they were issued on (case.issue_date); tests run as if on that day.
 TODAY = date(2026, 11, 20)
 

@@ -341,6 +341,48 @@ def test_a_hung_libreoffice_is_killed_and_the_document_retried_in_a_fresh_one(tm
         assert f"Otter page {n}" in pdf_text(tmp_path / f"out/hang{n}.pdf")
 
 
+@needs_uno
+def test_libreoffice_is_recycled_after_n_documents_and_no_document_is_lost(tmp_path):
+    sources = [make_docx(tmp_path / f"in/wren{n}.docx", f"Wren letter {n}") for n in range(5)]
+    with Converter(jobs=1, timeout=60, recycle_after=2, rss_limit_mb=0) as converter:
+        offices = []
+        for source in sources:  # one call each, as the server's requests come
+            converter.convert(source, tmp_path / f"out/{source.stem}.pdf")
+            (profile,) = converter.profile_paths()
+            offices.append(_soffice_pids(profile))
+        assert converter.recycled == 2
+    assert [len(pids) for pids in offices] == [1] * 5
+    first, second, third = offices[0][0], offices[2][0], offices[4][0]
+    assert offices[1] == [first] and offices[3] == [second]  # two documents on each LibreOffice
+    assert len({first, second, third}) == 3
+    for n in range(5):
+        assert f"Wren letter {n}" in pdf_text(tmp_path / f"out/wren{n}.pdf")
+    assert _soffice_pids(profile) == []
+
+
+@needs_uno
+def test_libreoffice_over_its_memory_limit_is_recycled_between_documents(tmp_path):
+    sources = [make_docx(tmp_path / f"in/kite{n}.docx", f"Kite letter {n}") for n in range(3)]
+    # Any LibreOffice holds more than 1 MiB: every document after the first finds it too big.
+    with Converter(jobs=1, timeout=60, recycle_after=0, rss_limit_mb=1) as converter:
+        results = converter.convert_many([(s, tmp_path / f"out/{s.stem}.pdf") for s in sources])
+        assert converter.recycled == 2
+    assert [(r.ok, r.attempts) for r in results] == [(True, 1)] * 3
+    for n in range(3):
+        assert f"Kite letter {n}" in pdf_text(tmp_path / f"out/kite{n}.pdf")
+
+
+def test_recycling_is_configured_by_environment(monkeypatch):
+    monkeypatch.setenv("DOCGEN_PDF_RECYCLE_AFTER", "7")
+    monkeypatch.setenv("DOCGEN_PDF_RSS_LIMIT_MB", "0")
+    converter = Converter(jobs=1)
+    assert (converter.recycle_after, converter.rss_limit_mb) == (7, 0)
+    monkeypatch.setenv("DOCGEN_PDF_RECYCLE_AFTER", "many")
+    with pytest.raises(ConvertError) as raised:
+        Converter(jobs=1)
+    assert str(raised.value) == "$DOCGEN_PDF_RECYCLE_AFTER must be a whole number, not 'many'."
+
+
 def test_profiles_are_kept_for_the_next_run_and_never_shared(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCGEN_CACHE_DIR", str(tmp_path / "cache"))
     source = make_docx(tmp_path / "in/a.docx", "Badger")

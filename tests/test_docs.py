@@ -21,7 +21,9 @@ README = (ROOT / "README.md").read_text("utf-8")
 
 
 def _commands(group: click.Group, prefix: str = ""):
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)  # the root group imports its commands when asked for them
+    for name in sorted(group.list_commands(context)):
+        command = group.get_command(context, name)
         full = f"{prefix}{name}"
         if isinstance(command, click.Group):
             yield from _commands(command, f"{full} ")

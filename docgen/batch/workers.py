@@ -23,6 +23,7 @@ import socket
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from multiprocessing import util as mp_util
@@ -122,7 +123,9 @@ def init_worker(settings: Settings, batch_pid: int | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if batch_pid is not None:
         _exit_with(batch_pid)
-    _state(settings)
+    state = _state(settings)
+    if state.converts:  # LibreOffice starts while the first chunk is validated and rendered
+        threading.Thread(target=state.warm, name="docgen-warm-up", daemon=True).start()
 
 
 class _WorkerState:
@@ -135,18 +138,32 @@ class _WorkerState:
         if settings.template_set:
             verify(registry.root, settings.template_set)
         self.pipeline = Pipeline(registry, today=settings.today)
+        self.converts = "pdf" in settings.formats and not settings.dry_run
         self._converter = None
+        self._converter_lock = threading.Lock()
 
     def run(self, tasks: list[Task]) -> list[BundleResult]:
-        results, pending_pdfs = [], []
-        for task in tasks:
-            with time_budget():  # one limit for the record's documents and copies together
-                result, rendered = self.render(task)
-            results.append(result)
-            pending_pdfs.extend(rendered)
-        if "pdf" in self.settings.formats and not self.settings.dry_run and pending_pdfs:
-            self.convert(pending_pdfs)
+        results = []
+        # Each bundle's documents go to LibreOffice as soon as they are rendered, and the next
+        # bundle is rendered meanwhile: LibreOffice does not wait for the whole chunk.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="docgen-convert") as converting:
+            conversions = []
+            for task in tasks:
+                with time_budget():  # one limit for the record's documents and copies together
+                    result, rendered = self.render(task)
+                results.append(result)
+                if self.converts and rendered:
+                    conversions.append(converting.submit(self.convert, rendered))
+            for conversion in conversions:
+                conversion.result()
         return results
+
+    def warm(self) -> None:
+        """Start the worker's LibreOffice now; a failure is met again, and reported, at its first PDF."""
+        try:
+            self.converter().warm()
+        except DocgenError:
+            log.debug("LibreOffice did not start ahead of the first chunk", exc_info=True)
 
     def render(self, task: Task) -> tuple[BundleResult, list[tuple[DocumentResult, Rendered]]]:
         text = task.bundle
@@ -236,6 +253,10 @@ class _WorkerState:
                 log.debug("[%s] converted %s", item.case_reference, document.stem)
 
     def converter(self):
+        with self._converter_lock:  # the warm-up thread and the first chunk may ask at once
+            return self._started_converter()
+
+    def _started_converter(self):
         if self._converter is None:
             from docgen.convert import Converter
 

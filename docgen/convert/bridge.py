@@ -86,11 +86,32 @@ class UnoBridge:
         if self._proc.poll() is not None:
             return False
         try:
-            children = Path(f"/proc/{self._proc.pid}/task/{self._proc.pid}/children").read_text().split()
-            states = [Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0] for child in children]
+            states = [_stat(child)[0] for child in _children(self._proc.pid)]
         except OSError:
             return True  # no /proc to look in: the bridge finds out on its next document
         return any(state != "Z" for state in states)  # LibreOffice's launcher, not yet reaped when dead
+
+    def office_pids(self) -> list[int]:
+        """LibreOffice's processes under this bridge (its launcher and soffice.bin)."""
+        found, queue_ = [], [self._proc.pid]
+        while queue_:
+            try:
+                children = _children(queue_.pop())
+            except OSError:
+                continue
+            found.extend(children)
+            queue_.extend(children)
+        return found
+
+    def rss_mb(self) -> int:
+        """The resident memory of this bridge's LibreOffice, in MiB (0 when it cannot be read)."""
+        total = 0
+        for pid in self.office_pids():
+            try:
+                total += int(_stat(pid)[21])  # rss, in pages
+            except (OSError, ValueError, IndexError):
+                continue
+        return total * os.sysconf("SC_PAGE_SIZE") // (1024 * 1024)
 
     def convert(self, source: Path, target: Path, options: dict, timeout: float) -> Outcome:
         """Convert ``source`` to ``target`` with the PDF export ``options``."""
@@ -136,3 +157,17 @@ class UnoBridge:
             except ValueError:
                 continue
         self._replies.put(None)  # the bridge has gone
+
+
+def _children(pid: int) -> list[int]:
+    """``pid``'s child processes, whichever of its threads started them (oosplash starts
+    soffice.bin from a thread of its own)."""
+    return [
+        int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]  # fmt: skip
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name: state first."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -8,6 +8,12 @@ life (:mod:`docgen.convert.bridge`); elsewhere it hands many documents to each
 A worker watches its LibreOffice: when no document finishes within ``timeout`` seconds, it is
 killed. The document it was on is retried once on its own in a fresh LibreOffice, then
 reported failed; the documents after it go on, so none of them is lost.
+
+LibreOffice's memory grows with every document it opens (about 1 MiB each from some 140 MiB),
+so a worker kept running for long (``docgen serve``, the warm service) recycles it between two
+documents, as Gotenberg and unoserver do: after ``recycle_after`` documents
+($DOCGEN_PDF_RECYCLE_AFTER, default 200), or once it holds more than ``rss_limit_mb`` MiB
+($DOCGEN_PDF_RSS_LIMIT_MB, default 400). The waiting document goes to its successor, never failed.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ ENGINES = ("auto", "uno", "oneshot")
 WORKDIR_PREFIX = "docgen-soffice-"  # in the system's temporary folder: staged documents, LibreOffice's temp files
 IN_USE = ".in-use"  # locked while its converter lives; a workdir whose lock is free was left by a killed one
 UNLOCKED_GRACE_SECONDS = 600  # a workdir with no lock file may be one being made right now
+RECYCLE_AFTER_ENV = "DOCGEN_PDF_RECYCLE_AFTER"
+RSS_LIMIT_ENV = "DOCGEN_PDF_RSS_LIMIT_MB"
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,8 @@ class Converter:
         pdfa: bool = False,
         soffice: str | None = None,
         engine: str = "auto",
+        recycle_after: int | None = None,
+        rss_limit_mb: int | None = None,
     ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}")
@@ -132,12 +142,17 @@ class Converter:
         self.pdfa = pdfa
         self.options = export_options(pdfa)
         self.engine = engine
+        # 0 turns either limit off.
+        self.recycle_after = _setting(recycle_after, RECYCLE_AFTER_ENV, 200)
+        self.rss_limit_mb = _setting(rss_limit_mb, RSS_LIMIT_ENV, 400)
+        self.recycled = 0  # how many times a LibreOffice was recycled (for tests and diagnostics)
         self._uno_python: str | None = None
         self._workdir: Path | None = None
         self._in_use = None  # the open, locked IN_USE file of the workdir
         self._slots: queue.Queue[int] = queue.Queue()
         self._profiles: dict[int, Profile] = {}
         self._bridges: dict[int, UnoBridge] = {}
+        self._converted: dict[int, int] = {}  # documents each slot's current LibreOffice has converted
         self._running: set = set()
         self._lock = threading.Lock()
         self._counter = 0
@@ -231,8 +246,11 @@ class Converter:
         result.raise_for_error()
         return result.target
 
-    def convert_many(self, jobs: list[tuple[Path, Path]]) -> list[ConversionResult]:
-        """Convert each (docx, pdf target) pair; one result per pair, in the order given."""
+    def convert_many(self, jobs: list[tuple[Path, Path]], pdfa: bool | None = None) -> list[ConversionResult]:
+        """Convert each (docx, pdf target) pair; one result per pair, in the order given.
+        ``pdfa`` overrides the converter's own choice for these documents (the warm service
+        converts for commands asking either)."""
+        options = self.options if pdfa is None else export_options(pdfa)
         items = [_Item(i, Path(src), Path(dst)) for i, (src, dst) in enumerate(jobs)]
         results: dict[int, ConversionResult] = {}
         runnable = []
@@ -247,22 +265,22 @@ class Converter:
             log.debug("converting %d documents on %d workers", len(runnable), workers)
             chunks = [runnable[w::workers] for w in range(workers)]
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                for chunk_results in pool.map(self._convert_chunk, chunks):
+                for chunk_results in pool.map(lambda chunk: self._convert_chunk(chunk, options), chunks):
                     results.update(chunk_results)
         return [results[item.index] for item in items]
 
-    def _convert_chunk(self, chunk: list[_Item]) -> dict[int, ConversionResult]:
+    def _convert_chunk(self, chunk: list[_Item], options: dict) -> dict[int, ConversionResult]:
         slot = self._slots.get()
         try:
-            return self._convert_on_slot(slot, chunk)
+            return self._convert_on_slot(slot, chunk, options)
         finally:
             self._slots.put(slot)
 
-    def _convert_on_slot(self, slot: int, chunk: list[_Item]) -> dict[int, ConversionResult]:
+    def _convert_on_slot(self, slot: int, chunk: list[_Item], options: dict) -> dict[int, ConversionResult]:
         results: dict[int, ConversionResult] = {}
         pending = chunk
         while pending:
-            run = self._invoke(slot, pending)
+            run = self._invoke(slot, pending, options)
             _collect(results, pending, run, attempts=1)
             missing = [item for item in pending if item.index not in results]
             if not missing:
@@ -271,14 +289,14 @@ class Converter:
             # hung or crashed on; the ones after it were never reached.
             suspect, pending = missing[0], missing[1:]
             log.debug("retrying %s alone after %s", suspect.source.name, _how_it_ended(run))
-            retry = self._invoke(slot, [suspect])
+            retry = self._invoke(slot, [suspect], options)
             _collect(results, [suspect], retry, attempts=2)
             if suspect.index not in results:
                 reason = _how_it_ended(retry, self.timeout)
                 results[suspect.index] = _failed(suspect, f"{reason} (tried twice)", attempts=2)
         return results
 
-    def _invoke(self, slot: int, items: list[_Item]) -> _Run:
+    def _invoke(self, slot: int, items: list[_Item], options: dict) -> _Run:
         workdir = self._start()
         with self._lock:
             self._counter += 1
@@ -287,20 +305,21 @@ class Converter:
         try:
             out_dir.mkdir(parents=True)
             if self._uno_python is not None:
-                return self._invoke_bridge(slot, items, out_dir)
-            return self._invoke_soffice(slot, items, run_dir / "in", out_dir)
+                return self._invoke_bridge(slot, items, out_dir, options)
+            return self._invoke_soffice(slot, items, run_dir / "in", out_dir, options)
         except OSError as e:
             message = f"Could not stage documents for LibreOffice in {workdir} ({e.strerror})."
             raise ConvertError(message) from e
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
 
-    def _invoke_bridge(self, slot: int, items: list[_Item], out_dir: Path) -> _Run:
+    def _invoke_bridge(self, slot: int, items: list[_Item], out_dir: Path, options: dict) -> _Run:
         done: set[int] = set()
         failed_writes: dict[int, str] = {}
         for item in items:
             produced = out_dir / f"{item.index:06d}.pdf"
-            outcome = self._bridge(slot).convert(item.source, produced, self.options, self.timeout)
+            outcome = self._bridge(slot).convert(item.source, produced, options, self.timeout)
+            self._converted[slot] = self._converted.get(slot, 0) + 1
             if outcome.hung or outcome.died:
                 self._stop_bridge(slot)
                 return _Run(done, failed_writes, outcome.hung, outcome.returncode)
@@ -308,7 +327,7 @@ class Converter:
                 _place(item, produced, done, failed_writes)
         return _Run(done, failed_writes, False, None)
 
-    def _invoke_soffice(self, slot: int, items: list[_Item], in_dir: Path, out_dir: Path) -> _Run:
+    def _invoke_soffice(self, slot: int, items: list[_Item], in_dir: Path, out_dir: Path, options: dict) -> _Run:
         # Copies with numbered names: two sources called letter.docx cannot collide, and an
         # odd file name never reaches the command line.
         in_dir.mkdir()
@@ -319,7 +338,7 @@ class Converter:
             inputs.append(str(staged))
         profile = self._profile(slot)
         killed, returncode = run_soffice(
-            self.soffice, profile.uri, self.options, inputs, out_dir, self.timeout, self._running,
+            self.soffice, profile.uri, options, inputs, out_dir, self.timeout, self._running,
             temp=self._workdir / "tmp",
         )
         done: set[int] = set()
@@ -342,10 +361,14 @@ class Converter:
             self._counter += 1
             name = f"docgen-{os.getpid()}-{self._counter}"
         if bridge is not None and bridge.alive():
-            return bridge
-        if bridge is not None:  # died while idle: start its successor before this document, not after
+            if not self._worn(slot, bridge):
+                return bridge
+            self.recycled += 1
+            self._stop_bridge(slot)  # out of the map first: health does not see a dead worker
+        elif bridge is not None:  # died while idle: start its successor before this document, not after
             log.debug("LibreOffice of worker %d died while idle; starting it again", slot)
             bridge.stop()
+        self._converted[slot] = 0
         profile = self._profile(slot)
         try:
             bridge = UnoBridge(self._uno_python, self.soffice, profile, name, temp=self._workdir / "tmp")
@@ -358,6 +381,25 @@ class Converter:
             self._bridges[slot] = bridge
         return bridge
 
+    def _worn(self, slot: int, bridge: UnoBridge) -> bool:
+        """True when the slot's LibreOffice is due to be recycled: enough documents, or too big."""
+        converted = self._converted.get(slot, 0)
+        if self.recycle_after and converted >= self.recycle_after:
+            log.debug("recycling LibreOffice of worker %d after %d documents", slot, converted)
+            return True
+        if self.rss_limit_mb and converted:
+            rss = bridge.rss_mb()
+            if rss > self.rss_limit_mb:
+                log.debug("recycling LibreOffice of worker %d at %d MiB", slot, rss)
+                return True
+        return False
+
+    def office_pids(self) -> list[int]:
+        """The process ids of the LibreOffices running for this converter (UNO only)."""
+        with self._lock:
+            bridges = list(self._bridges.values())
+        return [pid for bridge in bridges for pid in bridge.office_pids()]
+
     def _stop_bridge(self, slot: int) -> None:
         with self._lock:
             bridge = self._bridges.pop(slot, None)
@@ -365,9 +407,19 @@ class Converter:
             bridge.stop()
 
 
+def _setting(value: int | None, env: str, default: int) -> int:
+    if value is not None:
+        return max(0, value)
+    raw = os.environ.get(env, "")
+    try:
+        return max(0, int(raw)) if raw else default
+    except ValueError:
+        raise ConvertError(f"${env} must be a whole number, not {raw!r}.") from None
+
+
 def _place(item: _Item, produced: Path, done: set[int], failed_writes: dict[int, str]) -> None:
     try:
-        _move_atomically(produced, item.target)
+        move_atomically(produced, item.target)
         done.add(item.index)
     except OSError as e:
         failed_writes[item.index] = f"{item.target}: {e.strerror}"
@@ -440,9 +492,11 @@ def _looks_complete(pdf: Path) -> bool:
     return head == b"%PDF-" and b"%%EOF" in tail
 
 
-def _move_atomically(produced: Path, target: Path) -> None:
-    """Copy ``produced`` to a temporary file beside ``target``, then rename it into place."""
-    private_folder(target.parent)
+def move_atomically(produced: Path, target: Path, *, make_folder: bool = True) -> None:
+    """Copy ``produced`` to a temporary file beside ``target``, then rename it into place.
+    With ``make_folder`` false a missing folder is an error (FileNotFoundError), not made."""
+    if make_folder:
+        private_folder(target.parent)
     refuse_link(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
