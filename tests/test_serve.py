@@ -142,7 +142,7 @@ def test_render_several_gives_a_zip_named_as_the_cli_names_files(server):
     assert "Dear Mr Notreal" in family.pages[0].extract_text()
 
 
-@pytest.mark.parametrize("params", [{"doc": ["feedback-sheet", "outcome-letter"]}, {}], ids=["asked", "requested"])
+@pytest.mark.parametrize("params", [{"doc": ["feedback-sheet", "outcome-letter", "outcome-letter"]}, {}], ids=["asked", "requested"])
 def test_render_refuses_documents_a_manager_signs_off(server, params):
     """Worcestershire signs off outcome letters: asked for by name, or by the bundle's
     documents_requested, they come only from a batch, once approved; nothing is made."""
@@ -159,21 +159,21 @@ def test_render_refuses_documents_a_manager_signs_off(server, params):
 
 
 def test_a_document_asked_for_twice_is_made_once_and_the_repeat_reported(server):
-    reply = post_bundle(server, "/v1/render", WORCS, doc=["outcome-letter", "outcome-letter"], format="docx")
+    reply = post_bundle(server, "/v1/render", DERBY, doc=["outcome-letter", "outcome-letter"], format="docx")
     assert reply.status_code == 200, reply.text
     assert reply.headers["X-Docgen-Failed"] == "3"
     archive = zipfile.ZipFile(io.BytesIO(reply.content))
     assert sorted(archive.namelist()) == [
-        "WOR-CIN-0001_outcome-letter_agency-hv.docx",
-        "WOR-CIN-0001_outcome-letter_agency-teacher.docx",
-        "WOR-CIN-0001_outcome-letter_family-mum.docx",
+        "DBY-CIN-0002_outcome-letter_agency-college.docx",
+        "DBY-CIN-0002_outcome-letter_agency-youth.docx",
+        "DBY-CIN-0002_outcome-letter_family-dad.docx",
         "failures.json",
     ]
-    family = docx.Document(io.BytesIO(archive.read("WOR-CIN-0001_outcome-letter_family-mum.docx")))
-    assert any("Dear Ms Placeholder" in p.text for p in family.paragraphs)
+    family = docx.Document(io.BytesIO(archive.read("DBY-CIN-0002_outcome-letter_family-dad.docx")))
+    assert any("Dear Mr Notreal" in p.text for p in family.paragraphs)
     failures = json.loads(archive.read("failures.json"))
     assert [f["error"]["message"] for f in failures] == [
-        f"Two documents would both be named WOR-CIN-0001_outcome-letter_{who}." for who in ("family-mum", "agency-hv", "agency-teacher")
+        f"Two documents would both be named DBY-CIN-0002_outcome-letter_{who}." for who in ("family-dad", "agency-college", "agency-youth")
     ]
 
 

@@ -319,7 +319,7 @@ def _sign_offs(job: dict) -> dict:
 def _refuse_sign_off_documents(doc_ids: list[str]) -> None:
     """Documents the authority's managers sign off are never handed out straight from a render."""
     required = services().pipeline.registry.profile(g.token.authority).approval_required
-    held = [doc_id for doc_id in doc_ids if doc_id in required]
+    held = list(dict.fromkeys(doc_id for doc_id in doc_ids if doc_id in required))
     if held:
         raise HttpProblem(409, "sign-off-required", f"{', '.join(held)} must be signed off by a manager before "
                           "posting, so /v1/render does not make it: start a batch (POST /v1/batches), and "
