@@ -159,7 +159,7 @@ def test_render_refuses_documents_a_manager_signs_off(server, params):
 
 
 def test_a_document_asked_for_twice_is_made_once_and_the_repeat_reported(server):
-    reply = post_bundle(server, "/v1/render", DERBY, doc=["outcome-letter", "outcome-letter"], format="docx")
+    reply = post_bundle(server, "/v1/render", DERBY, token="derby", doc=["outcome-letter", "outcome-letter"], format="docx")
     assert reply.status_code == 200, reply.text
     assert reply.headers["X-Docgen-Failed"] == "3"
     archive = zipfile.ZipFile(io.BytesIO(reply.content))
