@@ -357,13 +357,25 @@ def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
 
     # every sample and recipient as page images, the current version's beside the new one's
     pat.page.click("a:text('See every page beside the current version')")
-    pages = pat.page.url
-    for _ in range(120):  # drawn in the background; the page refreshes itself meanwhile
-        if "All the pages are drawn." in pat.text():
-            break
-        assert "documents done. This page refreshes every few seconds." in pat.text()
-        pat.page.wait_for_timeout(2000)
-        pat.page.goto(pages)
+    # drawn in the background: progress.js updates the live region without reloading the page
+    # (no meta refresh, WCAG 2.2.1), then reloads it once when they are all drawn
+    loads = []
+    pat.page.on("load", lambda: loads.append(pat.page.url))
+    region = pat.page.locator("[data-docgen-progress]")
+    assert region.get_attribute("aria-live") == "polite"
+    first = region.inner_text()
+    assert re.fullmatch(r"Drawing the pages: \d+ of 14 documents done\.", first), first
+    assert pat.page.locator("a:text('Check progress')").is_hidden()  # it is for browsers without JavaScript
+    pat.page.evaluate("window.docgenMark = 'not reloaded'")
+    pat.page.wait_for_function("""first => {
+        const region = document.querySelector('[data-docgen-progress]');
+        return region && region.textContent.trim() !== first && /^Drawing the pages: [1-9]/.test(region.textContent.trim());
+    }""", arg=first, timeout=150_000)  # fmt: skip
+    assert pat.page.evaluate("window.docgenMark") == "not reloaded" and loads == []
+    pat.check("25-template-pages-drawing")
+    pat.page.wait_for_selector("text=All the pages are drawn.", timeout=300_000)
+    pat.page.wait_for_load_state("load")
+    assert len(loads) == 1 and pat.page.evaluate("window.docgenMark") is None  # reloaded once, when done
     pat.check("25-template-pages")
     text = pat.text()
     assert "All the pages are drawn." in text and "could not be converted" not in text, text

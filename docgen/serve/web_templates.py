@@ -21,7 +21,7 @@ from docgen.serve.candidates import Candidates, check_candidate
 from docgen.serve.forms import PublishForm, TemplateForm
 from docgen.serve.uploads import UploadRefused, check_docx
 from docgen.serve.views import scratch
-from docgen.serve.web import actor, blueprint
+from docgen.serve.web import actor, blueprint, progress_fragment
 
 
 # -- policy owners: templates (samples only, never case data) --------------------------------------
@@ -73,15 +73,24 @@ def template_check_report(candidate_id):
 @role_required("policy-owner")
 def template_pages(candidate_id):
     """Each sample's document as page images, the current version's beside the candidate's,
-    with the text difference; made in the background, so this page refreshes until they are."""
+    with the text difference; made in the background, so the page shows their progress."""
     record = own_candidate(candidate_id)
     folder = candidates().root / candidate_id
     made = candidate_pages.start(folder, converter())
     drawn = {(p["number"], side): candidate_pages.images(folder, p["number"], side)
              for p in record["previews"] for side in candidate_pages.SIDES}  # fmt: skip
     current = services().pipeline.registry.resolve(record["document"], current_user.authority)
-    return render_template("template_pages.html", record=record, current=current, made=made, drawn=drawn,
-                           refresh=made["state"] != "done")  # fmt: skip
+    return render_template("template_pages.html", record=record, current=current, made=made, drawn=drawn)
+
+
+@blueprint.route("/templates/checks/<candidate_id>/pages/progress")
+@role_required("policy-owner")
+def template_pages_progress(candidate_id):
+    """The page images' progress sentence alone, which progress.js asks for while they are made."""
+    own_candidate(candidate_id)
+    folder = candidates().root / candidate_id
+    made = candidate_pages.start(folder, converter())  # takes over a claim left by a dead process
+    return progress_fragment("pages_progress.html", made["state"] == "done", made=made)
 
 
 @blueprint.route("/templates/checks/<candidate_id>/pages/<int:number>/<any(current, candidate):side>/<int:page>.png")
