@@ -108,6 +108,22 @@ class Visitor:
             self.page.click("button:text('Record the decision')")
             approved += 1
 
+    def reflows(self, shot: str) -> None:
+        """At 320 CSS px wide (WCAG 1.4.10 Reflow) the page needs no horizontal scroll: page
+        images shrink to their column (docgen.css), side-by-side columns stack."""
+        wide = self.page.viewport_size
+        self.page.set_viewport_size({"width": 320, "height": 800})
+        try:
+            self.page.wait_for_function("[...document.images].every(i => i.complete)")
+            sideways = self.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert sideways <= 0, f"{shot}: {sideways} px of horizontal scroll at 320 px wide"
+            for image in self.page.locator("img.docgen-page").all():
+                box = image.bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= 320, (shot, box)
+            self.check(f"{shot}-320px")
+        finally:
+            self.page.set_viewport_size(wide)
+
     def wait_finished(self, shot: str) -> None:
         self.page.wait_for_selector("text=/Finished|The batch failed/", timeout=150_000)
         self.check(shot)
@@ -168,6 +184,7 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, notify_servi
     ben.check("06-preview")
     assert "Poppy" in ben.text() and page.title() == "Preview - docgen"
     assert page.locator("img[alt^='Page 1 of']").evaluate("i => i.decode().then(() => i.naturalWidth)") > 600
+    ben.reflows("06-preview")
     page.goto(batch_url)
 
     mo = Visitor(browser, server, "mo.manager")
@@ -180,6 +197,7 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, notify_servi
     assert "Poppy" in mo.text() and mo.page.title() == "Sign off a document - docgen"
     image = mo.page.locator("img[alt^='Page 1 of']")
     assert image.evaluate("i => i.decode().then(() => i.naturalWidth)") > 600  # the page drawn by pdftoppm
+    mo.reflows("07-sign-off-preview")
     mo.page.check("#decision-returned")
     mo.page.click("button:text('Record the decision')")
     mo.check("08-sign-off-needs-comment")
@@ -377,6 +395,14 @@ def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
     pat.page.wait_for_load_state("load")
     assert len(loads) == 1 and pat.page.evaluate("window.docgenMark") is None  # reloaded once, when done
     pat.check("25-template-pages")
+    pat.reflows("25-template-pages")
+    columns = pat.page.locator(".govuk-grid-column-one-half").all()[:2]
+    pat.page.set_viewport_size({"width": 320, "height": 800})
+    first, second = (c.bounding_box() for c in columns)
+    assert second["y"] >= first["y"] + first["height"] - 1  # the new version below the current one
+    pat.page.set_viewport_size({"width": 1280, "height": 720})
+    first, second = (c.bounding_box() for c in columns)
+    assert second["x"] > first["x"] and abs(second["y"] - first["y"]) < 1  # side by side when there is room
     text = pat.text()
     assert "All the pages are drawn." in text and "could not be converted" not in text, text
     names = pat.page.locator("h2.govuk-heading-m").all_inner_texts()

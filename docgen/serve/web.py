@@ -57,7 +57,7 @@ def stylesheet(name):
     return send_from_directory(assets_folder(), name, max_age=86400)
 
 
-@blueprint.route("/static/docgen/<any('progress.js'):name>")
+@blueprint.route("/static/docgen/<any('progress.js', 'docgen.css'):name>")
 def own_static(name):
     """docgen's own script (and style), external files because the CSP forbids inline ones."""
     return send_from_directory(Path(__file__).with_name("web_static"), name, max_age=3600)
