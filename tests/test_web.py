@@ -130,7 +130,10 @@ def test_pages_headers_and_attachments(server):
     assert page.headers["Cache-Control"] == "no-store"
     policy = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
-    assert re.findall(r"<script[^>]*>", page.text) == ['<script src="/static/docgen/progress.js" defer>']  # external only
+    assert re.findall(r"<script[^>]*>", page.text) == ['<script type="module" src="/static/docgen/govuk-init.js">',
+                                                       '<script src="/static/docgen/progress.js" defer>']  # external only
+    for module in ("/static/docgen/govuk-init.js", "/static/govuk/govuk-frontend.min.js"):
+        assert "javascript" in requests.get(server.url + module, timeout=30).headers["Content-Type"], module
     script = requests.get(server.url + "/static/docgen/progress.js", timeout=30)
     assert script.status_code == 200 and "javascript" in script.headers["Content-Type"]
     assert "data-docgen-progress" in script.text
@@ -239,7 +242,9 @@ def test_a_checked_template_is_drawn_beside_the_current_version_without_javascri
     assert "Check progress" not in page.text and "data-docgen-progress" not in page.text
     done = owner.get(server.url + report + "/pages/progress", timeout=30).text
     assert 'data-docgen-done="true">All the pages are drawn.' in re.sub(r"\s+", " ", done), done
-    assert not re.search(r"<script(?! src=\"/static/docgen/progress\.js\" defer></script>)", page.text)  # no inline script
+    assert re.findall(r"<script[^>]*></script>", page.text) == [  # external only: no inline script
+        '<script type="module" src="/static/docgen/govuk-init.js"></script>', '<script src="/static/docgen/progress.js" defer></script>']
+    assert page.text.count("<script") == 2
     images = re.findall(r'<img class="docgen-page" src="([^"]+)"', page.text)
     assert len([i for i in images if "/current/" in i]) >= 7 and len([i for i in images if "/candidate/" in i]) >= 7
     drawn = owner.get(server.url + images[0], timeout=30)

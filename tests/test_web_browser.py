@@ -377,6 +377,7 @@ def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
     pat.page.click("a:text('See every page beside the current version')")
     # drawn in the background: progress.js updates the live region without reloading the page
     # (no meta refresh, WCAG 2.2.1), then reloads it once when they are all drawn
+    pat.page.wait_for_load_state("load")  # the page's own load, before counting reloads
     loads = []
     pat.page.on("load", lambda: loads.append(pat.page.url))
     region = pat.page.locator("[data-docgen-progress]")
@@ -448,3 +449,109 @@ def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
         assert pat.page.goto(server.url + path).status == 403
     assert pat.csp_violations == []
     pat.context.close()
+
+
+FOCUS_VISIBLE = """el => {
+    // GOV.UK's focus style: the yellow (#ffdd00) outline, background or ring; for a radio or
+    // checkbox (its input hidden) the ring drawn round its label's box
+    const yellow = 'rgb(255, 221, 0)';
+    const styles = [getComputedStyle(el)];
+    if (el.labels && el.labels.length) {
+        styles.push(getComputedStyle(el.labels[0], '::before'), getComputedStyle(el.labels[0], '::after'));
+    }
+    return styles.some(s => (s.outlineStyle !== 'none' && s.outlineColor === yellow && parseFloat(s.outlineWidth) >= 3)
+                         || s.backgroundColor === yellow || s.boxShadow.includes(yellow));
+}"""
+
+
+class KeyboardUser(Visitor):
+    """Someone who uses only Tab, Enter and Space; every element they reach shows focus."""
+
+    def tab_to(self, selector: str, limit: int = 80) -> None:
+        for _ in range(limit):
+            self.page.keyboard.press("Tab")
+            focused = self.page.evaluate_handle("document.activeElement")
+            if focused.evaluate("el => el === document.body"):
+                continue
+            assert focused.evaluate(FOCUS_VISIBLE), f"no visible focus on {focused.evaluate('el => el.outerHTML.slice(0, 200)')}"
+            if self.page.locator(selector).evaluate_all("els => els.includes(document.activeElement)"):
+                return
+        raise AssertionError(f"{selector} not reached with {limit} presses of Tab on {self.page.url}")
+
+    def follow(self) -> None:
+        """Enter on the focused link or button, and wait for the page it leads to."""
+        with self.page.expect_navigation():
+            self.page.keyboard.press("Enter")
+        self.page.wait_for_load_state()
+
+    def error_summary_has_focus(self) -> None:
+        self.page.wait_for_function("document.activeElement && document.activeElement.classList.contains('govuk-error-summary')")
+
+    def sign_in_by_keyboard(self) -> None:
+        self.go("/sign-in", f"{self.name}-keyboard-sign-in")
+        self.tab_to("button:text('Sign in')")
+        self.follow()  # nothing filled in: refused
+        self.error_summary_has_focus()
+        self.check(f"{self.name}-keyboard-sign-in-error")
+        self.tab_to("#name")
+        self.page.keyboard.type(self.name)
+        self.tab_to("#password")
+        self.page.keyboard.type(PASSWORD)
+        self.tab_to("button:text('Sign in')")
+        self.follow()
+        assert self.page.url == self.server.url + "/"
+
+
+def test_keyboard_only_from_sign_in_to_approval(server, browser, tmp_path):
+    good, _, _ = bundles(tmp_path)
+    make_user(server.data, "kim.staff", "admin-staff", "worcestershire")
+    kim = KeyboardUser(browser, server, "kim.staff")
+    kim.sign_in_by_keyboard()
+    kim.tab_to("a:text('Upload bundles')")
+    kim.follow()
+    kim.page.wait_for_url("**/batches/new")
+    kim.tab_to("button:text('Check and start the batch')")
+    kim.follow()  # no bundle chosen: refused, the summary takes focus
+    kim.page.wait_for_load_state()
+    kim.error_summary_has_focus()
+    kim.check("30-keyboard-upload-error")
+    kim.tab_to("#bundles")
+    with kim.page.expect_file_chooser() as chooser:
+        kim.page.keyboard.press("Space")
+    chooser.value.set_files(str(good))
+    kim.tab_to("button:text('Check and start the batch')")
+    kim.follow()
+    kim.page.wait_for_url("**/batches/*")
+    kim.wait_finished("31-keyboard-batch")
+    kim.tab_to("a:text('Preview')")
+    kim.follow()
+    kim.page.wait_for_url("**/preview")
+    kim.check("32-keyboard-preview")
+    assert "Poppy" in kim.text()
+    batch = kim.page.url.rsplit("/files/", 1)[0]
+
+    mo = KeyboardUser(browser, server, "mo.manager")
+    mo.sign_in_by_keyboard()
+    mo.tab_to("a:text('Sign-off')")
+    mo.follow()
+    mo.page.wait_for_url("**/sign-off")
+    mo.tab_to(f"a[href^='{batch.removeprefix(server.url).replace('/batches/', '/sign-off/')}/']")
+    mo.follow()
+    mo.page.wait_for_load_state()
+    mo.check("33-keyboard-decide")
+    mo.tab_to("button:text('Record the decision')")
+    mo.follow()  # no decision chosen: refused
+    mo.page.wait_for_load_state()
+    mo.error_summary_has_focus()
+    mo.tab_to("#decision-approved")
+    mo.page.keyboard.press("Space")
+    assert mo.page.is_checked("#decision-approved")
+    mo.tab_to("button:text('Record the decision')")
+    mo.follow()
+    mo.page.wait_for_url("**/sign-off")
+    mo.check("34-keyboard-approved")
+    kim.page.goto(batch)
+    assert "approved" in kim.text()
+    assert kim.csp_violations == [] and mo.csp_violations == []
+    kim.context.close()
+    mo.context.close()

@@ -52,14 +52,14 @@ def assets(name):
     return send_from_directory(assets_folder() / "assets", name, max_age=86400)
 
 
-@blueprint.route("/static/govuk/<any('govuk-frontend.min.css'):name>")
+@blueprint.route("/static/govuk/<any('govuk-frontend.min.css', 'govuk-frontend.min.js'):name>")
 def stylesheet(name):
     return send_from_directory(assets_folder(), name, max_age=86400)
 
 
-@blueprint.route("/static/docgen/<any('progress.js', 'docgen.css'):name>")
+@blueprint.route("/static/docgen/<any('progress.js', 'govuk-init.js', 'docgen.css'):name>")
 def own_static(name):
-    """docgen's own script (and style), external files because the CSP forbids inline ones."""
+    """docgen's own scripts (and style), external files because the CSP forbids inline ones."""
     return send_from_directory(Path(__file__).with_name("web_static"), name, max_age=3600)
 
 
