@@ -77,8 +77,9 @@ class Visitor:
         return response
 
     def check(self, shot: str) -> None:
-        """No serious or critical axe violation; a full-page screenshot."""
+        """No serious or critical axe violation, no meta refresh (WCAG 2.2.1); a full-page screenshot."""
         self.page.wait_for_load_state()  # a click may have started a navigation: axe needs its document
+        assert self.page.locator("meta[http-equiv='refresh' i]").count() == 0, shot
         self.page.evaluate(AXE.read_text())  # through the DevTools protocol: the page's CSP stays on
         result = self.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
         bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]])
