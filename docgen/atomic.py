@@ -10,8 +10,10 @@ letter somewhere else, or overwrite another file.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from docgen.exceptions import OutputError
@@ -99,3 +101,15 @@ def write_atomic(target: Path, content: bytes, *, durable: bool = True) -> Path:
 
 def os_reason(error: OSError) -> str:
     return "the disk is full" if error.errno == errno.ENOSPC else (error.strerror or str(error))
+
+
+@contextmanager
+def held_lock(path: Path):
+    """An exclusive lock on the file ``path`` (made 0600 if missing, never through a link),
+    held until the block ends, across threads and processes alike; a second holder waits."""
+    handle = os.open(path, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock

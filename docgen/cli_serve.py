@@ -15,6 +15,7 @@ from docgen.registry import Registry
 from docgen.serve.access import SCOPES, AccessStore
 from docgen.serve.auth import ROLES, UserStore
 from docgen.serve.data import DATA_ENV, DataFolder
+from docgen.serve.housekeeping import KEEP_DAYS, KEEP_DAYS_ENV
 
 data_option = click.option(
     "--data", "data_dir", envvar=DATA_ENV, help=f"The server's data folder (default: ${DATA_ENV}, else ./docgen-data)."
@@ -30,10 +31,13 @@ data_option = click.option(
               help="Requests each process works on at once (a slow client takes none).")
 @click.option("--client-timeout", default=15.0, show_default=True, type=click.FloatRange(0.1, 3600),
               help="Seconds a client may fall silent while sending a request before it is answered 408.")
+@click.option("--keep-days", default=KEEP_DAYS, show_default=True, envvar=KEEP_DAYS_ENV, type=click.IntRange(1, 3650),
+              help=f"Days a finished batch job and a template check are kept in the data folder (or ${KEEP_DAYS_ENV}); "
+                   "the register keeps what was issued.")
 @data_option
 @templates_option
 @reports_errors
-def serve(host, port, workers, threads, client_timeout, data_dir, templates_dir):
+def serve(host, port, workers, threads, client_timeout, keep_days, data_dir, templates_dir):
     """Serve the HTTP API (/v1) for case-management systems.
 
     Every endpoint but /v1/health needs 'Authorization: Bearer TOKEN' (see docgen tokens).
@@ -45,7 +49,7 @@ def serve(host, port, workers, threads, client_timeout, data_dir, templates_dir)
     from docgen.serve.server import serve as run_server
 
     run_server(DataFolder(data_dir), host=host, port=port, workers=workers, threads=threads,
-               client_timeout=client_timeout, templates=templates_dir)
+               client_timeout=client_timeout, templates=templates_dir, keep_days=keep_days)
 
 
 @click.group()

@@ -12,6 +12,7 @@ import docx
 
 from docgen.convert import Converter
 from docgen.serve import candidate_pages
+from docgen.serve.previews import Previews
 
 
 def filled(folder, name: str, pages: int) -> None:
@@ -31,7 +32,7 @@ def test_each_document_drawn_page_by_page_and_a_broken_one_told(tmp_path):
     assert candidate_pages.state(tmp_path) == {"state": "waiting", "done": 0, "total": 3, "failed": {}}
 
     with Converter(jobs=1) as converter:
-        candidate_pages.make(tmp_path, lambda: converter)
+        candidate_pages.make(tmp_path, Previews(candidate_pages.drawn(tmp_path), lambda: converter, tmp_path))
 
     made = candidate_pages.state(tmp_path)
     assert (made["state"], made["done"], made["total"], list(made["failed"])) == ("done", 3, 3, ["02-current"])

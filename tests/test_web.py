@@ -115,11 +115,28 @@ def test_pages_headers_and_attachments(server):
     assert reply.status_code == 302
     batch = reply.headers["Location"]
     deadline = time.monotonic() + 120
+    seen = []
     while "Finished" not in (page := session.get(server.url + batch, timeout=30)).text and time.monotonic() < deadline:
+        seen.append(page.text)
         time.sleep(1)
+    for text in [*seen, page.text]:  # no page reloads itself (WCAG 2.2.1): progress.js asks instead
+        assert 'http-equiv="refresh"' not in text
+    for text in seen:
+        assert "Check progress</a>" in text and f'data-docgen-progress="{batch}/progress"' in text
+    assert "Check progress" not in page.text
+    fragment = session.get(server.url + batch + "/progress", timeout=30)
+    assert fragment.headers["Cache-Control"] == "no-store"
+    assert re.search(r'<p class="govuk-body" data-docgen-done="true">\s*Finished: \d+ documents issued', fragment.text), fragment.text
     assert page.headers["Cache-Control"] == "no-store"
     policy = page.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "<script" not in page.text
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert re.findall(r"<script[^>]*>", page.text) == ['<script type="module" src="/static/docgen/govuk-init.js">',
+                                                       '<script src="/static/docgen/progress.js" defer>']  # external only
+    for module in ("/static/docgen/govuk-init.js", "/static/govuk/govuk-frontend.min.js"):
+        assert "javascript" in requests.get(server.url + module, timeout=30).headers["Content-Type"], module
+    script = requests.get(server.url + "/static/docgen/progress.js", timeout=30)
+    assert script.status_code == 200 and "javascript" in script.headers["Content-Type"]
+    assert "data-docgen-progress" in script.text
     assert session.get(server.url + batch + "/files/1", timeout=30).status_code == 403  # waits for sign-off
     manager, _ = sign_in(server, name="max.manager")
     decide = server.url + batch.replace("/batches/", "/sign-off/") + "/1"
@@ -209,11 +226,25 @@ def test_a_checked_template_is_drawn_beside_the_current_version_without_javascri
     report = reply.headers["Location"]
     assert "See every page beside the current version" in owner.get(server.url + report, timeout=30).text
     deadline = time.monotonic() + 180
+    drawing = 0
     while "All the pages are drawn." not in (page := owner.get(server.url + report + "/pages", timeout=30)).text:
-        assert '<meta http-equiv="refresh"' in page.text and re.search(r"Drawing the pages: \d+ of 14 documents done", page.text)
+        # no meta refresh (WCAG 2.2.1): a link to check again, and progress.js's address to poll
+        assert re.search(r"Drawing the pages: \d+ of 14 documents done", page.text), page.text
+        assert f'<a class="govuk-link" href="{report}/pages">Check progress</a>' in page.text
+        assert f'data-docgen-progress="{report}/pages/progress"' in page.text
+        fragment = owner.get(server.url + report + "/pages/progress", timeout=30)
+        assert fragment.status_code == 200 and fragment.headers["Content-Type"].startswith("text/html")
+        assert re.search(r'data-docgen-done="(false">\s*Drawing the pages: \d+ of 14|true">All the pages are drawn)', fragment.text), fragment.text
+        drawing += 1
         assert time.monotonic() < deadline, page.text
         time.sleep(1)
-    assert '<meta http-equiv="refresh"' not in page.text and "<script" not in page.text
+    assert drawing, "the pages were drawn before the page was first seen: nothing showed progress"
+    assert "Check progress" not in page.text and "data-docgen-progress" not in page.text
+    done = owner.get(server.url + report + "/pages/progress", timeout=30).text
+    assert 'data-docgen-done="true">All the pages are drawn.' in re.sub(r"\s+", " ", done), done
+    assert re.findall(r"<script[^>]*></script>", page.text) == [  # external only: no inline script
+        '<script type="module" src="/static/docgen/govuk-init.js"></script>', '<script src="/static/docgen/progress.js" defer></script>']
+    assert page.text.count("<script") == 2
     images = re.findall(r'<img class="docgen-page" src="([^"]+)"', page.text)
     assert len([i for i in images if "/current/" in i]) >= 7 and len([i for i in images if "/candidate/" in i]) >= 7
     drawn = owner.get(server.url + images[0], timeout=30)

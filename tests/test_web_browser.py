@@ -77,8 +77,9 @@ class Visitor:
         return response
 
     def check(self, shot: str) -> None:
-        """No serious or critical axe violation; a full-page screenshot."""
+        """No serious or critical axe violation, no meta refresh (WCAG 2.2.1); a full-page screenshot."""
         self.page.wait_for_load_state()  # a click may have started a navigation: axe needs its document
+        assert self.page.locator("meta[http-equiv='refresh' i]").count() == 0, shot
         self.page.evaluate(AXE.read_text())  # through the DevTools protocol: the page's CSP stays on
         result = self.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
         bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]])
@@ -107,6 +108,22 @@ class Visitor:
             self.page.check("#decision-approved")
             self.page.click("button:text('Record the decision')")
             approved += 1
+
+    def reflows(self, shot: str) -> None:
+        """At 320 CSS px wide (WCAG 1.4.10 Reflow) the page needs no horizontal scroll: page
+        images shrink to their column (docgen.css), side-by-side columns stack."""
+        wide = self.page.viewport_size
+        self.page.set_viewport_size({"width": 320, "height": 800})
+        try:
+            self.page.wait_for_function("[...document.images].every(i => i.complete)")
+            sideways = self.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert sideways <= 0, f"{shot}: {sideways} px of horizontal scroll at 320 px wide"
+            for image in self.page.locator("img.docgen-page").all():
+                box = image.bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= 320, (shot, box)
+            self.check(f"{shot}-320px")
+        finally:
+            self.page.set_viewport_size(wide)
 
     def wait_finished(self, shot: str) -> None:
         self.page.wait_for_selector("text=/Finished|The batch failed/", timeout=150_000)
@@ -168,6 +185,7 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, notify_servi
     ben.check("06-preview")
     assert "Poppy" in ben.text() and page.title() == "Preview - docgen"
     assert page.locator("img[alt^='Page 1 of']").evaluate("i => i.decode().then(() => i.naturalWidth)") > 600
+    ben.reflows("06-preview")
     page.goto(batch_url)
 
     mo = Visitor(browser, server, "mo.manager")
@@ -180,6 +198,7 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, notify_servi
     assert "Poppy" in mo.text() and mo.page.title() == "Sign off a document - docgen"
     image = mo.page.locator("img[alt^='Page 1 of']")
     assert image.evaluate("i => i.decode().then(() => i.naturalWidth)") > 600  # the page drawn by pdftoppm
+    mo.reflows("07-sign-off-preview")
     mo.page.check("#decision-returned")
     mo.page.click("button:text('Record the decision')")
     mo.check("08-sign-off-needs-comment")
@@ -357,14 +376,35 @@ def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
 
     # every sample and recipient as page images, the current version's beside the new one's
     pat.page.click("a:text('See every page beside the current version')")
-    pages = pat.page.url
-    for _ in range(120):  # drawn in the background; the page refreshes itself meanwhile
-        if "All the pages are drawn." in pat.text():
-            break
-        assert "documents done. This page refreshes every few seconds." in pat.text()
-        pat.page.wait_for_timeout(2000)
-        pat.page.goto(pages)
+    # drawn in the background: progress.js updates the live region without reloading the page
+    # (no meta refresh, WCAG 2.2.1), then reloads it once when they are all drawn
+    pat.page.wait_for_load_state("load")  # the page's own load, before counting reloads
+    loads = []
+    pat.page.on("load", lambda: loads.append(pat.page.url))
+    region = pat.page.locator("[data-docgen-progress]")
+    assert region.get_attribute("aria-live") == "polite"
+    first = region.inner_text()
+    assert re.fullmatch(r"Drawing the pages: \d+ of 14 documents done\.", first), first
+    assert pat.page.locator("a:text('Check progress')").is_hidden()  # it is for browsers without JavaScript
+    pat.page.evaluate("window.docgenMark = 'not reloaded'")
+    pat.page.wait_for_function("""first => {
+        const region = document.querySelector('[data-docgen-progress]');
+        return region && region.textContent.trim() !== first && /^Drawing the pages: [1-9]/.test(region.textContent.trim());
+    }""", arg=first, timeout=150_000)  # fmt: skip
+    assert pat.page.evaluate("window.docgenMark") == "not reloaded" and loads == []
+    pat.check("25-template-pages-drawing")
+    pat.page.wait_for_selector("text=All the pages are drawn.", timeout=300_000)
+    pat.page.wait_for_load_state("load")
+    assert len(loads) == 1 and pat.page.evaluate("window.docgenMark") is None  # reloaded once, when done
     pat.check("25-template-pages")
+    pat.reflows("25-template-pages")
+    columns = pat.page.locator(".govuk-grid-column-one-half").all()[:2]
+    pat.page.set_viewport_size({"width": 320, "height": 800})
+    first, second = (c.bounding_box() for c in columns)
+    assert second["y"] >= first["y"] + first["height"] - 1  # the new version below the current one
+    pat.page.set_viewport_size({"width": 1280, "height": 720})
+    first, second = (c.bounding_box() for c in columns)
+    assert second["x"] > first["x"] and abs(second["y"] - first["y"]) < 1  # side by side when there is room
     text = pat.text()
     assert "All the pages are drawn." in text and "could not be converted" not in text, text
     names = pat.page.locator("h2.govuk-heading-m").all_inner_texts()
@@ -410,3 +450,109 @@ def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
         assert pat.page.goto(server.url + path).status == 403
     assert pat.csp_violations == []
     pat.context.close()
+
+
+FOCUS_VISIBLE = """el => {
+    // GOV.UK's focus style: the yellow (#ffdd00) outline, background or ring; for a radio or
+    // checkbox (its input hidden) the ring drawn round its label's box
+    const yellow = 'rgb(255, 221, 0)';
+    const styles = [getComputedStyle(el)];
+    if (el.labels && el.labels.length) {
+        styles.push(getComputedStyle(el.labels[0], '::before'), getComputedStyle(el.labels[0], '::after'));
+    }
+    return styles.some(s => (s.outlineStyle !== 'none' && s.outlineColor === yellow && parseFloat(s.outlineWidth) >= 3)
+                         || s.backgroundColor === yellow || s.boxShadow.includes(yellow));
+}"""
+
+
+class KeyboardUser(Visitor):
+    """Someone who uses only Tab, Enter and Space; every element they reach shows focus."""
+
+    def tab_to(self, selector: str, limit: int = 80) -> None:
+        for _ in range(limit):
+            self.page.keyboard.press("Tab")
+            focused = self.page.evaluate_handle("document.activeElement")
+            if focused.evaluate("el => el === document.body"):
+                continue
+            assert focused.evaluate(FOCUS_VISIBLE), f"no visible focus on {focused.evaluate('el => el.outerHTML.slice(0, 200)')}"
+            if self.page.locator(selector).evaluate_all("els => els.includes(document.activeElement)"):
+                return
+        raise AssertionError(f"{selector} not reached with {limit} presses of Tab on {self.page.url}")
+
+    def follow(self) -> None:
+        """Enter on the focused link or button, and wait for the page it leads to."""
+        with self.page.expect_navigation():
+            self.page.keyboard.press("Enter")
+        self.page.wait_for_load_state()
+
+    def error_summary_has_focus(self) -> None:
+        self.page.wait_for_function("document.activeElement && document.activeElement.classList.contains('govuk-error-summary')")
+
+    def sign_in_by_keyboard(self) -> None:
+        self.go("/sign-in", f"{self.name}-keyboard-sign-in")
+        self.tab_to("button:text('Sign in')")
+        self.follow()  # nothing filled in: refused
+        self.error_summary_has_focus()
+        self.check(f"{self.name}-keyboard-sign-in-error")
+        self.tab_to("#name")
+        self.page.keyboard.type(self.name)
+        self.tab_to("#password")
+        self.page.keyboard.type(PASSWORD)
+        self.tab_to("button:text('Sign in')")
+        self.follow()
+        assert self.page.url == self.server.url + "/"
+
+
+def test_keyboard_only_from_sign_in_to_approval(server, browser, tmp_path):
+    good, _, _ = bundles(tmp_path)
+    make_user(server.data, "kim.staff", "admin-staff", "worcestershire")
+    kim = KeyboardUser(browser, server, "kim.staff")
+    kim.sign_in_by_keyboard()
+    kim.tab_to("a:text('Upload bundles')")
+    kim.follow()
+    kim.page.wait_for_url("**/batches/new")
+    kim.tab_to("button:text('Check and start the batch')")
+    kim.follow()  # no bundle chosen: refused, the summary takes focus
+    kim.page.wait_for_load_state()
+    kim.error_summary_has_focus()
+    kim.check("30-keyboard-upload-error")
+    kim.tab_to("#bundles")
+    with kim.page.expect_file_chooser() as chooser:
+        kim.page.keyboard.press("Space")
+    chooser.value.set_files(str(good))
+    kim.tab_to("button:text('Check and start the batch')")
+    kim.follow()
+    kim.page.wait_for_url("**/batches/*")
+    kim.wait_finished("31-keyboard-batch")
+    kim.tab_to("a:text('Preview')")
+    kim.follow()
+    kim.page.wait_for_url("**/preview")
+    kim.check("32-keyboard-preview")
+    assert "Poppy" in kim.text()
+    batch = kim.page.url.rsplit("/files/", 1)[0]
+
+    mo = KeyboardUser(browser, server, "mo.manager")
+    mo.sign_in_by_keyboard()
+    mo.tab_to("a:text('Sign-off')")
+    mo.follow()
+    mo.page.wait_for_url("**/sign-off")
+    mo.tab_to(f"a[href^='{batch.removeprefix(server.url).replace('/batches/', '/sign-off/')}/']")
+    mo.follow()
+    mo.page.wait_for_load_state()
+    mo.check("33-keyboard-decide")
+    mo.tab_to("button:text('Record the decision')")
+    mo.follow()  # no decision chosen: refused
+    mo.page.wait_for_load_state()
+    mo.error_summary_has_focus()
+    mo.tab_to("#decision-approved")
+    mo.page.keyboard.press("Space")
+    assert mo.page.is_checked("#decision-approved")
+    mo.tab_to("button:text('Record the decision')")
+    mo.follow()
+    mo.page.wait_for_url("**/sign-off")
+    mo.check("34-keyboard-approved")
+    kim.page.goto(batch)
+    assert "approved" in kim.text()
+    assert kim.csp_violations == [] and mo.csp_violations == []
+    kim.context.close()
+    mo.context.close()

@@ -23,6 +23,7 @@ from docgen.registry import Registry
 from docgen.serve.access import AccessStore, Limiter
 from docgen.serve.auth import UserStore, init_auth
 from docgen.serve.data import DataFolder
+from docgen.serve.housekeeping import KEEP_DAYS, Sweeper
 from docgen.serve.jobs import Jobs
 from docgen.serve.problems import HttpProblem, from_docgen, problem
 
@@ -38,8 +39,9 @@ MAX_BATCH_BYTES = 100 * 1024 * 1024
 class Services:
     """What every request shares in one server process: the pipeline, converters, stores."""
 
-    def __init__(self, data: DataFolder, templates: Path | None, converter_jobs: int) -> None:
+    def __init__(self, data: DataFolder, templates: Path | None, converter_jobs: int, keep_days: int = KEEP_DAYS) -> None:
         self.data = data.prepare()
+        self.sweeper = Sweeper(self.data.root, keep_days)
         self.templates = templates
         self._pipeline = Pipeline(Registry(templates))
         self._lock_seen = self._lock_stamp()
@@ -111,8 +113,10 @@ class Services:
         self.access.close()
 
 
-def create_app(data: DataFolder | None = None, *, templates: Path | None = None, converter_jobs: int = 1) -> Flask:
-    """The API (/v1) and the web workspace over the data folder ``data`` (made 0700 if missing)."""
+def create_app(data: DataFolder | None = None, *, templates: Path | None = None, converter_jobs: int = 1,
+               keep_days: int = KEEP_DAYS) -> Flask:  # fmt: skip
+    """The API (/v1) and the web workspace over the data folder ``data`` (made 0700 if missing);
+    jobs and template checks older than ``keep_days`` are removed (:mod:`docgen.serve.housekeeping`)."""
     app = Flask("docgen.serve")
     app.config.update(
         API_TITLE="docgen",
@@ -126,7 +130,7 @@ def create_app(data: DataFolder | None = None, *, templates: Path | None = None,
             "security": [{"bearer": []}],
         },
     )
-    app.extensions["docgen"] = Services(data or DataFolder(), templates, converter_jobs)
+    app.extensions["docgen"] = Services(data or DataFolder(), templates, converter_jobs, keep_days)
     api = Api(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     _add_bundle_schema(api)
@@ -181,6 +185,7 @@ def _guard(app: Flask) -> None:
 
     @app.before_request
     def authenticate():
+        services().sweeper.maybe()  # old jobs and template checks, hourly, in the background
         if request.endpoint in UPLOAD_ENDPOINTS:
             request.max_content_length = MAX_BATCH_BYTES
         if request.endpoint in OPEN_ENDPOINTS or request.blueprint == "web":

@@ -2,14 +2,15 @@
 
 :meth:`docgen.serve.candidates.Candidates.keep` leaves each sample's document, filled by the
 current version and by the candidate, in the candidate's ``pages/`` folder. Here each is
-converted to PDF by the server's shared converter and each page drawn as a PNG, once per
-candidate, in a background thread of the server process that claims the work, so the page
-that shows them answers at once, with the progress, and refreshes itself until they are made.
+converted and drawn as a batch's documents are (:class:`docgen.serve.previews.Previews`, kept in
+``pages/drawn/<sha256>/``), once per candidate, in a background thread of the server process
+that claims the work, so the page that shows them answers at once, with the progress
+(progress.js updates it until they are made). This module keeps only that background progress.
 
-``pages/`` holds ``03-current.docx``, ``03-current.pdf``, ``03-current-p1.png`` ...;
-``.claimed`` (the process that is making them), ``state.json`` (progress, then ``done`` with
-any document that could not be converted). Another server process sees the claim and waits;
-a claim left by a process that died is taken over.
+``pages/`` holds ``03-current.docx`` ..., ``drawn/``; ``.claimed`` (the process that is making
+them), ``state.json`` (progress, then ``done`` with any document that could not be converted).
+Another server process sees the claim and waits; a claim left by a process that died is taken
+over.
 """
 
 from __future__ import annotations
@@ -20,16 +21,10 @@ import os
 import struct
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
-
-from pypdf import PdfReader
 
 from docgen.atomic import write_atomic
-from docgen.authoring.preview import page_png
 from docgen.exceptions import DocgenError
-
-if TYPE_CHECKING:
-    from docgen.convert import Converter  # the server starts it; LibreOffice is needed only then
+from docgen.serve.previews import Previews
 
 log = logging.getLogger("docgen.serve")
 SIDES = ("current", "candidate")  # the version checked against, and the new one
@@ -56,19 +51,25 @@ def state(folder: Path) -> dict:
     return {"state": "waiting", "done": 0, "total": total, "failed": {}}
 
 
-def start(folder: Path, converter: Callable[[], Converter]) -> dict:
+def drawn(folder: Path) -> Path:
+    """Where the candidate's page images are kept, as :class:`Previews` keeps a batch's."""
+    return folder / "pages" / "drawn"
+
+
+def start(folder: Path, previews: Previews) -> dict:
     """Make the page images in the background unless they are made or being made; the state.
-    ``converter`` gives the server's shared converter (LibreOffice may be missing)."""
+    ``previews`` draws into :func:`drawn` with the server's shared converter (LibreOffice may
+    be missing: each document then fails with the reason)."""
     now = state(folder)
     if now["state"] != "waiting" or not _claim(folder / "pages"):
         return now
     making = {"state": "making", "done": 0, "total": now["total"], "failed": {}}
     write_atomic(folder / "pages" / STATE, json.dumps(making).encode())
-    _runner.submit(make, folder, converter)
+    _runner.submit(make, folder, previews)
     return making
 
 
-def make(folder: Path, converter: Callable[[], Converter]) -> None:
+def make(folder: Path, previews: Previews) -> None:
     """Convert each filled document and draw its pages, noting progress as it goes."""
     pages = folder / "pages"
     sources = sorted(pages.glob("*.docx"))
@@ -78,9 +79,8 @@ def make(folder: Path, converter: Callable[[], Converter]) -> None:
             write_atomic(pages / STATE, json.dumps({"state": "making", "done": done, "total": len(sources),
                                                     "failed": failed}).encode())  # fmt: skip
             try:
-                pdf = converter().convert(docx, docx.with_suffix(".pdf"))
-                for page in range(1, min(len(PdfReader(pdf).pages), MAX_PAGES) + 1):
-                    write_atomic(pages / f"{docx.stem}-p{page}.png", page_png(pdf, page))
+                for page in range(1, min(previews.page_count(docx), MAX_PAGES) + 1):
+                    previews.draw(docx, page)
             except (DocgenError, OSError, ValueError) as e:  # pypdf's errors are ValueErrors
                 failed[docx.stem] = getattr(e, "message", None) or str(e)
                 log.warning("candidate %s: %s could not be drawn: %s", folder.name, docx.name, failed[docx.stem])
@@ -96,8 +96,9 @@ def make(folder: Path, converter: Callable[[], Converter]) -> None:
 def images(folder: Path, number: int, side: str) -> list[tuple[int, int, int]]:
     """The pages drawn of one document: ``(page, width, height)`` each, from the PNG's header."""
     found = []
+    first = image_path(folder, number, side, 1)  # the others beside it: the file is hashed once
     for page in range(1, MAX_PAGES + 1):
-        path = image_path(folder, number, side, page)
+        path = first.with_name(f"page-{page}.png")
         if not path.is_file():
             break
         with path.open("rb") as png:
@@ -112,7 +113,10 @@ def filled_path(folder: Path, number: int, side: str) -> Path:
 
 
 def image_path(folder: Path, number: int, side: str, page: int) -> Path:
-    return filled_path(folder, number, side).with_name(f"{number:02d}-{side}-p{page}.png")
+    filled = filled_path(folder, number, side)
+    if not filled.is_file():  # the sample could not be filled by that side
+        return drawn(folder) / "none.png"
+    return Previews(drawn(folder)).page_path(filled, page)
 
 
 def _claim(pages: Path) -> bool:

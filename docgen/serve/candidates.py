@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from docgen.atomic import write_atomic
+from docgen.atomic import held_lock, write_atomic
 from docgen.authoring.annotate import annotate
 from docgen.authoring.check import check_template
 from docgen.authoring.lock import update_lock
@@ -151,9 +151,24 @@ class Candidates:
         published which version when, from which, goes into its record and the register."""
         if record["errors"]:
             raise InputError("A template with errors cannot be published; correct them and check it again.")
+        # Two policy owners publishing at once (the same check twice, or two checks of one
+        # document) would both raise the same version, the second silently replacing the first.
+        # One at a time per authority, and each publishes only over the version it was checked
+        # against; the check record is read again once the lock is held.
+        with held_lock(self.root / f".publish-{record['authority']}.lock"):
+            record.update(json.loads((self.root / record["id"] / "check.json").read_text()))
+            return self._publish(record, Registry(registry.root), actor, register)
+
+    def _publish(self, record: dict, registry: Registry, actor: str, register: Path) -> str:
         if record.get("published"):
             raise InputError("This version has been published already.")
         current = registry.resolve(record["document"], record["authority"])
+        checked_against = record.get("current_version")
+        if checked_against and current.version != checked_against:
+            raise InputError(
+                f"Version {current.version} was published after this one was checked against version "
+                f"{checked_against}; check this version again against it."
+            )
         version = raise_version(current.version)
         folder = registry.root / record["authority"]
         target = folder / f"{record['document']}.docx"

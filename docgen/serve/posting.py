@@ -10,12 +10,12 @@ never a form field, a page or a URL.
 
 from __future__ import annotations
 
-import fcntl
 import os
+import stat
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
+from docgen.atomic import held_lock
 from docgen.exceptions import InputError
 from docgen.notify import NotifyGateway, SendOptions, SendOutcome, read_api_key, send_letters
 from docgen.notify.email_route import EmailRoute
@@ -42,9 +42,30 @@ def print_pack(paths: list[Path], scratch: Path) -> bytes:
         return pack.path.read_bytes()
 
 
+def check_key_file(root: Path) -> None:
+    """InputError when the data folder's key file can be read or written by anyone but its owner
+    (0600 expected): whoever reads it can send letters as the service. ``docgen serve`` refuses
+    to start, and no letter is sent, until it is made private."""
+    key_file = root / KEY_FILE
+    try:
+        mode = key_file.stat(follow_symlinks=False).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise InputError(f"The data folder's {KEY_FILE} must be a plain file, not a link.", source=str(key_file))
+    if mode & 0o077:
+        raise InputError(
+            f"The data folder's {KEY_FILE} can be read by others (mode {stat.S_IMODE(mode):04o}): "
+            f"make it the server user's alone with: chmod 600 {key_file}",
+            source=str(key_file),
+        )
+
+
 def gateway(data: DataFolder) -> NotifyGateway:
-    """The server's Notify gateway; InputError saying how to set the key up when there is none."""
+    """The server's Notify gateway; InputError saying how to set the key up when there is none,
+    or to make it private (:func:`check_key_file`)."""
     key_file = data.root / KEY_FILE
+    check_key_file(data.root)
     if not key_file.exists() and not os.environ.get(API_KEY_ENV, "").strip():
         raise InputError(
             "GOV.UK Notify is not set up on this server: an administrator puts the service's API key "
@@ -58,18 +79,8 @@ def send(paths: list[Path], data: DataFolder, notify: NotifyGateway, *, postage:
     """Send each letter as ``docgen batch --send`` does, into the data folder's register; what
     happened to each."""
     options = SendOptions(postage=postage, resend_reason=resend_reason, email_route=email_route)
-    with one_sender(data.root / LOCK_FILE), Register(data.register) as book:
+    # One send at a time across the server's processes. A second click, or a colleague sending
+    # the same batch, waits, then finds the letters sent and skips them; without this it would
+    # take a send still under way for one a killed run left, and post the letter again.
+    with held_lock(data.root / LOCK_FILE), Register(data.register) as book:
         return list(send_letters(paths, book, notify, options))
-
-
-@contextmanager
-def one_sender(path: Path):
-    """One send at a time across the server's processes. A second click, or a colleague sending
-    the same batch, waits, then finds the letters sent and skips them; without this it would
-    take a send still under way for one a killed run left, and post the letter again."""
-    handle = os.open(path, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(handle)  # releases the lock

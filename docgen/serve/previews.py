@@ -24,10 +24,11 @@ PREVIEW_DPI = 80
 
 
 class Previews:
-    """Page images of the files of one job. ``converter`` gives the server's shared converter
-    (started on first use); ``scratch`` is a private folder for LibreOffice's output."""
+    """Page images of the files of one job (or of one template check: :mod:`candidate_pages`).
+    ``converter`` gives the server's shared converter (started on first use); ``scratch`` is a
+    private folder for LibreOffice's output. Both are needed only to draw, not to find a page."""
 
-    def __init__(self, folder: Path, converter: Callable[[], object], scratch: Path) -> None:
+    def __init__(self, folder: Path, converter: Callable[[], object] | None = None, scratch: Path | None = None) -> None:
         self.folder = folder
         self._converter = converter
         self._scratch = scratch
@@ -38,10 +39,19 @@ class Previews:
 
     def page(self, path: Path, number: int) -> bytes:
         """Page ``number`` (from 1) as a PNG, drawn once and kept."""
-        png = self._cached(path, f"page-{number}.png")
+        return self.draw(path, number).read_bytes()
+
+    def draw(self, path: Path, number: int) -> Path:
+        """Where page ``number`` of the file is kept, drawn first if it is not yet."""
+        png = self.page_path(path, number)
         if not png.is_file():
+            private_folder(png.parent)
             write_atomic(png, page_png(self.pdf(path), number, dpi=PREVIEW_DPI), durable=False)
-        return png.read_bytes()
+        return png
+
+    def page_path(self, path: Path, number: int) -> Path:
+        """Where page ``number`` of the file is kept once drawn (named by the file's SHA-256)."""
+        return self._cached(path, f"page-{number}.png")
 
     def pdf(self, path: Path) -> Path:
         """The PDF the pages are drawn from: the file itself, or a Word file converted once."""
@@ -49,6 +59,7 @@ class Previews:
             return path
         made = self._cached(path, "document.pdf")
         if not made.is_file():
+            private_folder(made.parent)
             with tempfile.TemporaryDirectory(dir=self._scratch, prefix="preview-") as work:
                 converted = self._converter().convert(path, Path(work) / "document.pdf")
                 write_atomic(made, converted.read_bytes(), durable=False)
@@ -56,7 +67,7 @@ class Previews:
 
     def _cached(self, path: Path, name: str) -> Path:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        return private_folder(self.folder / digest) / name
+        return self.folder / digest / name
 
 
 def document_text(path: Path) -> list[str]:

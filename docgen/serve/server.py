@@ -16,14 +16,16 @@ from gunicorn.app.base import BaseApplication
 
 from docgen.serve.app import converter_jobs_for, create_app
 from docgen.serve.data import DataFolder
+from docgen.serve.housekeeping import KEEP_DAYS, Sweeper
+from docgen.serve.posting import check_key_file
 from docgen.serve.worker import RequestBufferingWorker
 
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 
 
 class _Server(BaseApplication):
-    def __init__(self, data: DataFolder, templates: Path | None, options: dict) -> None:
-        self.data, self.templates, self.options = data, templates, options
+    def __init__(self, data: DataFolder, templates: Path | None, options: dict, keep_days: int) -> None:
+        self.data, self.templates, self.options, self.keep_days = data, templates, options, keep_days
         super().__init__()
 
     def load_config(self) -> None:
@@ -32,17 +34,23 @@ class _Server(BaseApplication):
 
     def load(self):
         app = create_app(self.data, templates=self.templates,
-                         converter_jobs=converter_jobs_for(self.options["workers"]))  # fmt: skip
+                         converter_jobs=converter_jobs_for(self.options["workers"]), keep_days=self.keep_days)  # fmt: skip
         app.extensions["docgen"].warm_up()
         return app
 
 
 def serve(data: DataFolder, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 2,
-          threads: int = 2, client_timeout: float = 15, templates: Path | None = None) -> None:  # fmt: skip
-    """Serve the API until stopped (SIGTERM or Ctrl-C)."""
+          threads: int = 2, client_timeout: float = 15, templates: Path | None = None,
+          keep_days: int = KEEP_DAYS) -> None:  # fmt: skip
+    """Serve the API until stopped (SIGTERM or Ctrl-C). Before it listens: jobs and template
+    checks older than ``keep_days`` are removed, and a Notify key others can read refused."""
     RequestBufferingWorker.client_timeout = client_timeout  # the workers are forked from here
     os.umask(0o077)  # the register, jobs and logs hold case data: the owner's alone
     data.prepare()
+    check_key_file(data.root)
+    removed = Sweeper(data.root, keep_days).now()
+    if removed:
+        print(f"docgen serve: removed {len(removed)} jobs and template checks older than {keep_days} days", flush=True)
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -57,4 +65,4 @@ def serve(data: DataFolder, *, host: str = "127.0.0.1", port: int = 8000, worker
         "control_socket_disable": True,
         "limit_request_line": 8190,
     }
-    _Server(data, templates, options).run()
+    _Server(data, templates, options, keep_days).run()

@@ -52,9 +52,15 @@ def assets(name):
     return send_from_directory(assets_folder() / "assets", name, max_age=86400)
 
 
-@blueprint.route("/static/govuk/<any('govuk-frontend.min.css'):name>")
+@blueprint.route("/static/govuk/<any('govuk-frontend.min.css', 'govuk-frontend.min.js'):name>")
 def stylesheet(name):
     return send_from_directory(assets_folder(), name, max_age=86400)
+
+
+@blueprint.route("/static/docgen/<any('progress.js', 'govuk-init.js', 'docgen.css'):name>")
+def own_static(name):
+    """docgen's own scripts (and style), external files because the CSP forbids inline ones."""
+    return send_from_directory(Path(__file__).with_name("web_static"), name, max_age=3600)
 
 
 # -- signing in ------------------------------------------------------------------------------------
@@ -113,6 +119,14 @@ def batch(job_id):
     return batch_page(job, checks, RerunForm())
 
 
+@blueprint.route("/batches/<job_id>/progress")
+@role_required(*STAFF)
+def batch_progress(job_id):
+    """The batch page's progress sentence alone, which progress.js asks for while it runs."""
+    job = own_job(job_id)
+    return progress_fragment("batch_progress.html", job["state"] not in RUNNING, job=job)
+
+
 def batch_page(job: dict, checks: list, form: RerunForm, refused: str | None = None, status: int | None = None):
     """The batch: its progress, each bundle's problems, its files (those awaiting a manager's
     sign-off without a link), and the approved letters to print or send."""
@@ -120,7 +134,7 @@ def batch_page(job: dict, checks: list, form: RerunForm, refused: str | None = N
     held = sign_offs_of(job)
     return render_template("batch.html", job=job, checks=checks, failures=failures(job), files=files, held=held,
                            letters=posting.letters(released(files, held)), send_form=SendForm(),
-                           refresh=job["state"] in RUNNING, form=form, titles=dict(document_choices()),
+                           form=form, titles=dict(document_choices()),
                            refused=refused), status or (400 if refused else 200)  # fmt: skip
 
 
@@ -283,6 +297,11 @@ def case(key):
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+def progress_fragment(sentence: str, done: bool, **context):
+    """A page's progress sentence as an HTML fragment, marked done or not, for progress.js."""
+    return render_template("progress_fragment.html", sentence=sentence, done=done, **context)
+
+
 def users() -> UserStore:
     return services().users
 

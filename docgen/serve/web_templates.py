@@ -9,6 +9,7 @@ and guards are the same as the other pages'.
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
 from flask import abort, redirect, render_template, send_file, url_for
 from flask_login import current_user
@@ -19,9 +20,10 @@ from docgen.serve.app import services
 from docgen.serve.auth import role_required
 from docgen.serve.candidates import Candidates, check_candidate
 from docgen.serve.forms import PublishForm, TemplateForm
+from docgen.serve.previews import Previews
 from docgen.serve.uploads import UploadRefused, check_docx
 from docgen.serve.views import scratch
-from docgen.serve.web import actor, blueprint
+from docgen.serve.web import actor, blueprint, progress_fragment
 
 
 # -- policy owners: templates (samples only, never case data) --------------------------------------
@@ -55,7 +57,7 @@ def check_template_page(doc_id):
         else:
             checked = check_candidate(registry, doc_id, current_user.authority, data, scratch())
             kept = candidates().keep(authority=current_user.authority, doc_id=doc_id, actor=actor(), docx=data, checked=checked)
-            candidate_pages.start(candidates().root / kept, converter())
+            candidate_pages.start(candidates().root / kept, page_drawer(candidates().root / kept))
             return redirect(url_for("web.template_check_report", candidate_id=kept))
     return render_template("template_check.html", form=form, current=current, refused=refused), 400 if refused else 200
 
@@ -73,15 +75,24 @@ def template_check_report(candidate_id):
 @role_required("policy-owner")
 def template_pages(candidate_id):
     """Each sample's document as page images, the current version's beside the candidate's,
-    with the text difference; made in the background, so this page refreshes until they are."""
+    with the text difference; made in the background, so the page shows their progress."""
     record = own_candidate(candidate_id)
     folder = candidates().root / candidate_id
-    made = candidate_pages.start(folder, converter())
+    made = candidate_pages.start(folder, page_drawer(folder))
     drawn = {(p["number"], side): candidate_pages.images(folder, p["number"], side)
              for p in record["previews"] for side in candidate_pages.SIDES}  # fmt: skip
     current = services().pipeline.registry.resolve(record["document"], current_user.authority)
-    return render_template("template_pages.html", record=record, current=current, made=made, drawn=drawn,
-                           refresh=made["state"] != "done")  # fmt: skip
+    return render_template("template_pages.html", record=record, current=current, made=made, drawn=drawn)
+
+
+@blueprint.route("/templates/checks/<candidate_id>/pages/progress")
+@role_required("policy-owner")
+def template_pages_progress(candidate_id):
+    """The page images' progress sentence alone, which progress.js asks for while they are made."""
+    own_candidate(candidate_id)
+    folder = candidates().root / candidate_id
+    made = candidate_pages.start(folder, page_drawer(folder))  # takes over a claim left by a dead process
+    return progress_fragment("pages_progress.html", made["state"] == "done", made=made)
 
 
 @blueprint.route("/templates/checks/<candidate_id>/pages/<int:number>/<any(current, candidate):side>/<int:page>.png")
@@ -115,10 +126,11 @@ def template_annotated(candidate_id):
 
 
 # -- helpers --------------------------------------------------------------------------------------
-def converter():
-    """The server's shared plain-PDF converter, got when the page images are made: a server
-    without LibreOffice still checks templates, and says why the images are missing."""
-    return partial(services().converter, False)
+def page_drawer(folder: Path) -> Previews:
+    """Draws a check's pages as a batch's are, with the server's shared plain-PDF converter,
+    got when the page images are made: a server without LibreOffice still checks templates,
+    and says why the images are missing."""
+    return Previews(candidate_pages.drawn(folder), partial(services().converter, False), scratch())
 
 
 def candidates() -> Candidates:
