@@ -90,12 +90,12 @@ def parse(text: str, source: str) -> RawBundle:
         raise _invalid(source, Problem("", "The file is empty; expected a JSON object."))
     if _too_deep(text):
         raise _invalid(source, Problem("", f"The JSON is nested too deeply (more than {MAX_DEPTH} levels)."))
-    repeated: list[_Object] = []
+    flagged: list[_Object] = []  # objects with a repeated key or a key holding control characters
 
     def keep_repeats(pairs: list[tuple[str, object]]) -> _Object:
         obj = _keep_repeats(pairs)
-        if obj.repeated:
-            repeated.append(obj)
+        if obj.repeated or _CONTROL.search("".join(obj)):
+            flagged.append(obj)
         return obj
 
     try:
@@ -109,9 +109,10 @@ def parse(text: str, source: str) -> RawBundle:
         raise _invalid(source, Problem("", str(e))) from e
     except RecursionError as e:
         raise _invalid(source, Problem("", "The JSON is nested too deeply.")) from e
-    # Walking every key for its path costs more than the parse: only when one is repeated, or
-    # one could hold a control character (raw ones past \x7f, or escaped).
-    if not repeated and "\\u" not in text and not _CONTROL.search(text):
+    # Walking every key for its path costs more than the parse: only when one is repeated or
+    # holds a control character. Keys are checked as the parser makes each object (decoded, so
+    # escaped ones count), not the text, whose newlines would make every pretty-printed bundle walk.
+    if not flagged:
         return RawBundle(source=source, data=data)
     repeats = list(_key_problems(data, ""))
     if repeats:

@@ -1,6 +1,9 @@
 """The API's request and response shapes, as marshmallow schemas (flask-smorest turns them into
 the OpenAPI document). The case bundle itself is the CLI's own schema, exported once
-(:func:`docgen.bundle.jsonschema.export_schema`); nothing here restates it."""
+(:func:`docgen.bundle.jsonschema.export_schema`); nothing here restates it.
+
+Views take query schemas as instances (``RenderQuery()``): given a class, webargs makes a new
+schema for every request. They keep no state between loads; the OpenAPI document is the same."""
 
 from __future__ import annotations
 

@@ -90,7 +90,7 @@ def validate_bundle():
 
 
 @blueprint.route("/render", methods=["POST"])
-@blueprint.arguments(RenderQuery, location="query", as_kwargs=True)
+@blueprint.arguments(RenderQuery(), location="query", as_kwargs=True)
 @blueprint.doc(requestBody=BUNDLE_BODY, responses={**ERRORS, **HELD, 200: FILE})
 def render(doc, format, pdfa):
     """Fill documents from one bundle: one file when one results, else a zip, named as the CLI
@@ -122,7 +122,7 @@ def render(doc, format, pdfa):
 
 # -- batches ----------------------------------------------------------------------------------------
 @blueprint.route("/batches", methods=["POST"])
-@blueprint.arguments(BatchQuery, location="query", as_kwargs=True)
+@blueprint.arguments(BatchQuery(), location="query", as_kwargs=True)
 @blueprint.doc(requestBody={"required": True, "content": {
     "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/CaseBundle"}}},
     "application/zip": {"schema": {"type": "string", "format": "binary"}}}}, responses=ERRORS)  # fmt: skip
@@ -267,7 +267,7 @@ def template_fields(doc_id):
 
 
 @blueprint.route("/templates/check", methods=["POST"])
-@blueprint.arguments(CheckQuery, location="query", as_kwargs=True)
+@blueprint.arguments(CheckQuery(), location="query", as_kwargs=True)
 @blueprint.doc(requestBody={"required": True, "content": {DOCX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
                responses=ERRORS)  # fmt: skip
 @blueprint.response(200, CheckReply)

@@ -16,10 +16,20 @@ without one:
   ``Expect: 100-continue`` goes to a thread once the headers are in, and every read of it by
   that thread gives up after ``client_timeout`` seconds of silence (as nginx's
   ``client_body_timeout`` does): the request is answered 408.
+
+It also shares connections evenly between the worker processes. A kept-alive connection stays
+with the process that accepted it, and which one accepts is a race: 16 clients connecting at
+once were split 4/12 or 13/3, and the clients of the busier process waited twice as long.
+Each worker publishes how many connections it holds (in memory the arbiter shares with the
+workers it forks); one holding more than another live worker lets the new connection go to
+that one, and takes it itself only if it is still waiting after :data:`HAND_OFF` seconds (the
+other worker may be stuck), so no connection waits longer than that for balance.
 """
 
 from __future__ import annotations
 
+import mmap
+import os
 import selectors
 import socket
 import struct
@@ -32,6 +42,13 @@ from gunicorn.workers.gthread import ThreadWorker
 BUFFERED_BODY = 8 * 1024 * 1024  # a bundle is at most 5 MiB; larger bodies are batch uploads
 MAX_HEAD = 64 * 1024  # past this the headers go to gunicorn's parser, which refuses them
 TIMED_OUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+PAUSE = 0.01  # how long a worker holding more connections stops accepting, to let another take one
+HAND_OFF = 0.2  # after which it accepts a connection still waiting anyway
+
+SLOTS = 64  # workers' slots (a worker's spawn number modulo SLOTS): its pid and connections held
+# Made in the arbiter when it imports this module, so every worker it forks shares it.
+_SHARED = mmap.mmap(-1, SLOTS * 16)
+_COUNTS = memoryview(_SHARED).cast("q")  # [pid, connections] for each slot
 
 
 class RequestBufferingWorker(ThreadWorker):
@@ -40,8 +57,67 @@ class RequestBufferingWorker(ThreadWorker):
     client_timeout = 15.0  # set by docgen.serve.server before the workers start
 
     def __init__(self, *args, **kwargs) -> None:
+        self._slot: int | None = None  # set in the worker process, once forked
         super().__init__(*args, **kwargs)
         self.reading: dict[object, float] = {}  # connection -> when it times out
+        self._paused_until = 0.0  # not accepting before this (time.monotonic())
+        self._waiting_since: float | None = None  # when this worker first let a connection wait
+        self._last_deferral = 0.0
+
+    # -- sharing connections between workers ------------------------------------------------------
+    @property
+    def nr_conns(self) -> int:
+        return self._nr_conns
+
+    @nr_conns.setter
+    def nr_conns(self, value: int) -> None:
+        """gthread counts the connections it holds here; other workers see the count."""
+        self._nr_conns = value
+        if self._slot is not None:
+            _COUNTS[self._slot + 1] = value
+
+    def run(self) -> None:
+        """Publish this worker's slot once it can accept (its application loaded), then serve."""
+        self._slot = (self.age % SLOTS) * 2
+        _COUNTS[self._slot + 1] = self._nr_conns
+        _COUNTS[self._slot] = os.getpid()
+        super().run()
+
+    def _fewer_elsewhere(self) -> bool:
+        """Whether another live worker holds fewer connections than this one."""
+        for slot in range(0, SLOTS * 2, 2):
+            pid = _COUNTS[slot]
+            if pid and slot != self._slot and _COUNTS[slot + 1] < self._nr_conns:
+                try:
+                    os.kill(pid, 0)
+                    return True
+                except ProcessLookupError:  # died without clearing its slot (killed)
+                    _COUNTS[slot] = 0
+        return False
+
+    def accept(self, listener) -> None:
+        now = time.monotonic()
+        if self._fewer_elsewhere():
+            if self._waiting_since is None or now - self._last_deferral > 2 * PAUSE:
+                self._waiting_since = now  # a new connection, not the one let wait before
+            self._last_deferral = now
+            if now - self._waiting_since < HAND_OFF:
+                self._paused_until = now + PAUSE
+                self.set_accept_enabled(False)
+                return
+        self._waiting_since = None
+        super().accept(listener)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        if enabled and time.monotonic() < self._paused_until:
+            return  # gthread's loop asks again on its next turn
+        if not enabled and not self.alive and self._slot is not None:
+            _COUNTS[self._slot] = 0  # stopping: others must not leave connections for this one
+        super().set_accept_enabled(enabled)
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        paused = self._paused_until - time.monotonic()
+        super().wait_for_and_dispatch_events(min(timeout, paused) if paused > 0 else timeout)
 
     def enqueue_req(self, conn) -> None:
         """Called on the main thread for every request a connection is about to send."""

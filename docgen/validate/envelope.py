@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from functools import lru_cache
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -45,6 +46,7 @@ def check_addresses(data: dict) -> Iterator[Problem]:
                 )
 
 
+@lru_cache(maxsize=4096)  # a server sees the same addresses again and again; measuring is slow
 def wrapped_lines(text: str) -> int:
     """How many lines ``text`` takes in the address block, wrapped at spaces."""
     lines, width = 1, 0.0
