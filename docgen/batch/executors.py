@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import multiprocessing
+from multiprocessing import forkserver
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -43,6 +44,7 @@ class LocalExecutor:
         self._pool = self._new_pool()
         self._futures: dict = {}
         self._restarts = 0
+        self._forkserver_restarted = False
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -61,8 +63,13 @@ class LocalExecutor:
         except BrokenProcessPool:
             self._restart()
             return self.submit(chunk, attempt)
-        except OSError as e:  # the process server itself is gone
-            raise RenderError(f"Worker processes cannot be started ({e.strerror}); the batch was stopped.") from e
+        except OSError as e:  # the process server itself is gone: start a new one, once
+            if self._forkserver_restarted:
+                raise RenderError(f"Worker processes cannot be started ({e.strerror}); the batch was stopped.") from e
+            self._forkserver_restarted = True
+            forkserver._forkserver._stop()  # forgotten, so the next pool starts a fresh one
+            self._restart()
+            return self.submit(chunk, attempt)
         self._futures[future] = (chunk, attempt)
 
     def next_done(self):
