@@ -12,18 +12,10 @@ import os
 import shutil
 from pathlib import Path
 
+from docgen.cache import cache_root
 from docgen.exceptions import ConvertError
 
 MAX_PROFILES = 64
-
-
-def cache_root() -> Path:
-    """docgen's cache folder: $DOCGEN_CACHE_DIR, else $XDG_CACHE_HOME/docgen, else ~/.cache/docgen."""
-    explicit = os.environ.get("DOCGEN_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "docgen"
 
 
 class Profile:

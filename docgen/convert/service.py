@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from docgen.convert.converter import Converter, move_atomically
-from docgen.convert.profiles import cache_root
+from docgen.cache import cache_root
 from docgen.exceptions import DocgenError, OutputError
 
 log = logging.getLogger("docgen.convert.service")

@@ -18,6 +18,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from types import CodeType
 from xml.sax.saxutils import escape
 
 from docxtpl import DocxTemplate
@@ -28,7 +29,7 @@ from jinja2.exceptions import TemplateError as JinjaError
 from docgen import __version__
 from docgen.exceptions import DocgenError, MissingField, TemplateError, TemplateSecurityError
 from docgen.redact import personal_data_allowed, redact, scrub_error, values_in
-from docgen.render import expressions, limits, logo, package, wellformed
+from docgen.render import compiled_cache, expressions, limits, logo, package, wellformed
 from docgen.render.environment import make_environment
 from docgen.render.sanitize import sanitize
 
@@ -120,6 +121,7 @@ class _Part:
     suffix: str
     source: str  # what Jinja compiled, one paragraph a line: errors say where and quote their expression from it
     proven: bool  # every filling is well-formed XML while its values are text (docgen.render.wellformed)
+    code: CodeType  # what Jinja compiled the part to, kept between runs (docgen.render.compiled_cache)
 
 
 class CompiledTemplate:
@@ -143,9 +145,12 @@ class CompiledTemplate:
         self._last_properties: tuple[Provenance | None, tuple] = (None, ())
         self._last_logo: tuple[bytes | None, package.Entry | None] = (None, None)
         try:
-            for name, entry in self.entries.items():
-                if _RENDERED_PART.match(name):
-                    self._compile_part(name, package.text_of(entry))
+            cache_key = compiled_cache.key(blob)
+            if not self._load_compiled(cache_key):
+                for name, entry in self.entries.items():
+                    if _RENDERED_PART.match(name):
+                        self._compile_part(name, package.text_of(entry))
+                self._store_compiled(cache_key)
             self._replaced = self._package_parts()
         except package.PackageError as e:
             raise TemplateError(f"The template is damaged: {e}.", source=self.label) from e
@@ -178,7 +183,7 @@ class CompiledTemplate:
             for data in tree.find_all(nodes.TemplateData):  # the lines are not printed (docxtpl takes them out after)
                 data.data = data.data.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
             proven = wellformed.provable(tree, prefix, suffix)
-            template = self.env.from_string(tree)
+            code = self.env.compile(tree)
         except TemplateSyntaxError as e:
             error = TemplateError(
                 f"Jinja syntax error: {e.message} (near: {_text_near(patched, e.lineno)!r}).",
@@ -186,8 +191,34 @@ class CompiledTemplate:
             )
             error.near = _text_near(patched, e.lineno)
             raise error from e
-        self.parts.append(_Part(name, prefix, template, suffix, patched, proven))
+        self.parts.append(_Part(name, prefix, self._template(code), suffix, patched, proven, code))
         self.words = " ".join(filter(None, (self.words, expressions.template_words(patched))))
+
+    def _template(self, code) -> Template:
+        return self.env.template_class.from_code(self.env, code, self.env.make_globals(None), None)
+
+    def _store_compiled(self, key: str) -> None:
+        compiled_cache.store(key, {
+            "parts": [(p.name, p.prefix, p.suffix, p.source, p.proven, p.code) for p in self.parts],
+            "words": self.words, "uses_docxtpl": self.uses_docxtpl, "uses_logo": self.uses_logo,
+        })  # fmt: skip
+
+    def _load_compiled(self, key: str) -> bool:
+        """Take this template's compiled parts from the cache, if it has them (see
+        :mod:`docgen.render.compiled_cache`)."""
+        entry = compiled_cache.load(key)
+        if entry is None:
+            return False
+        try:
+            self.parts = [
+                _Part(name, prefix, self._template(code), suffix, source, proven, code)
+                for name, prefix, suffix, source, proven, code in entry["parts"]
+            ]
+            self.words, self.uses_docxtpl, self.uses_logo = entry["words"], entry["uses_docxtpl"], entry["uses_logo"]
+        except (KeyError, TypeError, ValueError):
+            self.parts = []  # an entry of another shape: compiled again
+            return False
+        return True
 
     def _package_parts(self) -> dict[str, package.Entry]:
         """The parts every filled copy replaces: [Content_Types].xml and _rels/.rels declaring
