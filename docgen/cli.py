@@ -20,7 +20,6 @@ from pathlib import Path
 import click
 
 from docgen import __version__
-from docgen.bundle.jsonschema import export_text
 from docgen.cli_support import fail, json_option, pdf_options, pdf_password, reports_errors, templates_option
 from docgen.exceptions import EXIT_INVALID, EXIT_USAGE, DocgenError, InputError, MissingField, RenderError
 from docgen.output import FORMATS, write_with_converter, written
@@ -314,6 +313,8 @@ def schema_export(out: Path) -> None:
         docgen schema export
         docgen schema export --out - | jq .title
     """
+    from docgen.bundle.jsonschema import export_text  # here: only this command needs it
+
     text = export_text()
     if str(out) == "-":
         click.echo(text, nl=False)

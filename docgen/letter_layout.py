@@ -26,6 +26,9 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+MM = 72 / 25.4  # points per millimetre
+ADDRESS_LINES = (3, 7)  # the fewest and most address lines GOV.UK Notify accepts
+
 # The frame that keeps the address inside the window, in mm.
 FRAME_MM = {"x": 26.0, "y": 40.5, "width": 93.0, "height": 25.5}
 # Space kept clear of body text above and below the frame (framePr vSpace), in mm.

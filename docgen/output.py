@@ -16,7 +16,6 @@ from pathlib import Path
 
 from docgen.atomic import os_reason, private_folder, refuse_link, write_atomic
 from docgen.exceptions import DocgenError, OutputError
-from docgen.pdfout import finish_pdf
 
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\\]")  # control characters, and Windows' separator
@@ -167,6 +166,8 @@ def _write_pdfs(results, out_dir: Path, converter, password, *, keep_docx: bool)
             try:
                 outcome.raise_for_error()
                 if password:  # LibreOffice wrote the metadata; only encryption is left to do
+                    from docgen.pdfout import finish_pdf  # here: pypdf is needed for encryption only
+
                     finish_pdf(
                         outcome.target,
                         title=result.template.title,

@@ -21,9 +21,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from pypdf import PdfReader
-
-from docgen.authoring.diagnose import explain
 from docgen.bundle import Bundle
 from docgen.bundle.load import load as load_raw
 from docgen.bundle.paths import resolve_path
@@ -127,7 +124,12 @@ class Pipeline:
     def _issue(self, run_id, bundle, result: Rendered, fmt, path: Path, password, to_stdout) -> Issue:
         content = path.read_bytes()
         pdf = result.outputs.get("pdf")
-        pages = len(PdfReader(pdf, password=password).pages) if pdf else None
+        if pdf:
+            from pypdf import PdfReader  # here: reading PDFs is for recording them, not every start
+
+            pages = len(PdfReader(pdf, password=password).pages)
+        else:
+            pages = None
         template = result.template
         return Issue(
             run_id=run_id,
@@ -223,7 +225,7 @@ class Pipeline:
             log.debug("[%s] rendered %s", bundle.reference, result.stem)
         except DocgenError as e:
             e.case_ref = bundle.reference
-            result.error = explain(e, template.path, _label(template, self.registry))
+            result.error = _explain(e, template.path, _label(template, self.registry))
             log.debug("[%s] %s failed: %s", bundle.reference, result.stem, result.error.message)
         return result
 
@@ -245,11 +247,19 @@ class Pipeline:
             try:
                 self._compiled[key] = CompiledTemplate(template.path, label=label)
             except DocgenError as e:  # explained once, then raised again for each recipient
-                self._compiled[key] = explain(e, template.path, label)
+                self._compiled[key] = _explain(e, template.path, label)
         compiled = self._compiled[key]
         if isinstance(compiled, DocgenError):
             raise copy.copy(compiled)
         return compiled
+
+
+def _explain(error: DocgenError, template: Path, label: str) -> DocgenError:
+    # Imported here: the template diagnosis is needed only when a document fails, and its
+    # import is a tenth of a second of every command's start.
+    from docgen.authoring.diagnose import explain
+
+    return explain(error, template, label)
 
 
 def sha256(content: bytes) -> str:

@@ -29,19 +29,18 @@ from pathlib import Path
 from pypdf import PdfReader, PdfWriter
 
 from docgen.exceptions import ConvertError, PdfInputError
+from docgen.letter_layout import ADDRESS_LINES, MM
 from docgen.pdfout.active import find_active_content
 from docgen.pdfout.fonts import unembedded_fonts
 from docgen.pdfout.ink import DPI, Box, PageInk, render_pages
 from docgen.pdfout.pdffile import open_pdf
 
-MM = 72 / 25.4  # points per millimetre
 A4_MM = (210.0, 297.0)
 SIZE_TOLERANCE_MM = 1.0
 MAX_PAGES = 10
 MARGINS_MM = {"left": 15.0, "right": 15.0, "top": 5.0, "bottom": 5.0}
 INK_GRACE_MM = 25.4 / DPI
 ADDRESS_BOX_MM = (24.6, 39.5, 120.0, 66.3)  # left, top, right, bottom from the top-left corner
-ADDRESS_LINES = (3, 7)
 POSTCODE = re.compile(r"^(GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})$")
 XHTML = "{http://www.w3.org/1999/xhtml}"
 BOX_TEXT = "the address box (24.6-120 mm from the left, 39.5-66.3 mm from the top)"

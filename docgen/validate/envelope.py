@@ -16,8 +16,7 @@ from functools import lru_cache
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from docgen.letter_layout import ADDRESS_FONT_PT, FRAME_MM
-from docgen.pdfout.letter_check import ADDRESS_LINES, MM
+from docgen.letter_layout import ADDRESS_FONT_PT, ADDRESS_LINES, FRAME_MM, MM
 from docgen.problems import WARNING, Problem
 from docgen.view.context import formal_name
 
