@@ -31,6 +31,9 @@ python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
+# An editable install leaves docgen's own modules uncompiled; where Python may not write
+# __pycache__ (PYTHONDONTWRITEBYTECODE, a read-only checkout) every command would compile them.
+.venv/bin/python -m compileall -q docgen >/dev/null
 # The web workspace's look: GOV.UK Frontend from its npm package, kept outside git in .venv/
 # (docgen.serve.web.assets_folder; DOCGEN_WEB_ASSETS overrides). axe-core checks pages in tests.
 web=.venv/share/docgen-web
