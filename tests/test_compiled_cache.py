@@ -45,6 +45,7 @@ def _compiling_forbidden(monkeypatch):
 
     monkeypatch.setattr(wellformed, "provable", refuse)
     monkeypatch.setattr("docgen.render.engine._Patcher.patch_xml", refuse)
+    monkeypatch.setattr("docgen.render.engine.sanitize", refuse)
 
 
 def test_a_template_compiled_once_is_loaded_from_the_cache_and_fills_the_same(tmp_path, cache, monkeypatch):
@@ -56,6 +57,7 @@ def test_a_template_compiled_once_is_loaded_from_the_cache_and_fills_the_same(tm
 
     _compiling_forbidden(monkeypatch)
     second = CompiledTemplate(path)
+    assert second.blob == first.blob  # the sanitized template, as compiled
     assert [p.proven for p in second.parts] == [p.proven for p in first.parts] == [True]
     assert second.words == first.words
     assert second.render(CONTEXT, PROVENANCE) == first.render(CONTEXT, PROVENANCE)

@@ -59,6 +59,15 @@ def test_many_documents_convert_with_their_own_text(converter, tmp_path):
     ]  # nothing temporary left behind
 
 
+def test_each_pdf_comes_back_with_its_page_count_as_laid_out(converter, tmp_path):
+    sources = [make_docx(tmp_path / f"in/doc{pages}.docx", f"Page marker {pages}", pages=pages) for pages in (1, 3)]
+    jobs = [(src, tmp_path / "out" / f"{src.stem}.pdf") for src in sources]
+
+    results = converter.convert_many(jobs)
+
+    assert [r.pages for r in results] == [len(PdfReader(target).pages) for _, target in jobs] == [1, 3]
+
+
 def test_sources_with_the_same_name_do_not_collide(converter, tmp_path):
     first = make_docx(tmp_path / "mother/letter.docx", "Addressed to the first recipient")
     second = make_docx(tmp_path / "father/letter.docx", "Addressed to the second recipient")

@@ -47,7 +47,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -71,8 +71,8 @@ log = logging.getLogger("docgen.batch")
 FORMATS = {"docx": ("docx",), "pdf": ("pdf",), "both": ("docx", "pdf")}
 RUNS_FOLDER = "runs"
 LOCK_FILE = "batch.lock"
-# Bundles per chunk sent to a worker: a PDF chunk is one LibreOffice call, so it is larger.
-CHUNK = {"docx": 8, "pdf": 12}
+# The most bundles a chunk sent to a worker holds (chunks shrink towards the run's end).
+CHUNK = {"docx": 8, "pdf": 4}
 
 
 @dataclass
@@ -204,10 +204,10 @@ class _Run:
             if not options.check:
                 lock = self._open_output()
             total = source.count()
-            size = options.chunk_size or max(1, min(CHUNK["pdf" if "pdf" in self.formats else "docx"],
-                                                    math.ceil(total / (self.executor.capacity * 2))))  # fmt: skip
+            largest = CHUNK["pdf" if "pdf" in self.formats else "docx"]
+            sizes = [options.chunk_size] if options.chunk_size else _shrinking_sizes(total, self.executor.capacity, largest)
             with Progress(total, enabled=options.progress) as self.progress:
-                self._feed(_chunks(self._tasks(source), size))
+                self._feed(_chunks(self._tasks(source), sizes))
         except KeyboardInterrupt:
             self.summary.interrupted = True
             raise
@@ -550,9 +550,28 @@ def _skippable(previous: dict, formats: tuple[str, ...]) -> set[tuple[str, ...]]
     return {key for key, fmts in by_document.items() if fmts.issuperset(formats)}
 
 
-def _chunks(tasks: Iterator[Task], size: int) -> Iterator[list[Task]]:
-    while chunk := list(itertools.islice(tasks, size)):
+def _chunks(tasks: Iterator[Task], sizes: Iterable[int]) -> Iterator[list[Task]]:
+    """``tasks`` in chunks of the ``sizes`` given in turn, the last size repeated."""
+    size = 1
+    sizes = iter(sizes)
+    while True:
+        size = next(sizes, size)
+        chunk = list(itertools.islice(tasks, size))
+        if not chunk:
+            return
         yield chunk
+
+
+def _shrinking_sizes(total: int, workers: int, largest: int) -> Iterator[int]:
+    """Chunk sizes for ``total`` bundles on ``workers``: up to ``largest`` while much is left,
+    then smaller, down to one bundle a chunk at the end ("guided" scheduling). With equal
+    chunks, a worker handed the last long chunk (a dozen bundles' PDFs, many seconds) kept its
+    LibreOffice busy while the others sat idle; small chunks at the end finish together."""
+    remaining = total
+    while remaining > 0:
+        size = max(1, min(largest, math.ceil(remaining / (workers * 4))))
+        remaining -= size
+        yield size
 
 
 def _file_sha256(path: Path) -> str | None:

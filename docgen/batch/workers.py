@@ -29,8 +29,6 @@ from datetime import date
 from multiprocessing import util as mp_util
 from pathlib import Path
 
-from pypdf import PdfReader
-
 from docgen.batch.inputs import BundleText, Failure
 from docgen.batch.templateset import TemplateSet, unpack, verify
 from docgen.bundle.load import parse
@@ -244,7 +242,7 @@ class _WorkerState:
                         )
                     pdf = outcome.target.read_bytes()
                     document.files["pdf"] = pdf
-                    document.pages = len(PdfReader(io.BytesIO(pdf), password=self.settings.password).pages)
+                    document.pages = outcome.pages or _page_count(pdf, self.settings.password)
                     if "docx" not in self.settings.formats:
                         del document.files["docx"]
                 except DocgenError as e:
@@ -284,6 +282,13 @@ def _state(settings: Settings, shipped: TemplateSet | None = None) -> _WorkerSta
         _local.state = None  # a worker that refuses these settings keeps no state from others
         state = _local.state = _WorkerState(settings, shipped)
     return state
+
+
+def _page_count(pdf: bytes, password: str | None) -> int:
+    """The pages of a PDF LibreOffice did not count (converted without the UNO bridge)."""
+    from pypdf import PdfReader  # here: with the bridge, a worker never needs it
+
+    return len(PdfReader(io.BytesIO(pdf), password=password).pages)
 
 
 def _document_result(item: Rendered, profile: str, *, keep_bytes: bool) -> DocumentResult:

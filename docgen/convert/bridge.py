@@ -50,6 +50,7 @@ class Outcome:
     hung: bool = False
     died: bool = False
     returncode: int | None = None
+    pages: int | None = None  # of the PDF written, as LibreOffice laid it out
 
 
 class UnoBridge:
@@ -128,7 +129,8 @@ class UnoBridge:
             return Outcome(False, died=True, returncode=self._stopped_code())
         if reply.get("fatal"):
             return Outcome(False, died=True, returncode=reply.get("returncode"))
-        return Outcome(bool(reply.get("ok")))
+        pages = reply.get("pages")
+        return Outcome(bool(reply.get("ok")), pages=pages if isinstance(pages, int) and pages > 0 else None)
 
     def stop(self) -> None:
         """End the bridge and its LibreOffice (the whole process group)."""

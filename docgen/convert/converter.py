@@ -60,6 +60,7 @@ class ConversionResult:
     error: str | None = None
     attempts: int = 1
     error_kind: str | None = None  # "convert" or "output", as DocgenError.kind
+    pages: int | None = None  # the PDF's pages, when LibreOffice said (through the UNO bridge)
 
     def raise_for_error(self) -> None:
         """Raise the DocgenError this failed result stands for; do nothing when it succeeded."""
@@ -81,7 +82,7 @@ class _Item:
 class _Run:
     """What one LibreOffice run did: which items it finished, and how it ended."""
 
-    done: set[int]
+    done: dict[int, int | None]  # each item converted and placed, with its pages when known
     failed_writes: dict[int, str]
     killed: bool
     returncode: int | None
@@ -314,7 +315,7 @@ class Converter:
             shutil.rmtree(run_dir, ignore_errors=True)
 
     def _invoke_bridge(self, slot: int, items: list[_Item], out_dir: Path, options: dict) -> _Run:
-        done: set[int] = set()
+        done: dict[int, int | None] = {}
         failed_writes: dict[int, str] = {}
         for item in items:
             produced = out_dir / f"{item.index:06d}.pdf"
@@ -324,7 +325,7 @@ class Converter:
                 self._stop_bridge(slot)
                 return _Run(done, failed_writes, outcome.hung, outcome.returncode)
             if outcome.ok and _looks_complete(produced):
-                _place(item, produced, done, failed_writes)
+                _place(item, produced, done, failed_writes, outcome.pages)
         return _Run(done, failed_writes, False, None)
 
     def _invoke_soffice(self, slot: int, items: list[_Item], in_dir: Path, out_dir: Path, options: dict) -> _Run:
@@ -341,7 +342,7 @@ class Converter:
             self.soffice, profile.uri, options, inputs, out_dir, self.timeout, self._running,
             temp=self._workdir / "tmp",
         )
-        done: set[int] = set()
+        done: dict[int, int | None] = {}
         failed_writes: dict[int, str] = {}
         for item in items:
             produced = out_dir / f"{item.index:06d}.pdf"
@@ -417,10 +418,11 @@ def _setting(value: int | None, env: str, default: int) -> int:
         raise ConvertError(f"${env} must be a whole number, not {raw!r}.") from None
 
 
-def _place(item: _Item, produced: Path, done: set[int], failed_writes: dict[int, str]) -> None:
+def _place(item: _Item, produced: Path, done: dict[int, int | None], failed_writes: dict[int, str],
+           pages: int | None = None) -> None:
     try:
         move_atomically(produced, item.target)
-        done.add(item.index)
+        done[item.index] = pages
     except OSError as e:
         failed_writes[item.index] = f"{item.target}: {e.strerror}"
     except OutputError as e:  # a link in place of the PDF, or no folder for it
@@ -457,7 +459,8 @@ def _collect(
 ) -> None:
     for item in items:
         if item.index in run.done:
-            results[item.index] = ConversionResult(item.source, item.target, True, None, attempts)
+            results[item.index] = ConversionResult(item.source, item.target, True, None, attempts,
+                                                   pages=run.done[item.index])  # fmt: skip
         elif item.index in run.failed_writes:
             reason = run.failed_writes[item.index]
             message = f"Could not write the PDF of {item.source.name}: {reason}."

@@ -9,7 +9,7 @@ their documents (:mod:`docgen.convert.warm`). It exits once no command has used 
 
 Protocol, one JSON object a line. A request is ``{"convert": [[docx, pdf], ...], "pdfa":
 bool}``, both paths absolute; the service answers one line per document as it finishes,
-``{"index", "ok", "error", "kind", "attempts"}``, in any order. ``{"status": true}`` answers
+``{"index", "ok", "error", "kind", "attempts", "pages"}``, in any order. ``{"status": true}`` answers
 ``{"pid", "offices"}``: the service's process id and its LibreOffices'.
 
 Stop it at once with ``kill $(cat ~/.cache/docgen/converter.pid)`` (SIGTERM; its LibreOffice
@@ -174,7 +174,7 @@ class Service:
             staged = self.converter.workdir / f"{uuid.uuid4().hex}.pdf"
             (result,) = self.converter.convert_many([(source, staged)], pdfa=pdfa)
             answer = {"index": index, "ok": result.ok, "error": result.error,
-                      "kind": result.error_kind, "attempts": result.attempts}  # fmt: skip
+                      "kind": result.error_kind, "attempts": result.attempts, "pages": result.pages}  # fmt: skip
             if result.ok:
                 try:
                     # Never a folder made: a command that went away (Ctrl-C) has removed its

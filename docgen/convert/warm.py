@@ -109,7 +109,8 @@ class WarmClient:
                     answer = json.loads(line)
                     src, dst = jobs[answer["index"]]
                     results[answer["index"]] = ConversionResult(
-                        src, dst, answer["ok"], answer["error"], answer["attempts"], answer["kind"]
+                        src, dst, answer["ok"], answer["error"], answer["attempts"], answer["kind"],
+                        answer.get("pages"),
                     )
         except TimeoutError:
             _kill(pid)  # hung: the next command starts a fresh one

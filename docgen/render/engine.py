@@ -135,18 +135,20 @@ class CompiledTemplate:
             blob = self.path.read_bytes()
         except OSError as e:
             raise TemplateError(f"The template cannot be read ({e.strerror}).", source=self.label) from e
-        self.blob = sanitize(blob, self.label)  # size-checked, comments and tracked changes gone
-        self.entries = package.read_entries(self.blob)
-        self._patcher = _Patcher(io.BytesIO(self.blob))
         self.parts: list[_Part] = []
         self.words = ""  # the text of every part's tags: what errors may repeat
         self.uses_docxtpl = False
         self.uses_logo = False
         self._last_properties: tuple[Provenance | None, tuple] = (None, ())
         self._last_logo: tuple[bytes | None, package.Entry | None] = (None, None)
+        cache_key = compiled_cache.key(blob)
+        cached = self._load_compiled(cache_key)
+        if not cached:
+            self.blob = sanitize(blob, self.label)  # size-checked, comments and tracked changes gone
+        self.entries = package.read_entries(self.blob)
+        self._patcher = _Patcher(io.BytesIO(self.blob))
         try:
-            cache_key = compiled_cache.key(blob)
-            if not self._load_compiled(cache_key):
+            if not cached:
                 for name, entry in self.entries.items():
                     if _RENDERED_PART.match(name):
                         self._compile_part(name, package.text_of(entry))
@@ -199,25 +201,29 @@ class CompiledTemplate:
 
     def _store_compiled(self, key: str) -> None:
         compiled_cache.store(key, {
+            "blob": self.blob,
             "parts": [(p.name, p.prefix, p.suffix, p.source, p.proven, p.code) for p in self.parts],
             "words": self.words, "uses_docxtpl": self.uses_docxtpl, "uses_logo": self.uses_logo,
         })  # fmt: skip
 
     def _load_compiled(self, key: str) -> bool:
-        """Take this template's compiled parts from the cache, if it has them (see
-        :mod:`docgen.render.compiled_cache`)."""
+        """Take this template's sanitized bytes and compiled parts from the cache, if it has
+        them (see :mod:`docgen.render.compiled_cache`): made from the very same bytes, so
+        sanitizing and checking them again would find what it found then."""
         entry = compiled_cache.load(key)
         if entry is None:
             return False
         try:
-            self.parts = [
+            parts = [
                 _Part(name, prefix, self._template(code), suffix, source, proven, code)
                 for name, prefix, suffix, source, proven, code in entry["parts"]
             ]
-            self.words, self.uses_docxtpl, self.uses_logo = entry["words"], entry["uses_docxtpl"], entry["uses_logo"]
+            blob, words, uses_docxtpl, uses_logo = entry["blob"], entry["words"], entry["uses_docxtpl"], entry["uses_logo"]
         except (KeyError, TypeError, ValueError):
-            self.parts = []  # an entry of another shape: compiled again
+            return False  # an entry of another shape: compiled again
+        if not isinstance(blob, bytes):
             return False
+        self.blob, self.parts, self.words, self.uses_docxtpl, self.uses_logo = blob, parts, words, uses_docxtpl, uses_logo
         return True
 
     def _package_parts(self) -> dict[str, package.Entry]:
