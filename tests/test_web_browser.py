@@ -27,6 +27,20 @@ SHOTS = ROOT / "test-artifacts" / "screenshots"
 SAMPLE = ROOT / "samples" / "valid" / "worcestershire-child-in-need.json"
 HOSTILE = "<script>alert('x')</script>"
 HOSTILE_SURNAME = '"><img src=x onerror=alert(1)>'
+# a data table's box (table_region.html): scrolls sideways, named, reached by Tab
+TABLE_REGION = """r => r.matches('div.docgen-table-region[role="region"][tabindex="0"]')
+    && (r.getAttribute('aria-label') || '').trim() !== '' && getComputedStyle(r).overflowX === 'auto'"""
+# the elements reaching past the screen's right edge that no table's box holds (a box holds what
+# it is the offset parent of): what makes the page scroll sideways
+TOO_WIDE = """[...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth)
+    .filter(e => !(e.closest('.docgen-table-region') && e.closest('.docgen-table-region').contains(e.offsetParent)))
+    .map(e => e.outerHTML.slice(0, 120))"""
+# a promise of where the box's next scroll ends (Chromium's scrollend event), or -1 if none in 5 s
+SCROLL_END = """r => { window.docgenScrollEnd = new Promise(done => {
+    r.addEventListener('scrollend', () => done(r.scrollLeft), {once: true});
+    setTimeout(() => done(-1), 5000);
+}); }"""
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]  # fmt: skip
 
@@ -109,19 +123,35 @@ class Visitor:
             self.page.click("button:text('Record the decision')")
             approved += 1
 
-    def reflows(self, shot: str) -> None:
+    def reflows(self, shot: str) -> int:
         """At 320 CSS px wide (WCAG 1.4.10 Reflow) the page needs no horizontal scroll: page
-        images shrink to their column (docgen.css), side-by-side columns stack."""
+        images shrink to their column (docgen.css), side-by-side columns stack, and each data
+        table sits in a box of its own (table_region.html) that fits the screen and scrolls
+        sideways when the table is wider, by keyboard too. How many tables had to scroll."""
         wide = self.page.viewport_size
         self.page.set_viewport_size({"width": 320, "height": 800})
         try:
             self.page.wait_for_function("[...document.images].every(i => i.complete)")
             sideways = self.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            assert sideways <= 0, f"{shot}: {sideways} px of horizontal scroll at 320 px wide"
+            assert sideways <= 0, f"{shot}: {sideways} px of horizontal scroll at 320 px wide, from {self.page.evaluate(TOO_WIDE)}"
             for image in self.page.locator("img.docgen-page").all():
                 box = image.bounding_box()
                 assert box["x"] >= 0 and box["x"] + box["width"] <= 320, (shot, box)
+            scrolled = 0
+            for table in self.page.locator("table").all():
+                region = table.locator("xpath=..")
+                assert region.evaluate(TABLE_REGION), f"{shot}: a table outside a named, focusable scrolling box"
+                box = region.bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= 320, (shot, box)
+                if region.evaluate("r => r.scrollWidth > r.clientWidth"):
+                    region.focus()
+                    region.evaluate(SCROLL_END)
+                    self.page.keyboard.press("ArrowRight")  # scrolls smoothly: read where it stopped
+                    assert self.page.evaluate("window.docgenScrollEnd") > 0, f"{shot}: ArrowRight did not scroll a table"
+                    region.evaluate("r => { r.scrollLeft = 0; }")
+                    scrolled += 1
             self.check(f"{shot}-320px")
+            return scrolled
         finally:
             self.page.set_viewport_size(wide)
 
@@ -177,6 +207,7 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, notify_servi
     assert "alert(" not in page.content()  # pages name fields, never echo a bundle's values
     assert ben.dialogs == [] and ben.csp_violations == []
     assert page.title() == "Batch - docgen"  # no case data in titles
+    ben.reflows("05-batch-with-errors")
 
     # outcome letters wait for a manager's sign-off (worcestershire's approval_required)
     assert text.count("waiting for sign-off") == 3 and "Download all" not in text
@@ -193,6 +224,7 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, notify_servi
     mo.page.click("a:text('Sign-off')")
     mo.check("06b-sign-off-queue")
     assert mo.text().count("Read and decide") == 3 and "WOR-CIN-0001" in mo.text()
+    mo.reflows("06b-sign-off-queue")
     mo.page.locator("a:text('Read and decide')").first.click()
     mo.check("07-sign-off-preview")
     assert "Poppy" in mo.text() and mo.page.title() == "Sign off a document - docgen"
@@ -274,6 +306,7 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, notify_servi
     ben.page.click("a:text('WOR-CIN-0001')")
     page.wait_for_url(lambda url: re.search(r"/cases/[0-9a-f]{32}$", url) and url != case_url)
     ben.check("14b-case-sent")
+    assert ben.reflows("14b-case-sent") >= 1  # six columns do not fit in 320 px: they scroll in their box
     sent = ben.page.locator("table:has(th:text('Notify id')) tbody tr")
     assert sent.count() == 2 and sent.first.inner_text().split("\t")[2] == "accepted"
     assert "user:ben.staff send" in ben.text()
