@@ -27,6 +27,7 @@ SHOTS = ROOT / "test-artifacts" / "screenshots"
 SAMPLE = ROOT / "samples" / "valid" / "worcestershire-child-in-need.json"
 HOSTILE = "<script>alert('x')</script>"
 HOSTILE_SURNAME = '"><img src=x onerror=alert(1)>'
+DERBYSHIRE = ROOT / "samples" / "valid" / "derbyshire-child-in-need.json"
 # a data table's box (table_region.html): scrolls sideways, named, reached by Tab
 TABLE_REGION = """r => r.matches('div.docgen-table-region[role="region"][tabindex="0"]')
     && (r.getAttribute('aria-label') || '').trim() !== '' && getComputedStyle(r).overflowX === 'auto'"""
@@ -154,6 +155,41 @@ class Visitor:
             return scrolled
         finally:
             self.page.set_viewport_size(wide)
+
+    def watch_progress(self, sentence: str, finished: str, shot: str, timeout: float) -> list[str]:
+        """On a page showing work in progress: progress.js keeps its polite live region up to date
+        without reloading the page (no meta refresh, WCAG 2.2.1), then reloads it once when the work
+        is done. The region's first sentence and each change to it, in order; each must read as
+        ``sentence`` (a regular expression) and come before the one reload, after which the page
+        shows ``finished``.
+
+        Each change is logged to the console by a MutationObserver (the listener outlives the
+        reload): polling the region could miss a change that comes and goes between two polls."""
+        page = self.page
+        page.wait_for_load_state("load")  # the page's own load, before counting reloads
+        loads = []
+        page.on("load", lambda: loads.append(page.url))
+        region = page.locator("[data-docgen-progress]")
+        assert region.get_attribute("aria-live") == "polite"
+        first = region.inner_text()
+        assert re.fullmatch(sentence, first), first
+        assert page.locator("a:text('Check progress')").is_hidden()  # it is for browsers without JavaScript
+        seen = []
+        page.on("console", lambda message: seen.append((len(loads), message.text.removeprefix("progress: ")))
+                if message.text.startswith("progress: ") else None)  # fmt: skip
+        page.evaluate("""() => {
+            const region = document.querySelector('[data-docgen-progress]');
+            new MutationObserver(() => console.log('progress: ' + region.textContent.trim()))
+                .observe(region, {childList: true, characterData: true, subtree: true});
+        }""")  # fmt: skip
+        self.check(shot)
+        page.wait_for_selector(f"text={finished}", timeout=timeout)
+        page.wait_for_load_state("load")
+        assert len(loads) == 1, loads  # reloaded once, when done
+        for reloads_before, text in seen:
+            assert reloads_before == 0 and re.fullmatch(sentence, text), seen
+        assert page.locator("[data-docgen-progress]").count() == 0  # the finished page polls no more
+        return [first, *(text for _, text in seen)]
 
     def wait_finished(self, shot: str) -> None:
         self.page.wait_for_selector("text=/Finished|The batch failed/", timeout=150_000)
@@ -361,6 +397,38 @@ def test_docx_opens_with_the_names_of_the_case(server, browser, tmp_path):
     mo.context.close()
 
 
+def test_batch_progress_is_live_without_a_reload(server, browser, tmp_path):
+    """Eight bundles asking for 15 documents each, 136 PDFs: long enough to watch the batch run
+    (progress.js asks every 2 seconds), on a quiet machine too. Derbyshire needs no sign-off, so
+    no other test's sign-off queue grows."""
+    paths = []
+    for n in range(8):
+        bundle = json.loads(DERBYSHIRE.read_text())
+        bundle["case"]["reference"] = f"DBY-CIN-09{n:02d}"
+        (tmp_path / f"case-{n}.json").write_text(json.dumps(bundle))
+        paths.append(str(tmp_path / f"case-{n}.json"))
+    dee = Visitor(browser, server, "dee.staff")
+    dee.sign_in()
+    dee.go("/batches/new", "40-upload-eight")
+    dee.page.set_input_files("#bundles", paths)
+    dee.page.check("input[value='pdf']")
+    dee.page.click("button:text('Check and start the batch')")
+    dee.page.wait_for_url(re.compile(r".*/batches/[0-9a-f]{16}$"))
+    batch_url = dee.page.url
+    said = dee.watch_progress(r"Working: \d of 8 bundles done\.", "Finished:", "41-batch-running", timeout=600_000)
+    done = [int(re.search(r"\d", sentence).group()) for sentence in said]
+    assert len(done) > 1 and done == sorted(set(done)), said  # it moved on while watched, never back
+    assert dee.page.url == batch_url
+    dee.check("42-batch-finished")
+    text = dee.text()
+    assert re.search(r"Finished: \d+ documents issued; 0 of 8 bundles failed\.", text), text
+    files = dee.page.locator("a[download]:text-matches('^DBY-CIN-09')").all_inner_texts()
+    assert {name[:12] for name in files} == {f"DBY-CIN-09{n:02d}" for n in range(8)}
+    dee.reflows("42-batch-finished")
+    assert dee.csp_violations == []
+    dee.context.close()
+
+
 def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
     from docgen.register import Register
     from docgen.registry import Registry
@@ -409,33 +477,9 @@ def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
 
     # every sample and recipient as page images, the current version's beside the new one's
     pat.page.click("a:text('See every page beside the current version')")
-    # drawn in the background: progress.js updates the live region without reloading the page
-    # (no meta refresh, WCAG 2.2.1), then reloads it once when they are all drawn
-    pat.page.wait_for_load_state("load")  # the page's own load, before counting reloads
-    loads = []
-    pat.page.on("load", lambda: loads.append(pat.page.url))
-    region = pat.page.locator("[data-docgen-progress]")
-    assert region.get_attribute("aria-live") == "polite"
-    first = region.inner_text()
-    assert re.fullmatch(r"Drawing the pages: \d+ of 14 documents done\.", first), first
-    assert pat.page.locator("a:text('Check progress')").is_hidden()  # it is for browsers without JavaScript
-    # Each change the script makes to the region is logged to the console (the listener outlives
-    # the reload); how many there are depends on how fast LibreOffice draws, so the test asks only
-    # that every change came before the one reload, and read as progress.
-    seen = []
-    pat.page.on("console", lambda message: seen.append((len(loads), message.text))
-                if message.text.startswith("progress: ") else None)  # fmt: skip
-    pat.page.evaluate("""() => {
-        const region = document.querySelector('[data-docgen-progress]');
-        new MutationObserver(() => console.log('progress: ' + region.textContent.trim()))
-            .observe(region, {childList: true, characterData: true, subtree: true});
-    }""")  # fmt: skip
-    pat.check("25-template-pages-drawing")
-    pat.page.wait_for_selector("text=All the pages are drawn.", timeout=300_000)
-    pat.page.wait_for_load_state("load")
-    assert len(loads) == 1  # reloaded once, when done
-    for reloads_before, text in seen:
-        assert reloads_before == 0 and re.fullmatch(r"progress: Drawing the pages: \d+ of 14 documents done\.", text), seen
+    # drawn in the background; how often the region changes depends on how fast LibreOffice draws
+    pat.watch_progress(r"Drawing the pages: \d+ of 14 documents done\.", "All the pages are drawn.",
+                       "25-template-pages-drawing", timeout=300_000)  # fmt: skip
     pat.check("25-template-pages")
     pat.reflows("25-template-pages")
     columns = pat.page.locator(".govuk-grid-column-one-half").all()[:2]
