@@ -27,6 +27,21 @@ SHOTS = ROOT / "test-artifacts" / "screenshots"
 SAMPLE = ROOT / "samples" / "valid" / "worcestershire-child-in-need.json"
 HOSTILE = "<script>alert('x')</script>"
 HOSTILE_SURNAME = '"><img src=x onerror=alert(1)>'
+DERBYSHIRE = ROOT / "samples" / "valid" / "derbyshire-child-in-need.json"
+# a data table's box (table_region.html): scrolls sideways, named, reached by Tab
+TABLE_REGION = """r => r.matches('div.docgen-table-region[role="region"][tabindex="0"]')
+    && (r.getAttribute('aria-label') || '').trim() !== '' && getComputedStyle(r).overflowX === 'auto'"""
+# the elements reaching past the screen's right edge that no table's box holds (a box holds what
+# it is the offset parent of): what makes the page scroll sideways
+TOO_WIDE = """[...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth)
+    .filter(e => !(e.closest('.docgen-table-region') && e.closest('.docgen-table-region').contains(e.offsetParent)))
+    .map(e => e.outerHTML.slice(0, 120))"""
+# a promise of where the box's next scroll ends (Chromium's scrollend event), or -1 if none in 5 s
+SCROLL_END = """r => { window.docgenScrollEnd = new Promise(done => {
+    r.addEventListener('scrollend', () => done(r.scrollLeft), {once: true});
+    setTimeout(() => done(-1), 5000);
+}); }"""
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]  # fmt: skip
 
@@ -109,21 +124,72 @@ class Visitor:
             self.page.click("button:text('Record the decision')")
             approved += 1
 
-    def reflows(self, shot: str) -> None:
+    def reflows(self, shot: str) -> int:
         """At 320 CSS px wide (WCAG 1.4.10 Reflow) the page needs no horizontal scroll: page
-        images shrink to their column (docgen.css), side-by-side columns stack."""
+        images shrink to their column (docgen.css), side-by-side columns stack, and each data
+        table sits in a box of its own (table_region.html) that fits the screen and scrolls
+        sideways when the table is wider, by keyboard too. How many tables had to scroll."""
         wide = self.page.viewport_size
         self.page.set_viewport_size({"width": 320, "height": 800})
         try:
             self.page.wait_for_function("[...document.images].every(i => i.complete)")
             sideways = self.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            assert sideways <= 0, f"{shot}: {sideways} px of horizontal scroll at 320 px wide"
+            assert sideways <= 0, f"{shot}: {sideways} px of horizontal scroll at 320 px wide, from {self.page.evaluate(TOO_WIDE)}"
             for image in self.page.locator("img.docgen-page").all():
                 box = image.bounding_box()
                 assert box["x"] >= 0 and box["x"] + box["width"] <= 320, (shot, box)
+            scrolled = 0
+            for table in self.page.locator("table").all():
+                region = table.locator("xpath=..")
+                assert region.evaluate(TABLE_REGION), f"{shot}: a table outside a named, focusable scrolling box"
+                box = region.bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= 320, (shot, box)
+                if region.evaluate("r => r.scrollWidth > r.clientWidth"):
+                    region.focus()
+                    region.evaluate(SCROLL_END)
+                    self.page.keyboard.press("ArrowRight")  # scrolls smoothly: read where it stopped
+                    assert self.page.evaluate("window.docgenScrollEnd") > 0, f"{shot}: ArrowRight did not scroll a table"
+                    region.evaluate("r => { r.scrollLeft = 0; }")
+                    scrolled += 1
             self.check(f"{shot}-320px")
+            return scrolled
         finally:
             self.page.set_viewport_size(wide)
+
+    def watch_progress(self, sentence: str, finished: str, shot: str, timeout: float) -> list[str]:
+        """On a page showing work in progress: progress.js keeps its polite live region up to date
+        without reloading the page (no meta refresh, WCAG 2.2.1), then reloads it once when the work
+        is done. The region's first sentence and each change to it, in order; each must read as
+        ``sentence`` (a regular expression) and come before the one reload, after which the page
+        shows ``finished``.
+
+        Each change is logged to the console by a MutationObserver (the listener outlives the
+        reload): polling the region could miss a change that comes and goes between two polls."""
+        page = self.page
+        page.wait_for_load_state("load")  # the page's own load, before counting reloads
+        loads = []
+        page.on("load", lambda: loads.append(page.url))
+        region = page.locator("[data-docgen-progress]")
+        assert region.get_attribute("aria-live") == "polite"
+        first = region.inner_text()
+        assert re.fullmatch(sentence, first), first
+        assert page.locator("a:text('Check progress')").is_hidden()  # it is for browsers without JavaScript
+        seen = []
+        page.on("console", lambda message: seen.append((len(loads), message.text.removeprefix("progress: ")))
+                if message.text.startswith("progress: ") else None)  # fmt: skip
+        page.evaluate("""() => {
+            const region = document.querySelector('[data-docgen-progress]');
+            new MutationObserver(() => console.log('progress: ' + region.textContent.trim()))
+                .observe(region, {childList: true, characterData: true, subtree: true});
+        }""")  # fmt: skip
+        self.check(shot)
+        page.wait_for_selector(f"text={finished}", timeout=timeout)
+        page.wait_for_load_state("load")
+        assert len(loads) == 1, loads  # reloaded once, when done
+        for reloads_before, text in seen:
+            assert reloads_before == 0 and re.fullmatch(sentence, text), seen
+        assert page.locator("[data-docgen-progress]").count() == 0  # the finished page polls no more
+        return [first, *(text for _, text in seen)]
 
     def wait_finished(self, shot: str) -> None:
         self.page.wait_for_selector("text=/Finished|The batch failed/", timeout=150_000)
@@ -177,6 +243,7 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, notify_servi
     assert "alert(" not in page.content()  # pages name fields, never echo a bundle's values
     assert ben.dialogs == [] and ben.csp_violations == []
     assert page.title() == "Batch - docgen"  # no case data in titles
+    ben.reflows("05-batch-with-errors")
 
     # outcome letters wait for a manager's sign-off (worcestershire's approval_required)
     assert text.count("waiting for sign-off") == 3 and "Download all" not in text
@@ -193,6 +260,7 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, notify_servi
     mo.page.click("a:text('Sign-off')")
     mo.check("06b-sign-off-queue")
     assert mo.text().count("Read and decide") == 3 and "WOR-CIN-0001" in mo.text()
+    mo.reflows("06b-sign-off-queue")
     mo.page.locator("a:text('Read and decide')").first.click()
     mo.check("07-sign-off-preview")
     assert "Poppy" in mo.text() and mo.page.title() == "Sign off a document - docgen"
@@ -274,6 +342,7 @@ def test_admin_staff_batch_from_upload_to_download(server, browser, notify_servi
     ben.page.click("a:text('WOR-CIN-0001')")
     page.wait_for_url(lambda url: re.search(r"/cases/[0-9a-f]{32}$", url) and url != case_url)
     ben.check("14b-case-sent")
+    assert ben.reflows("14b-case-sent") >= 1  # six columns do not fit in 320 px: they scroll in their box
     sent = ben.page.locator("table:has(th:text('Notify id')) tbody tr")
     assert sent.count() == 2 and sent.first.inner_text().split("\t")[2] == "accepted"
     assert "user:ben.staff send" in ben.text()
@@ -328,6 +397,38 @@ def test_docx_opens_with_the_names_of_the_case(server, browser, tmp_path):
     mo.context.close()
 
 
+def test_batch_progress_is_live_without_a_reload(server, browser, tmp_path):
+    """Eight bundles asking for 15 documents each, 136 PDFs: long enough to watch the batch run
+    (progress.js asks every 2 seconds), on a quiet machine too. Derbyshire needs no sign-off, so
+    no other test's sign-off queue grows."""
+    paths = []
+    for n in range(8):
+        bundle = json.loads(DERBYSHIRE.read_text())
+        bundle["case"]["reference"] = f"DBY-CIN-09{n:02d}"
+        (tmp_path / f"case-{n}.json").write_text(json.dumps(bundle))
+        paths.append(str(tmp_path / f"case-{n}.json"))
+    dee = Visitor(browser, server, "dee.staff")
+    dee.sign_in()
+    dee.go("/batches/new", "40-upload-eight")
+    dee.page.set_input_files("#bundles", paths)
+    dee.page.check("input[value='pdf']")
+    dee.page.click("button:text('Check and start the batch')")
+    dee.page.wait_for_url(re.compile(r".*/batches/[0-9a-f]{16}$"))
+    batch_url = dee.page.url
+    said = dee.watch_progress(r"Working: \d of 8 bundles done\.", "Finished:", "41-batch-running", timeout=600_000)
+    done = [int(re.search(r"\d", sentence).group()) for sentence in said]
+    assert len(done) > 1 and done == sorted(set(done)), said  # it moved on while watched, never back
+    assert dee.page.url == batch_url
+    dee.check("42-batch-finished")
+    text = dee.text()
+    assert re.search(r"Finished: \d+ documents issued; 0 of 8 bundles failed\.", text), text
+    files = dee.page.locator("a[download]:text-matches('^DBY-CIN-09')").all_inner_texts()
+    assert {name[:12] for name in files} == {f"DBY-CIN-09{n:02d}" for n in range(8)}
+    dee.reflows("42-batch-finished")
+    assert dee.csp_violations == []
+    dee.context.close()
+
+
 def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
     from docgen.register import Register
     from docgen.registry import Registry
@@ -376,33 +477,9 @@ def test_policy_owner_checks_a_new_template_version(server, browser, tmp_path):
 
     # every sample and recipient as page images, the current version's beside the new one's
     pat.page.click("a:text('See every page beside the current version')")
-    # drawn in the background: progress.js updates the live region without reloading the page
-    # (no meta refresh, WCAG 2.2.1), then reloads it once when they are all drawn
-    pat.page.wait_for_load_state("load")  # the page's own load, before counting reloads
-    loads = []
-    pat.page.on("load", lambda: loads.append(pat.page.url))
-    region = pat.page.locator("[data-docgen-progress]")
-    assert region.get_attribute("aria-live") == "polite"
-    first = region.inner_text()
-    assert re.fullmatch(r"Drawing the pages: \d+ of 14 documents done\.", first), first
-    assert pat.page.locator("a:text('Check progress')").is_hidden()  # it is for browsers without JavaScript
-    # Each change the script makes to the region is logged to the console (the listener outlives
-    # the reload); how many there are depends on how fast LibreOffice draws, so the test asks only
-    # that every change came before the one reload, and read as progress.
-    seen = []
-    pat.page.on("console", lambda message: seen.append((len(loads), message.text))
-                if message.text.startswith("progress: ") else None)  # fmt: skip
-    pat.page.evaluate("""() => {
-        const region = document.querySelector('[data-docgen-progress]');
-        new MutationObserver(() => console.log('progress: ' + region.textContent.trim()))
-            .observe(region, {childList: true, characterData: true, subtree: true});
-    }""")  # fmt: skip
-    pat.check("25-template-pages-drawing")
-    pat.page.wait_for_selector("text=All the pages are drawn.", timeout=300_000)
-    pat.page.wait_for_load_state("load")
-    assert len(loads) == 1  # reloaded once, when done
-    for reloads_before, text in seen:
-        assert reloads_before == 0 and re.fullmatch(r"progress: Drawing the pages: \d+ of 14 documents done\.", text), seen
+    # drawn in the background; how often the region changes depends on how fast LibreOffice draws
+    pat.watch_progress(r"Drawing the pages: \d+ of 14 documents done\.", "All the pages are drawn.",
+                       "25-template-pages-drawing", timeout=300_000)  # fmt: skip
     pat.check("25-template-pages")
     pat.reflows("25-template-pages")
     columns = pat.page.locator(".govuk-grid-column-one-half").all()[:2]
