@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from docgen.convert import export_options, find_soffice  # noqa: E402
-from docgen.convert.oneshot import run_soffice  # noqa: E402
+from docgen.convert.oneshot import kill_group, run_soffice  # noqa: E402
 from docgen.pipeline import Pipeline  # noqa: E402
 from serve_helpers import Server, make_token  # noqa: E402
 
@@ -193,21 +193,29 @@ def libreoffice_alone_rate(copies: int) -> float:
             path.write_bytes(letter)
             files.append(str(path))
         halves = [files[0::2], files[1::2]]
+        running: set = set()  # run_soffice puts each LibreOffice here while it converts
 
         def convert(n: int, docs: list[str]) -> None:
-            # run_soffice starts LibreOffice in a process group of its own and kills the group
-            # when it returns or is interrupted, so no soffice.bin outlives the run
             killed, code = run_soffice(soffice, (work / f"profile{n}").as_uri(), export_options(pdfa=False),
-                                       docs, work / "out", timeout=SOFFICE_STALL_SECONDS)  # fmt: skip
+                                       docs, work / "out", timeout=SOFFICE_STALL_SECONDS, running=running)  # fmt: skip
             if killed or code != 0:
                 stopped = f"made no PDF for {SOFFICE_STALL_SECONDS} s" if killed else f"exited with {code}"
                 raise LoadError(f"LibreOffice alone {stopped} converting {len(docs)} letters")
 
-        with ThreadPoolExecutor(2) as pool:  # make the profiles, untimed
-            list(pool.map(convert, range(2), [h[:1] for h in halves]))
+        def in_two(docs: list[list[str]]) -> None:
+            pool = ThreadPoolExecutor(2)
+            try:
+                list(pool.map(convert, range(2), docs))
+            except BaseException:  # Ctrl-C or SIGTERM reach this thread only: end both conversions now
+                for proc in list(running):
+                    kill_group(proc)
+                raise
+            finally:
+                pool.shutdown()
+
+        in_two([h[:1] for h in halves])  # make the profiles, untimed
         start = time.perf_counter()
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(convert, range(2), halves))
+        in_two(halves)
         return copies / (time.perf_counter() - start)
 
 
