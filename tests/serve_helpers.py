@@ -72,10 +72,6 @@ class Server:
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                pass
-        try:  # whatever is left of its group (a LibreOffice outliving a server that crashed)
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
         self._log_file.close()
