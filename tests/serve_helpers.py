@@ -48,7 +48,13 @@ class Server:
             stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, **(env or {})},
         )  # fmt: skip
-        deadline = time.monotonic() + 60
+        try:
+            self._wait_until_healthy(deadline=time.monotonic() + 60)
+        except BaseException:  # a failed start, or Ctrl-C while waiting: the caller has no Server to stop
+            self.stop()
+            raise
+
+    def _wait_until_healthy(self, deadline: float) -> None:
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(self.url + "/v1/health", timeout=2) as reply:
@@ -58,7 +64,6 @@ class Server:
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"docgen serve exited: {self.log.read_text()}") from None
                 time.sleep(0.2)
-        self.stop()
         raise RuntimeError("docgen serve did not answer /v1/health within 60 s")
 
     def stop(self) -> None:
