@@ -370,6 +370,47 @@ def test_libreoffice_is_recycled_after_n_documents_and_no_document_is_lost(tmp_p
 
 
 @needs_uno
+def test_the_successor_starts_ahead_and_takes_the_next_document_once_its_predecessor_is_due(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCGEN_CACHE_DIR", str(tmp_path / "cache"))
+    profiles = tmp_path / "cache" / "libreoffice"
+    sources = [make_docx(tmp_path / f"in/lark{n}.docx", f"Lark letter {n}") for n in range(3)]
+    with Converter(jobs=1, timeout=60, recycle_after=2, rss_limit_mb=0) as converter:
+        converter.convert(sources[0], tmp_path / "out/lark0.pdf")
+        (first_profile,) = converter.profile_paths()
+        (first,) = _soffice_pids(first_profile)
+        converter.convert(sources[1], tmp_path / "out/lark1.pdf")  # the last before recycling
+        # Its successor is starting meanwhile, in a profile of its own.
+        deadline = time.monotonic() + 60
+        while not (waiting := [p for p in profiles.glob("profile*") if p.is_dir() and p != first_profile
+                                and _soffice_pids(p)]) and time.monotonic() < deadline:  # fmt: skip
+            time.sleep(0.1)
+        (successor_profile,) = waiting
+        assert _soffice_pids(first_profile) == [first]  # both running at once
+
+        converter.convert(sources[2], tmp_path / "out/lark2.pdf")
+
+        assert converter.recycled == 1
+        assert converter.profile_paths() == [successor_profile]  # the one started ahead took over
+        assert len(_soffice_pids(successor_profile)) == 1
+        assert _soffice_pids(first_profile) == []
+    assert _soffice_pids(successor_profile) == []
+    for n in range(3):
+        assert f"Lark letter {n}" in pdf_text(tmp_path / f"out/lark{n}.pdf")
+
+
+@needs_uno
+def test_a_successor_started_ahead_is_stopped_with_its_converter(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCGEN_CACHE_DIR", str(tmp_path / "cache"))
+    source = make_docx(tmp_path / "in/moth.docx", "Moth letter")
+    with Converter(jobs=1, timeout=60, recycle_after=2, rss_limit_mb=0) as converter:
+        converter.convert(source, tmp_path / "out/moth0.pdf")
+        converter.convert(source, tmp_path / "out/moth1.pdf")  # starts the successor
+    profiles = [p for p in (tmp_path / "cache" / "libreoffice").glob("profile*") if p.is_dir()]
+    assert len(profiles) == 2
+    assert [pid for p in profiles for pid in _soffice_pids(p)] == []
+
+
+@needs_uno
 def test_libreoffice_over_its_memory_limit_is_recycled_between_documents(tmp_path):
     sources = [make_docx(tmp_path / f"in/kite{n}.docx", f"Kite letter {n}") for n in range(3)]
     # Any LibreOffice holds more than 1 MiB: every document after the first finds it too big.

@@ -34,6 +34,7 @@ from docgen.atomic import private_folder, refuse_link
 from docgen.convert.bridge import UnoBridge, uno_python
 from docgen.convert.oneshot import kill_group, run_soffice
 from docgen.convert.profiles import Profile, claim_profile
+from docgen.convert.successors import Started, Successors
 from docgen.exceptions import ConvertError, OutputError
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,10 @@ IN_USE = ".in-use"  # locked while its converter lives; a workdir whose lock is 
 UNLOCKED_GRACE_SECONDS = 600  # a workdir with no lock file may be one being made right now
 RECYCLE_AFTER_ENV = "DOCGEN_PDF_RECYCLE_AFTER"
 RSS_LIMIT_ENV = "DOCGEN_PDF_RSS_LIMIT_MB"
+# How far ahead of recycling a LibreOffice its successor is started (docgen.convert.successors):
+# enough documents or MiB (about one a document) to cover its second of start-up.
+AHEAD_DOCUMENTS = 20
+AHEAD_MB = 30
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,7 @@ class Converter:
         self._profiles: dict[int, Profile] = {}
         self._bridges: dict[int, UnoBridge] = {}
         self._converted: dict[int, int] = {}  # documents each slot's current LibreOffice has converted
+        self._successors = Successors(self._start_successor)
         self._running: set = set()
         self._lock = threading.Lock()
         self._counter = 0
@@ -207,6 +213,7 @@ class Converter:
             profiles, self._profiles = list(self._profiles.values()), {}
             workdir, self._workdir = self._workdir, None
             self._slots = queue.Queue()
+        self._successors.close()
         for bridge in bridges:
             bridge.stop()
         for profile in profiles:
@@ -357,43 +364,80 @@ class Converter:
             return self._profiles[slot]
 
     def _bridge(self, slot: int) -> UnoBridge:
+        """The slot's LibreOffice for its next document: the running one, or, when that one has
+        died or is due to be recycled, its successor (started ahead when it could be)."""
         with self._lock:
             bridge = self._bridges.get(slot)
-            self._counter += 1
-            name = f"docgen-{os.getpid()}-{self._counter}"
         if bridge is not None and bridge.alive():
-            if not self._worn(slot, bridge):
+            due = self._recycling_due(slot, bridge)
+            if due is None:
+                return bridge
+            if due == "soon":
+                self._successors.start_ahead(slot)
                 return bridge
             self.recycled += 1
             self._stop_bridge(slot)  # out of the map first: health does not see a dead worker
         elif bridge is not None:  # died while idle: start its successor before this document, not after
             log.debug("LibreOffice of worker %d died while idle; starting it again", slot)
-            bridge.stop()
+            self._stop_bridge(slot)
+        successor = self._successors.take(slot)
+        if successor is not None and not successor[0].alive():  # died while it waited
+            successor[0].stop()
+            successor[1].release()
+            successor = None
+        if successor is not None:
+            bridge, profile = successor
+            with self._lock:
+                old_profile = self._profiles.pop(slot, None)
+                self._profiles[slot] = profile
+            if old_profile is not None:
+                old_profile.release()  # its LibreOffice has stopped
+        else:
+            bridge = self._started_bridge(self._profile(slot))
         self._converted[slot] = 0
-        profile = self._profile(slot)
-        try:
-            bridge = UnoBridge(self._uno_python, self.soffice, profile, name, temp=self._workdir / "tmp")
-        except ConvertError:
-            # A profile left broken by a killed run: start once more from a fresh one.
-            log.debug("LibreOffice did not start with %s; making the profile afresh", profile.path)
-            profile.reset()
-            bridge = UnoBridge(self._uno_python, self.soffice, profile, name, temp=self._workdir / "tmp")
         with self._lock:
             self._bridges[slot] = bridge
         return bridge
 
-    def _worn(self, slot: int, bridge: UnoBridge) -> bool:
-        """True when the slot's LibreOffice is due to be recycled: enough documents, or too big."""
+    def _started_bridge(self, profile: Profile) -> UnoBridge:
+        with self._lock:
+            self._counter += 1
+            name = f"docgen-{os.getpid()}-{self._counter}"
+        try:
+            return UnoBridge(self._uno_python, self.soffice, profile, name, temp=self._workdir / "tmp")
+        except ConvertError:
+            # A profile left broken by a killed run: start once more from a fresh one.
+            log.debug("LibreOffice did not start with %s; making the profile afresh", profile.path)
+            profile.reset()
+            return UnoBridge(self._uno_python, self.soffice, profile, name, temp=self._workdir / "tmp")
+
+    def _start_successor(self) -> Started:
+        profile = claim_profile()  # its own: the LibreOffice it replaces holds the slot's
+        try:
+            return self._started_bridge(profile), profile
+        except BaseException:
+            profile.release()
+            raise
+
+    def _recycling_due(self, slot: int, bridge: UnoBridge) -> str | None:
+        """"now" when the slot's LibreOffice is due to be recycled (enough documents, or too
+        big), "soon" when its successor should be started, else None."""
         converted = self._converted.get(slot, 0)
-        if self.recycle_after and converted >= self.recycle_after:
-            log.debug("recycling LibreOffice of worker %d after %d documents", slot, converted)
-            return True
+        due = None
+        if self.recycle_after:
+            if converted >= self.recycle_after:
+                log.debug("recycling LibreOffice of worker %d after %d documents", slot, converted)
+                return "now"
+            if converted >= self.recycle_after - max(1, min(AHEAD_DOCUMENTS, self.recycle_after // 4)):
+                due = "soon"
         if self.rss_limit_mb and converted:
             rss = bridge.rss_mb()
             if rss > self.rss_limit_mb:
                 log.debug("recycling LibreOffice of worker %d at %d MiB", slot, rss)
-                return True
-        return False
+                return "now"
+            if rss > self.rss_limit_mb - AHEAD_MB:
+                due = "soon"
+        return due
 
     def office_pids(self) -> list[int]:
         """The process ids of the LibreOffices running for this converter (UNO only)."""
