@@ -7,13 +7,16 @@ import fcntl
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import docx
@@ -25,8 +28,9 @@ from pypdf import PdfReader
 from batch_helpers import child_names, make_bundles, write_folder, write_jsonl
 from conftest import ROOT, TODAY, docx_text
 from docgen.batch import BatchOptions, run_batch
-from docgen.batch.inputs import BatchInput, Failure
+from docgen.batch.inputs import BatchInput, BundleText, Failure
 from docgen.batch.progress import Progress
+from docgen.batch.workers import Settings, Task, render_chunk
 from docgen.bundle.load import parse
 from docgen.cli_batch import batch
 from docgen.exceptions import BundleInvalid
@@ -448,6 +452,21 @@ def test_a_new_logo_makes_that_authoritys_documents_again(tmp_path, good):
     remade = {r["case_reference"] for r in manifest if r["status"] == "issued"}
     assert remade == {ref for ref, b in by_case.items() if b["authority"] == authority}
     assert summary["issued"] + summary["skipped"] == first["issued"] and summary["skipped"]
+
+
+def test_each_result_names_the_worker_process_that_rendered_it(good):
+    """Local workers are forked from multiprocessing's process server, which has imported
+    docgen.batch.workers: a name taken at import named that server in every result, so the test
+    below killed the server instead of a worker."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["docgen.batch.workers"])  # as the batch's LocalExecutor does
+    settings = Settings(templates=None, today=TODAY, formats=("docx",), dry_run=True)
+    task = Task(BundleText(0, "case.json", None, json.dumps(good[0])), "0" * 64)
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        pid = pool.submit(os.getpid).result()
+        (result,) = pool.submit(render_chunk, settings, [task]).result()
+    assert result.error is None and result.documents
+    assert result.worker == f"{socket.gethostname()}:{pid}" != f"{socket.gethostname()}:{os.getpid()}"
 
 
 def test_a_worker_process_that_dies_is_replaced_and_its_work_redone(tmp_path, pipeline):
