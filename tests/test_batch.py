@@ -28,6 +28,7 @@ from pypdf import PdfReader
 from batch_helpers import child_names, make_bundles, write_folder, write_jsonl
 from conftest import ROOT, TODAY, docx_text
 from docgen.batch import BatchOptions, run_batch
+from docgen.batch.executors import LocalExecutor
 from docgen.batch.inputs import BatchInput, BundleText, Failure
 from docgen.batch.progress import Progress
 from docgen.batch.workers import Settings, Task, render_chunk
@@ -485,6 +486,30 @@ def test_a_worker_process_that_dies_is_replaced_and_its_work_redone(tmp_path, pi
     expected = expected_stems(pipeline, bundles)
     assert sorted(p.stem for p in out.glob("*.docx")) == sorted(expected)
     assert summary.issued == len(expected)
+
+
+def test_a_killed_process_server_is_started_again_and_no_work_is_lost(good):
+    """The out-of-memory killer may pick the forkserver itself. A worker started just after
+    reaches it while it is still exiting; it is started again once multiprocessing has started
+    a new server. (The new pool has no worker yet: none dies with the server.)"""
+    import psutil
+
+    settings = Settings(templates=None, today=TODAY, formats=("docx",), dry_run=True)
+    tasks = [Task(BundleText(i, f"case-{i}.json", None, json.dumps(data)), "0" * 64) for i, data in enumerate(good)]
+    first = LocalExecutor(settings, jobs=1)
+    first.submit(tasks[:1])
+    assert first.next_done()[1][0].error is None
+    first.close()  # its worker ends; the process server stays for the next pool
+    (server,) = [p for p in psutil.Process().children() if "multiprocessing.forkserver" in " ".join(p.cmdline())]
+    executor = LocalExecutor(settings, jobs=1)
+    server.kill()
+    try:
+        executor.submit(tasks[1:])  # the pool's first worker is asked of the killed server
+        chunk, results = executor.next_done()
+    finally:
+        executor.close(cancel=True)
+    assert not server.is_running() or server.status() == psutil.STATUS_ZOMBIE
+    assert [r.index for r in results] == [1, 2] and all(r.error is None and r.documents for r in results)
 
 
 def test_json_lines_that_cannot_be_read_are_reported_by_line(tmp_path):
