@@ -91,7 +91,7 @@ class LocalExecutor:
         multiprocessing starts a new server by itself once the old one has exited, so give it a
         moment, then rebuild the pool; this counts as a restart."""
         if self._restarts >= MAX_RESTARTS:
-            reason = error.strerror if isinstance(error, OSError) else "the process server stopped"
+            reason = (error.strerror or str(error)) if isinstance(error, OSError) else "the process server stopped"
             raise RenderError(f"Worker processes cannot be started ({reason}); the batch was stopped.") from error
         log.debug("a worker process could not be started (%s); retrying", error)
         time.sleep(START_RETRY_PAUSE)
