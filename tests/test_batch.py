@@ -7,13 +7,16 @@ import fcntl
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import docx
@@ -25,8 +28,10 @@ from pypdf import PdfReader
 from batch_helpers import child_names, make_bundles, write_folder, write_jsonl
 from conftest import ROOT, TODAY, docx_text
 from docgen.batch import BatchOptions, run_batch
-from docgen.batch.inputs import BatchInput, Failure
+from docgen.batch.executors import LocalExecutor
+from docgen.batch.inputs import BatchInput, BundleText, Failure
 from docgen.batch.progress import Progress
+from docgen.batch.workers import Settings, Task, render_chunk
 from docgen.bundle.load import parse
 from docgen.cli_batch import batch
 from docgen.exceptions import BundleInvalid
@@ -450,6 +455,21 @@ def test_a_new_logo_makes_that_authoritys_documents_again(tmp_path, good):
     assert summary["issued"] + summary["skipped"] == first["issued"] and summary["skipped"]
 
 
+def test_each_result_names_the_worker_process_that_rendered_it(good):
+    """Local workers are forked from multiprocessing's process server, which has imported
+    docgen.batch.workers: a name taken at import named that server in every result, so the test
+    below killed the server instead of a worker."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["docgen.batch.workers"])  # as the batch's LocalExecutor does
+    settings = Settings(templates=None, today=TODAY, formats=("docx",), dry_run=True)
+    task = Task(BundleText(0, "case.json", None, json.dumps(good[0])), "0" * 64)
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        pid = pool.submit(os.getpid).result()
+        (result,) = pool.submit(render_chunk, settings, [task]).result()
+    assert result.error is None and result.documents
+    assert result.worker == f"{socket.gethostname()}:{pid}" != f"{socket.gethostname()}:{os.getpid()}"
+
+
 def test_a_worker_process_that_dies_is_replaced_and_its_work_redone(tmp_path, pipeline):
     bundles = make_bundles(24, prefix="DIES")
     source = write_jsonl(tmp_path / "cases.jsonl", bundles)
@@ -466,6 +486,30 @@ def test_a_worker_process_that_dies_is_replaced_and_its_work_redone(tmp_path, pi
     expected = expected_stems(pipeline, bundles)
     assert sorted(p.stem for p in out.glob("*.docx")) == sorted(expected)
     assert summary.issued == len(expected)
+
+
+def test_a_killed_process_server_is_started_again_and_no_work_is_lost(good):
+    """The out-of-memory killer may pick the forkserver itself. A worker started just after
+    reaches it while it is still exiting; it is started again once multiprocessing has started
+    a new server. (The new pool has no worker yet: none dies with the server.)"""
+    import psutil
+
+    settings = Settings(templates=None, today=TODAY, formats=("docx",), dry_run=True)
+    tasks = [Task(BundleText(i, f"case-{i}.json", None, json.dumps(data)), "0" * 64) for i, data in enumerate(good)]
+    first = LocalExecutor(settings, jobs=1)
+    first.submit(tasks[:1])
+    assert first.next_done()[1][0].error is None
+    first.close()  # its worker ends; the process server stays for the next pool
+    (server,) = [p for p in psutil.Process().children() if "multiprocessing.forkserver" in " ".join(p.cmdline())]
+    executor = LocalExecutor(settings, jobs=1)
+    server.kill()
+    try:
+        executor.submit(tasks[1:])  # the pool's first worker is asked of the killed server
+        chunk, results = executor.next_done()
+    finally:
+        executor.close(cancel=True)
+    assert not server.is_running() or server.status() == psutil.STATUS_ZOMBIE
+    assert [r.index for r in results] == [1, 2] and all(r.error is None and r.documents for r in results)
 
 
 def test_json_lines_that_cannot_be_read_are_reported_by_line(tmp_path):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import multiprocessing
-from multiprocessing import forkserver
 import os
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -25,6 +25,7 @@ log = logging.getLogger("docgen.batch")
 
 Chunk = list[Task]
 MAX_RESTARTS = 3  # times a local pool is rebuilt after a worker died, in one run
+START_RETRY_PAUSE = 0.5  # seconds given a killed process server to finish exiting
 
 
 class LocalExecutor:
@@ -33,7 +34,8 @@ class LocalExecutor:
     Workers are forked from a clean server process (``forkserver``) that has imported docgen
     once, so they start fast and do not inherit the batch's open files or threads. A worker
     that dies (killed, out of memory) breaks the pool: it is rebuilt and the chunks it took down
-    are tried once more. Past ``MAX_RESTARTS`` the batch stops with a RenderError (exit 3).
+    are tried once more. So does the server dying (see ``_after_failed_start``). Past
+    ``MAX_RESTARTS`` the batch stops with a RenderError (exit 3).
     """
 
     def __init__(self, settings: Settings, jobs: int) -> None:
@@ -44,7 +46,6 @@ class LocalExecutor:
         self._pool = self._new_pool()
         self._futures: dict = {}
         self._restarts = 0
-        self._forkserver_restarted = False
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -63,12 +64,8 @@ class LocalExecutor:
         except BrokenProcessPool:
             self._restart()
             return self.submit(chunk, attempt)
-        except OSError as e:  # the process server itself is gone: start a new one, once
-            if self._forkserver_restarted:
-                raise RenderError(f"Worker processes cannot be started ({e.strerror}); the batch was stopped.") from e
-            self._forkserver_restarted = True
-            forkserver._forkserver._stop()  # forgotten, so the next pool starts a fresh one
-            self._restart()
+        except (OSError, EOFError) as e:  # no new worker process could be started
+            self._after_failed_start(e)
             return self.submit(chunk, attempt)
         self._futures[future] = (chunk, attempt)
 
@@ -86,6 +83,19 @@ class LocalExecutor:
             return self.next_done()
         except Exception as e:  # noqa: BLE001 - reported against the chunk's bundles
             return chunk, e
+
+    def _after_failed_start(self, error: OSError | EOFError) -> None:
+        """No worker could be started, most likely because the process server was killed (by
+        the out-of-memory killer, as a worker can be) and a pool reached it while it was still
+        exiting: its socket refuses the connection, or closes before a worker is made.
+        multiprocessing starts a new server by itself once the old one has exited, so give it a
+        moment, then rebuild the pool; this counts as a restart."""
+        if self._restarts >= MAX_RESTARTS:
+            reason = (error.strerror or str(error)) if isinstance(error, OSError) else "the process server stopped"
+            raise RenderError(f"Worker processes cannot be started ({reason}); the batch was stopped.") from error
+        log.debug("a worker process could not be started (%s); retrying", error)
+        time.sleep(START_RETRY_PAUSE)
+        self._restart()
 
     def _restart(self) -> None:
         """A worker died and took the pool down: start a new one and resubmit what was lost."""

@@ -42,8 +42,15 @@ from docgen.validate import validate
 
 log = logging.getLogger("docgen.batch")
 
-WORKER = f"{socket.gethostname()}:{os.getpid()}"
 _JSONL_POSITION = re.compile(r"^Malformed JSON at line 1, column (\d+)")
+_HOST = socket.gethostname()
+
+
+def _this_worker() -> str:
+    """``host:pid`` of the process running now. Asked for each result, never kept from import:
+    this module is imported once in multiprocessing's process server (``forkserver``) and every
+    local worker is forked from it, so a name kept from import would be the server's pid."""
+    return f"{_HOST}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,7 @@ class BundleResult:
     case_reference: str | None = None
     error: Failure | None = None
     documents: list[DocumentResult] = field(default_factory=list)
-    worker: str = WORKER
+    worker: str = field(default_factory=_this_worker)  # host:pid of the process that rendered it
 
 
 def render_chunk(settings: Settings, tasks: list[Task], shipped: TemplateSet | None = None) -> list[BundleResult]:
