@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
 
+# python3-uno drives a LibreOffice kept running; its Python script provider lets docgen convert
+# each document inside LibreOffice in one call (docgen/convert/in_office.py).
 packages=(python3 python3-venv python3-pip libreoffice-writer-nogui fonts-liberation2
-          fonts-crosextra-carlito poppler-utils python3-uno)
+          fonts-crosextra-carlito poppler-utils python3-uno libreoffice-script-provider-python)
 command -v npm >/dev/null || packages+=(npm)  # a Node.js installed otherwise brings its own npm
 # The browser tests drive Debian's Chromium (never a browser Playwright downloads).
 [ "${1:-}" = "--test" ] && packages+=(chromium)

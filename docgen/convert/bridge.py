@@ -56,10 +56,11 @@ class Outcome:
 class UnoBridge:
     """A running LibreOffice with its bridge process; :meth:`convert` one document at a time."""
 
-    def __init__(self, python: str, soffice: str, profile: Profile, name: str, temp: Path | None = None) -> None:
+    def __init__(self, python: str, soffice: str, profile: Profile, name: str, temp: Path | None = None,
+                 in_office: bool = True) -> None:
         settings = {
             "soffice": soffice, "profile": profile.uri, "pipe": name,
-            "startup_timeout": STARTUP_SECONDS,
+            "startup_timeout": STARTUP_SECONDS, "in_office": in_office,
         }  # fmt: skip
         self._proc = subprocess.Popen(
             [python, str(BRIDGE_SCRIPT), json.dumps(settings)],
@@ -77,6 +78,8 @@ class UnoBridge:
             self.stop()
             reason = (ready or {}).get("error", "LibreOffice did not start")
             raise ConvertError(f"{reason} (profile {profile.path}).")
+        # Whether documents are converted by the macro inside LibreOffice (docgen.convert.in_office).
+        self.in_office = bool(ready.get("in_office"))
 
     @property
     def pid(self) -> int:

@@ -2,7 +2,7 @@
 
 A worker's LibreOffice is recycled after so many documents or megabytes (see
 :mod:`docgen.convert.converter`). Starting its successor takes about a second, and a worker that
-waited for it lost that second every 200 documents: an idle core in a batch, a request held in
+waited for it lost that second each time: an idle core in a batch, a request held in
 ``docgen serve``. Shortly before it is due, the successor is started here, in the background,
 with a profile of its own, while the old one goes on converting; when the old one is due, the
 successor is ready to take the next document.

@@ -4,8 +4,14 @@ This file is run by Debian's ``/usr/bin/python3``, the only Python where LibreOf
 bridge (``python3-uno``) imports, so it uses the standard library and ``uno`` alone and never
 imports docgen. :mod:`docgen.convert.bridge` starts it, one per converter worker.
 
+Each document is converted inside LibreOffice by the macro in ``in_office.py``, one call a
+document, where LibreOffice's Python script provider is installed; else the bridge makes the
+calls itself (see that module for why it matters).
+
 Protocol, one JSON object a line. The first argument is the settings: ``{"soffice", "profile",
-"pipe", "startup_timeout"}``. Once LibreOffice answers, the bridge prints ``{"ready": true}``;
+"pipe", "startup_timeout"}`` and optionally ``"in_office": false`` (the calls made from here
+even where the macro could run). Once LibreOffice answers, the bridge prints ``{"ready": true,
+"in_office": true|false}``;
 then for each request ``{"source", "target", "filter"}`` it prints ``{"ok": true, "pages": N}``
 (N null when LibreOffice cannot say) or
 ``{"ok": false, "error": "..."}``. When LibreOffice itself dies it prints ``{"ok": false,
@@ -13,29 +19,45 @@ then for each request ``{"source", "target", "filter"}`` it prints ``{"ok": true
 """
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
 
 import uno
-from com.sun.star.beans import PropertyValue
 from com.sun.star.connection import NoConnectException
 from com.sun.star.lang import DisposedException
 from com.sun.star.uno import RuntimeException
 
-
-def properties(values):
-    result = []
-    for name, value in values.items():
-        prop = PropertyValue()
-        prop.Name, prop.Value = name, value
-        result.append(prop)
-    return tuple(result)
+from in_office import convert_document  # beside this file, which Python puts first on its path
 
 
 def reply(message):
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
+
+
+IN_OFFICE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "in_office.py")
+IN_OFFICE_SCRIPT = "vnd.sun.star.script:docgen_in_office.py$convert?language=Python&location=user"
+
+
+def install_macro(profile_url):
+    """Put the in-office macro where LibreOffice looks for the user's Python scripts."""
+    folder = os.path.join(uno.fileUrlToSystemPath(profile_url), "user", "Scripts", "python")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    shutil.copyfile(IN_OFFICE, os.path.join(folder, "docgen_in_office.py"))
+
+
+def in_office_script(context):
+    """The in-office macro, or None where LibreOffice cannot run Python macros."""
+    try:
+        factory = context.ServiceManager.createInstanceWithContext(
+            "com.sun.star.script.provider.MasterScriptProviderFactory", context
+        )
+        return factory.createScriptProvider("").getScript(IN_OFFICE_SCRIPT)
+    except Exception:
+        return None
 
 
 def start_office(settings):
@@ -64,36 +86,17 @@ def start_office(settings):
                 raise SystemExit("LibreOffice did not start in time")
             time.sleep(0.05)
     desktop = context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", context)
-    return office, desktop
+    script = in_office_script(context) if settings.get("in_office", True) else None
+    return office, desktop, script
 
 
-def convert(desktop, request):
-    source = uno.systemPathToFileUrl(request["source"])
-    target = uno.systemPathToFileUrl(request["target"])
-    document = desktop.loadComponentFromURL(
-        source, "_blank", 0, properties({"Hidden": True, "ReadOnly": True})
-    )
-    if document is None:
-        raise ValueError("LibreOffice could not open it")
-    try:
-        filter_data = uno.Any("[]com.sun.star.beans.PropertyValue", properties(request["filter"]))
-        arguments = properties({"FilterName": "writer_pdf_Export", "FilterData": filter_data})
-        uno.invoke(document, "storeToURL", (target, arguments))
-        return _page_count(document)
-    finally:
-        try:
-            document.close(True)
-        except Exception:
-            document.dispose()
-
-
-def _page_count(document):
-    """The pages of the PDF just written, from the layout the export used (well under a
-    millisecond, where reading the PDF back costs docgen some three); None if not known."""
-    try:
-        return document.getCurrentController().getPropertyValue("PageCount")
-    except Exception:
-        return None
+def convert(desktop, script, request):
+    """Convert one document, inside LibreOffice when the macro runs there; returns its page
+    count (None when LibreOffice cannot say)."""
+    if script is None:
+        return convert_document(desktop, request)
+    answer, _, _ = script.invoke((json.dumps(request),), (), ())
+    return json.loads(answer)["pages"]
 
 
 def _exit_code_after(office, error):
@@ -109,16 +112,18 @@ def _exit_code_after(office, error):
 def main():
     settings = json.loads(sys.argv[1])
     try:
-        office, desktop = start_office(settings)
+        if settings.get("in_office", True):
+            install_macro(settings["profile"])
+        office, desktop, script = start_office(settings)
     except SystemExit as stop:
         reply({"ready": False, "error": str(stop)})
         return 1
-    reply({"ready": True})
+    reply({"ready": True, "in_office": script is not None})
     try:
         for line in sys.stdin:
             request = json.loads(line)
             try:
-                pages = convert(desktop, request)
+                pages = convert(desktop, script, request)
                 reply({"ok": True, "pages": pages})
             except Exception as e:
                 code = _exit_code_after(office, e)
