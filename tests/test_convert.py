@@ -507,6 +507,9 @@ def test_work_folders_of_killed_converters_are_removed_by_the_next_one(system_te
     os.utime(old, (time.time() - 3600, time.time() - 3600))
     fresh = system_temp / "docgen-soffice-being-made"
     fresh.mkdir()
+    starting = system_temp / "docgen-soffice-starting"  # another converter, between its lock and its rename
+    starting.mkdir()
+    (starting / ".in-use.new").touch()
     alive = system_temp / "docgen-soffice-alive"
     alive.mkdir()
     (alive / ".in-use").touch()
@@ -518,4 +521,4 @@ def test_work_folders_of_killed_converters_are_removed_by_the_next_one(system_te
         with Converter(jobs=1) as converter:
             converter.workdir  # starting is when it tidies up
             left = sorted(p.name for p in system_temp.iterdir() if p != converter.workdir)
-    assert left == ["docgen-soffice-alive", "docgen-soffice-being-made", "not-docgens"]
+    assert left == ["docgen-soffice-alive", "docgen-soffice-being-made", "docgen-soffice-starting", "not-docgens"]

@@ -195,8 +195,11 @@ class Converter:
                 if removed:
                     log.info("removed %d LibreOffice work folders left by killed runs", removed)
                 self._workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
-                self._in_use = open(self._workdir / IN_USE, "w")  # noqa: SIM115 - held while in use
+                # Locked before it is seen under its name: a converter starting at the same moment
+                # could otherwise find it unlocked, take the folder for a killed one's and remove it.
+                self._in_use = open(self._workdir / f"{IN_USE}.new", "w")  # noqa: SIM115 - held while in use
                 fcntl.flock(self._in_use, fcntl.LOCK_EX)
+                os.rename(self._workdir / f"{IN_USE}.new", self._workdir / IN_USE)
                 (self._workdir / "tmp").mkdir()
                 if self.engine != "oneshot":
                     self._uno_python = uno_python()
