@@ -389,10 +389,6 @@ class Converter:
             log.debug("LibreOffice of worker %d died while idle; starting it again", slot)
             self._stop_bridge(slot)
         successor = self._successors.take(slot)
-        if successor is not None and not successor[0].alive():  # died while it waited
-            successor[0].stop()
-            successor[1].release()
-            successor = None
         if successor is not None:
             bridge, profile = successor
             with self._lock:

@@ -45,17 +45,22 @@ class Successors:
             self._waiting[slot] = self._pool.submit(self._start)
 
     def take(self, slot: int) -> Started | None:
-        """``slot``'s successor, once it has started; None when none was started or it failed
-        (the caller starts one itself, as before)."""
+        """``slot``'s successor, once it has started; None when none was started, it failed to
+        start or it died while it waited (the caller starts one itself, as before)."""
         with self._lock:
             future = self._waiting.pop(slot, None)
         if future is None:
             return None
         try:
-            return future.result()
+            bridge, profile = future.result()
         except ConvertError:
             log.debug("the successor of worker %d's LibreOffice did not start", slot, exc_info=True)
             return None
+        if not bridge.alive():
+            bridge.stop()
+            profile.release()
+            return None
+        return bridge, profile
 
     def close(self) -> None:
         """Stop every successor, started or starting, and release its profile."""
