@@ -324,18 +324,22 @@ needs_uno = pytest.mark.skipif(
 def test_the_bridge_converts_alike_inside_libreoffice_or_from_outside(tmp_path, monkeypatch, in_office):
     monkeypatch.setenv("DOCGEN_CACHE_DIR", str(tmp_path / "cache"))
     source = make_docx(tmp_path / "in/swift.docx", "Swift letter", pages=2)
+    other = make_docx(tmp_path / "in/kite.docx", "Kite note")
     profile = claim_profile()
     bridge = UnoBridge(uno_python(), find_soffice(), profile, f"docgen-test-{os.getpid()}", in_office=in_office)
     try:
         assert bridge.in_office is in_office  # setup.sh installs LibreOffice's Python script provider
-        converted = bridge.convert(source, tmp_path / "swift.pdf", export_options(False), 60)
-        refused = bridge.convert(tmp_path / "in/missing.docx", tmp_path / "missing.pdf", export_options(False), 60)
-        again = bridge.convert(source, tmp_path / "again.pdf", export_options(pdfa=True), 60)
+        refused, converted, after = bridge.convert_all(
+            [(tmp_path / "in/missing.docx", tmp_path / "missing.pdf"), (source, tmp_path / "swift.pdf"),
+             (other, tmp_path / "other.pdf")], export_options(False), 60,
+        )  # fmt: skip
+        (again,) = bridge.convert_all([(source, tmp_path / "again.pdf")], export_options(pdfa=True), 60)
     finally:
         bridge.stop()
         profile.release()
-    assert (converted.ok, converted.pages) == (True, 2)
     assert (refused.ok, refused.died, refused.hung) == (False, False, False)  # one document, not LibreOffice
+    assert (converted.ok, converted.pages) == (True, 2)  # the documents after it still converted
+    assert (after.ok, after.pages) == (True, 1) and "Kite note" in pdf_text(tmp_path / "other.pdf")
     assert again.ok and "Swift letter" in pdf_text(tmp_path / "again.pdf")
     assert "Swift letter" in pdf_text(tmp_path / "swift.pdf")
     assert b"pdfaid" in (PdfReader(tmp_path / "again.pdf").xmp_metadata.stream.get_data())
@@ -436,13 +440,15 @@ def test_a_successor_started_ahead_is_stopped_with_its_converter(tmp_path, monke
 
 @needs_uno
 def test_libreoffice_over_its_memory_limit_is_recycled_between_documents(tmp_path):
-    sources = [make_docx(tmp_path / f"in/kite{n}.docx", f"Kite letter {n}") for n in range(12)]
-    # Any LibreOffice holds more than 1 MiB: its size, read every tenth document, is too big.
+    sources = [make_docx(tmp_path / f"in/kite{n}.docx", f"Kite letter {n}") for n in range(6)]
+    # Any LibreOffice holds more than 1 MiB: its size, read before each call, is too big.
     with Converter(jobs=1, timeout=60, recycle_after=0, rss_limit_mb=1) as converter:
-        results = converter.convert_many([(s, tmp_path / f"out/{s.stem}.pdf") for s in sources])
+        first = converter.convert_many([(s, tmp_path / f"out/{s.stem}.pdf") for s in sources[:3]])
+        assert converter.recycled == 0  # one call: its documents went to LibreOffice together
+        second = converter.convert_many([(s, tmp_path / f"out/{s.stem}.pdf") for s in sources[3:]])
         assert converter.recycled == 1
-    assert [(r.ok, r.attempts) for r in results] == [(True, 1)] * 12
-    for n in range(12):
+    assert [(r.ok, r.attempts) for r in first + second] == [(True, 1)] * 6
+    for n in range(6):
         assert f"Kite letter {n}" in pdf_text(tmp_path / f"out/kite{n}.pdf")
 
 

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def uno_python() -> str | None:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How one request ended: converted, refused by LibreOffice, hung, or LibreOffice died."""
+    """How one document's conversion ended: converted, refused by LibreOffice, or not finished
+    because LibreOffice hung or died."""
 
     ok: bool
     hung: bool = False
@@ -54,7 +56,7 @@ class Outcome:
 
 
 class UnoBridge:
-    """A running LibreOffice with its bridge process; :meth:`convert` one document at a time."""
+    """A running LibreOffice with its bridge process; :meth:`convert_all` documents, one call at a time."""
 
     def __init__(self, python: str, soffice: str, profile: Profile, name: str, temp: Path | None = None,
                  in_office: bool = True) -> None:
@@ -72,6 +74,7 @@ class UnoBridge:
             text=True,
         )
         self._replies: queue.Queue[dict | None] = queue.Queue()
+        self._gone = threading.Event()  # its output has ended
         threading.Thread(target=self._read_replies, daemon=True).start()
         ready = self._next_reply(STARTUP_SECONDS)
         if not ready or not ready.get("ready"):
@@ -117,23 +120,27 @@ class UnoBridge:
                 continue
         return total * os.sysconf("SC_PAGE_SIZE") // (1024 * 1024)
 
-    def convert(self, source: Path, target: Path, options: dict, timeout: float) -> Outcome:
-        """Convert ``source`` to ``target`` with the PDF export ``options``."""
-        request = {"source": str(source.resolve()), "target": str(target), "filter": options}
+    def convert_all(self, jobs: list[tuple[Path, Path]], options: dict, timeout: float) -> list[Outcome]:
+        """Convert each (source, target) pair in one call, in order, with the PDF export
+        ``options``; one outcome a pair. LibreOffice counts as hung when no PDF appears for
+        ``timeout`` seconds; then, or when it dies, every outcome says so, and the targets
+        already written are the documents it finished."""
+        documents = [{"source": str(source.resolve()), "target": str(target), "filter": options}
+                     for source, target in jobs]  # fmt: skip
         try:
-            self._proc.stdin.write(json.dumps(request) + "\n")
+            self._proc.stdin.write(json.dumps({"documents": documents}) + "\n")
             self._proc.stdin.flush()
         except OSError:
-            return Outcome(False, died=True, returncode=self._stopped_code())
-        reply = self._next_reply(timeout)
+            return [Outcome(False, died=True, returncode=self._stopped_code())] * len(jobs)
+        reply = self._reply_while_progressing([target for _, target in jobs], timeout)
         if reply is None:
-            if self._proc.poll() is None:  # alive but silent: hung
-                return Outcome(False, hung=True)
-            return Outcome(False, died=True, returncode=self._stopped_code())
+            if not self._gone.is_set() and self._proc.poll() is None:  # alive but silent: hung
+                return [Outcome(False, hung=True)] * len(jobs)
+            return [Outcome(False, died=True, returncode=self._stopped_code())] * len(jobs)
         if reply.get("fatal"):
-            return Outcome(False, died=True, returncode=reply.get("returncode"))
-        pages = reply.get("pages")
-        return Outcome(bool(reply.get("ok")), pages=pages if isinstance(pages, int) and pages > 0 else None)
+            return [Outcome(False, died=True, returncode=reply.get("returncode"))] * len(jobs)
+        results = reply.get("results") or []
+        return [_outcome(result) for result in results] + [Outcome(False)] * (len(jobs) - len(results))
 
     def stop(self) -> None:
         """End the bridge and its LibreOffice (the whole process group)."""
@@ -155,13 +162,35 @@ class UnoBridge:
         except queue.Empty:
             return None
 
+    def _reply_while_progressing(self, targets: list[Path], timeout: float) -> dict | None:
+        """The reply to a call; None when the bridge has gone, or once ``timeout`` seconds pass
+        with no new target written."""
+        look_every = min(1.0, timeout / 4)
+        written, quiet_since = 0, time.monotonic()
+        while True:
+            try:
+                return self._replies.get(timeout=look_every)
+            except queue.Empty:
+                pass
+            now_written = sum(1 for target in targets if target.exists())
+            if now_written > written:
+                written, quiet_since = now_written, time.monotonic()
+            elif time.monotonic() - quiet_since >= timeout:
+                return None
+
     def _read_replies(self) -> None:
         for line in self._proc.stdout:
             try:
                 self._replies.put(json.loads(line))
             except ValueError:
                 continue
+        self._gone.set()
         self._replies.put(None)  # the bridge has gone
+
+
+def _outcome(result: dict) -> Outcome:
+    pages = result.get("pages")
+    return Outcome(bool(result.get("ok")), pages=pages if isinstance(pages, int) and pages > 0 else None)
 
 
 def _children(pid: int) -> list[int]:

@@ -13,7 +13,7 @@ LibreOffice's memory grows as it converts (on the samples' documents: from some 
 after 50 documents, then about 0.1 MiB a document, 213 after 485), so a worker kept running for
 long (``docgen serve``, the warm service, a large batch) recycles it between two documents, as
 Gotenberg and unoserver do: once it holds more than ``rss_limit_mb`` MiB
-($DOCGEN_PDF_RSS_LIMIT_MB, default 400, looked at every RSS_CHECK_EVERY documents), or after
+($DOCGEN_PDF_RSS_LIMIT_MB, default 400, looked at every DOCUMENTS_PER_CALL documents), or after
 ``recycle_after`` documents whatever its size ($DOCGEN_PDF_RECYCLE_AFTER, default 1000). Its
 successor is started ahead (:mod:`docgen.convert.successors`) and takes the next document.
 """
@@ -55,9 +55,10 @@ RSS_LIMIT_ENV = "DOCGEN_PDF_RSS_LIMIT_MB"
 # enough documents or MiB (about one a document) to cover its second of start-up.
 AHEAD_DOCUMENTS = 20
 AHEAD_MB = 30
-# Reading a LibreOffice's memory walks its processes in /proc: every document, that cost a
-# batch some 5% of its speed. It grows about 0.1 MiB a document, so every tenth is enough.
-RSS_CHECK_EVERY = 10
+# A LibreOffice is handed up to this many documents in one call (a batch's bundle in one), and
+# goes from one to the next without a round trip through docgen. Its memory is looked at
+# between calls: it grows about 0.1 MiB a document.
+DOCUMENTS_PER_CALL = 32
 
 
 @dataclass(frozen=True)
@@ -332,16 +333,37 @@ class Converter:
     def _invoke_bridge(self, slot: int, items: list[_Item], out_dir: Path, options: dict) -> _Run:
         done: dict[int, int | None] = {}
         failed_writes: dict[int, str] = {}
-        for item in items:
-            produced = out_dir / f"{item.index:06d}.pdf"
-            outcome = self._bridge(slot).convert(item.source, produced, options, self.timeout)
-            self._converted[slot] = self._converted.get(slot, 0) + 1
-            if outcome.hung or outcome.died:
+        remaining = items
+        while remaining:
+            bridge = self._bridge(slot)
+            size = self._call_size(slot)
+            call, remaining = remaining[:size], remaining[size:]
+            produced = [out_dir / f"{item.index:06d}.pdf" for item in call]
+            outcomes = bridge.convert_all([(item.source, path) for item, path in zip(call, produced)],
+                                          options, self.timeout)  # fmt: skip
+            self._converted[slot] = self._converted.get(slot, 0) + len(call)
+            stopped = outcomes[0].hung or outcomes[0].died  # then the PDFs written are those it finished
+            for item, path, outcome in zip(call, produced, outcomes):
+                if (outcome.ok or stopped) and _looks_complete(path):
+                    _place(item, path, done, failed_writes, outcome.pages)
+            if stopped:
                 self._stop_bridge(slot)
-                return _Run(done, failed_writes, outcome.hung, outcome.returncode)
-            if outcome.ok and _looks_complete(produced):
-                _place(item, produced, done, failed_writes, outcome.pages)
+                return _Run(done, failed_writes, outcomes[0].hung, outcomes[0].returncode)
         return _Run(done, failed_writes, False, None)
+
+    def _call_size(self, slot: int) -> int:
+        """How many documents the slot's LibreOffice takes in its next call: DOCUMENTS_PER_CALL,
+        fewer where a call would pass the point its successor is to be started, or its recycling."""
+        if not self.recycle_after:
+            return DOCUMENTS_PER_CALL
+        left = self.recycle_after - self._converted.get(slot, 0)
+        if left > self._ahead():
+            return min(DOCUMENTS_PER_CALL, left - self._ahead())
+        return max(1, min(DOCUMENTS_PER_CALL, left))
+
+    def _ahead(self) -> int:
+        """How many documents before recycling its successor is started."""
+        return max(1, min(AHEAD_DOCUMENTS, self.recycle_after // 4))
 
     def _invoke_soffice(self, slot: int, items: list[_Item], in_dir: Path, out_dir: Path, options: dict) -> _Run:
         # Copies with numbered names: two sources called letter.docx cannot collide, and an
@@ -432,9 +454,9 @@ class Converter:
             if converted >= self.recycle_after:
                 log.debug("recycling LibreOffice of worker %d after %d documents", slot, converted)
                 return "now"
-            if converted >= self.recycle_after - max(1, min(AHEAD_DOCUMENTS, self.recycle_after // 4)):
+            if converted >= self.recycle_after - self._ahead():
                 due = "soon"
-        if self.rss_limit_mb and converted and converted % RSS_CHECK_EVERY == 0:
+        if self.rss_limit_mb and converted:
             rss = bridge.rss_mb()
             if rss > self.rss_limit_mb:
                 log.debug("recycling LibreOffice of worker %d at %d MiB", slot, rss)

@@ -4,18 +4,19 @@ This file is run by Debian's ``/usr/bin/python3``, the only Python where LibreOf
 bridge (``python3-uno``) imports, so it uses the standard library and ``uno`` alone and never
 imports docgen. :mod:`docgen.convert.bridge` starts it, one per converter worker.
 
-Each document is converted inside LibreOffice by the macro in ``in_office.py``, one call a
-document, where LibreOffice's Python script provider is installed; else the bridge makes the
-calls itself (see that module for why it matters).
+Documents are converted inside LibreOffice by the macro in ``in_office.py``, one call for
+each request's documents, where LibreOffice's Python script provider is installed; else the
+bridge makes the calls itself (see that module for why it matters).
 
 Protocol, one JSON object a line. The first argument is the settings: ``{"soffice", "profile",
 "pipe", "startup_timeout"}`` and optionally ``"in_office": false`` (the calls made from here
 even where the macro could run). Once LibreOffice answers, the bridge prints ``{"ready": true,
 "in_office": true|false}``;
-then for each request ``{"source", "target", "filter"}`` it prints ``{"ok": true, "pages": N}``
-(N null when LibreOffice cannot say) or
-``{"ok": false, "error": "..."}``. When LibreOffice itself dies it prints ``{"ok": false,
-"error": ..., "fatal": true}`` and exits, and the caller starts a new bridge.
+then for each request ``{"documents": [{"source", "target", "filter"}, ...]}`` it converts the
+documents in order and prints ``{"results": [...]}``, one a document: ``{"ok": true, "pages": N}``
+(N null when LibreOffice cannot say) or ``{"ok": false, "error": "..."}``. When LibreOffice itself
+dies it prints ``{"ok": false, "error": ..., "fatal": true, "returncode": N}`` and exits, and the
+caller starts a new bridge; the PDFs already written show how far it got.
 """
 
 import json
@@ -30,7 +31,7 @@ from com.sun.star.connection import NoConnectException
 from com.sun.star.lang import DisposedException
 from com.sun.star.uno import RuntimeException
 
-from in_office import convert_document  # beside this file, which Python puts first on its path
+from in_office import convert_each  # beside this file, which Python puts first on its path
 
 
 def reply(message):
@@ -90,13 +91,12 @@ def start_office(settings):
     return office, desktop, script
 
 
-def convert(desktop, script, request):
-    """Convert one document, inside LibreOffice when the macro runs there; returns its page
-    count (None when LibreOffice cannot say)."""
+def convert(desktop, script, requests, died):
+    """Convert the documents, inside LibreOffice when the macro runs there; their results."""
     if script is None:
-        return convert_document(desktop, request)
-    answer, _, _ = script.invoke((json.dumps(request),), (), ())
-    return json.loads(answer)["pages"]
+        return convert_each(desktop, requests, died)
+    answer, _, _ = script.invoke((json.dumps(requests),), (), ())
+    return json.loads(answer)
 
 
 def _exit_code_after(office, error):
@@ -119,19 +119,22 @@ def main():
         reply({"ready": False, "error": str(stop)})
         return 1
     reply({"ready": True, "in_office": script is not None})
+    def died(error):
+        return _exit_code_after(office, error) is not None
+
     try:
         for line in sys.stdin:
-            request = json.loads(line)
+            requests = json.loads(line)["documents"]
             try:
-                pages = convert(desktop, script, request)
-                reply({"ok": True, "pages": pages})
+                results = convert(desktop, script, requests, died)
             except Exception as e:
-                code = _exit_code_after(office, e)
-                if code is not None:
-                    reply({"ok": False, "fatal": True, "returncode": code,
+                if died(e):
+                    reply({"ok": False, "fatal": True, "returncode": office.returncode,
                            "error": "LibreOffice stopped while converting it"})  # fmt: skip
                     return 1
-                reply({"ok": False, "error": f"LibreOffice could not convert it ({type(e).__name__})"})
+                results = [{"ok": False, "error": f"LibreOffice could not convert it ({type(e).__name__})"}]
+                results *= len(requests)
+            reply({"results": results})
     finally:
         try:
             desktop.terminate()
