@@ -23,9 +23,7 @@ from docgen import __version__
 from docgen.cli_support import fail, json_option, pdf_options, pdf_password, reports_errors, templates_option
 from docgen.exceptions import EXIT_INVALID, EXIT_USAGE, DocgenError, InputError, MissingField, RenderError
 from docgen.output import FORMATS, write_with_converter, written
-from docgen.pipeline import Pipeline
 from docgen.register import REGISTER_ENV, default_path
-from docgen.registry import Registry
 
 SCHEMA_PATH = Path("schemas") / "case-bundle.schema.json"
 
@@ -57,6 +55,15 @@ class _LazyCommands(click.Group):
         return super().get_command(ctx, name)
 
 
+def _pipeline(templates_dir):
+    """The pipeline over the templates, imported only by the commands that render: the others
+    start faster, and so does each batch worker, which imports this module as its parent's main."""
+    from docgen.pipeline import Pipeline
+    from docgen.registry import Registry
+
+    return Pipeline(Registry(templates_dir))
+
+
 @click.group(cls=_LazyCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="docgen")
 def cli() -> None:
@@ -80,7 +87,7 @@ def validate(bundles, strict, as_json, templates_dir):
         cat bundle.json | docgen validate --json -
     """
     try:
-        pipeline = Pipeline(Registry(templates_dir))
+        pipeline = _pipeline(templates_dir)
     except DocgenError as e:
         fail(e, as_json=as_json)
     rows, exit_code, invalid, unreadable = [], 0, 0, 0
@@ -159,7 +166,7 @@ def render(bundle, doc_ids, all_docs, out, fmt, pdfa, password, password_file, r
             from docgen.convert.warm import prepare
 
             prepare()  # the warm converter service, if none runs, starts while the bundle is rendered
-        pipeline = Pipeline(Registry(templates_dir))
+        pipeline = _pipeline(templates_dir)
         checked = pipeline.check(bundle)
         report.case_reference = checked.case_reference
         report.warn(checked.warnings, checked.source)  # e.g. an address too long for the envelope window
@@ -339,6 +346,8 @@ def list_templates(authority, as_json, templates_dir):
         docgen templates list --authority derbyshire
         docgen templates list --json
     """
+    from docgen.registry import Registry
+
     registry = Registry(templates_dir)
     registry.check_names(authority=authority)  # an unknown authority is an error, not an empty list
     slugs = [authority] if authority else registry.authorities()

@@ -52,8 +52,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from pypdf import PdfReader
-
 from docgen.batch.executors import ClusterTLS, DaskExecutor, LocalExecutor
 from docgen.batch.inputs import BatchInput, BundleText, Failure, content_hash
 from docgen.batch.progress import Progress
@@ -340,6 +338,8 @@ class _Run:
         keep an open PDF (nor a run with --pdfa a plain one), and the other way round."""
         if issue.format != "pdf":
             return True
+        from pypdf import PdfReader  # here: only a re-run over PDFs already issued reads one
+
         try:
             reader = PdfReader(path)
             encrypted = reader.is_encrypted
