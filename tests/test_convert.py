@@ -440,15 +440,16 @@ def test_a_successor_started_ahead_is_stopped_with_its_converter(tmp_path, monke
 
 @needs_uno
 def test_libreoffice_over_its_memory_limit_is_recycled_between_documents(tmp_path):
-    sources = [make_docx(tmp_path / f"in/kite{n}.docx", f"Kite letter {n}") for n in range(6)]
-    # Any LibreOffice holds more than 1 MiB: its size, read before each call, is too big.
+    sources = [make_docx(tmp_path / f"in/kite{n}.docx", f"Kite letter {n}") for n in range(12)]
+    # Any LibreOffice holds more than 1 MiB: its size, read between calls once ten documents have
+    # gone by, is too big.
     with Converter(jobs=1, timeout=60, recycle_after=0, rss_limit_mb=1) as converter:
-        first = converter.convert_many([(s, tmp_path / f"out/{s.stem}.pdf") for s in sources[:3]])
+        first = converter.convert_many([(s, tmp_path / f"out/{s.stem}.pdf") for s in sources[:10]])
         assert converter.recycled == 0  # one call: its documents went to LibreOffice together
-        second = converter.convert_many([(s, tmp_path / f"out/{s.stem}.pdf") for s in sources[3:]])
+        second = converter.convert_many([(s, tmp_path / f"out/{s.stem}.pdf") for s in sources[10:]])
         assert converter.recycled == 1
-    assert [(r.ok, r.attempts) for r in first + second] == [(True, 1)] * 6
-    for n in range(6):
+    assert [(r.ok, r.attempts) for r in first + second] == [(True, 1)] * 12
+    for n in range(12):
         assert f"Kite letter {n}" in pdf_text(tmp_path / f"out/kite{n}.pdf")
 
 

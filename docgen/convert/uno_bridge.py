@@ -119,6 +119,7 @@ def main():
         reply({"ready": False, "error": str(stop)})
         return 1
     reply({"ready": True, "in_office": script is not None})
+
     def died(error):
         return _exit_code_after(office, error) is not None
 
